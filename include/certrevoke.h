@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Names and values shared by certrevoked, certrevokectl and the modules:
+ * the D-Bus contract of DESIGN.md and the vocabulary of states and roles. */
+#pragma once
+
+#define CR_BUS_NAME            "org.certrevoke1"
+#define CR_MANAGER_PATH        "/org/certrevoke1"
+#define CR_MANAGER_IFACE       "org.certrevoke1.Manager"
+#define CR_USER_PATH_PREFIX    "/org/certrevoke1/user"
+#define CR_USER_IFACE          "org.certrevoke1.User"
+
+#define CR_ERROR_NO_SUCH_USER          "org.certrevoke1.Error.NoSuchUser"
+#define CR_ERROR_USER_EXISTS           "org.certrevoke1.Error.UserExists"
+#define CR_ERROR_NOT_REVOCABLE         "org.certrevoke1.Error.NotRevocable"
+#define CR_ERROR_CERTIFICATE_CHANGED   "org.certrevoke1.Error.CertificateChanged"
+#define CR_ERROR_AUTHENTICATION_FAILED "org.certrevoke1.Error.AuthenticationFailed"
+#define CR_ERROR_RATE_LIMITED          "org.certrevoke1.Error.RateLimited"
+#define CR_ERROR_ACCESS_DENIED         "org.freedesktop.DBus.Error.AccessDenied"
+#define CR_ERROR_INVALID_ARGS          "org.freedesktop.DBus.Error.InvalidArgs"
+
+#define CR_DEFAULT_CONFIG      "/etc/certrevoke/certrevoke.conf"
+#define CR_DEFAULT_STATE_DIR   "/var/lib/certrevoke"
+#define CR_DEFAULT_PAM_SERVICE "certrevoke"
+
+#define CR_LOGIN_ID_MAX 64
+#define CR_NAME_MAX     128
+
+/* The login the bus credentials of UID 0 map to. */
+#define CR_ROOT_LOGIN "root"
+
+typedef enum CrRole {
+        CR_ROLE_MASTER,
+        CR_ROLE_ADMIN,
+        CR_ROLE_GENERAL,
+        CR_ROLE_WORKER,
+        _CR_ROLE_MAX,
+        _CR_ROLE_INVALID = -1,
+} CrRole;
+
+typedef enum CrCertState {
+        CR_CERT_ISSUED,
+        CR_CERT_RENEWED,
+        CR_CERT_EXPIRED,
+        CR_CERT_NOT_ISSUED,
+        CR_CERT_REVOKED,
+        _CR_CERT_STATE_MAX,
+        _CR_CERT_STATE_INVALID = -1,
+} CrCertState;
+
+const char *cr_role_to_string(CrRole r);
+CrRole cr_role_from_string(const char *s);
+const char *cr_cert_state_to_string(CrCertState s);
+CrCertState cr_cert_state_from_string(const char *s);
+
+/* Master and administrator users may revoke and see everyone. */
+static inline int cr_role_is_privileged(CrRole r) {
+        return r == CR_ROLE_MASTER || r == CR_ROLE_ADMIN;
+}
+
+/* Login IDs are 1..64 of [A-Za-z0-9._-]; returns NULL or why not. */
+const char *cr_login_id_invalid(const char *s);
+/* Names are valid UTF-8 of 1..128 characters without control characters. */
+const char *cr_name_invalid(const char *s);

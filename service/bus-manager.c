@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.certrevoke1.Manager: every handler validates its arguments, then
+ * authorizes the caller, then acts, emits and replies, in that order. */
+#include <errno.h>
+
+#include "bus-manager.h"
+#include "bus-user.h"
+#include "caller.h"
+#include "certrevoke.h"
+#include "filing.h"
+#include "log.h"
+#include "rescan.h"
+#include "util.h"
+
+#define _cleanup_caller_ _cleanup_(caller_done)
+
+static int invalid(sd_bus_error *error, const char *why) {
+        return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
+}
+
+static int validate_login(const char *login, sd_bus_error *error) {
+        const char *why = cr_login_id_invalid(login);
+
+        return why ? invalid(error, why) : 0;
+}
+
+static int validate_role(const char *role, CrRole *ret, sd_bus_error *error) {
+        *ret = cr_role_from_string(role);
+        if (*ret < 0)
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
+                                         "unknown role \"%s\": use master, admin, general or worker", role);
+        return 0;
+}
+
+/* Records a refused call in the history and returns AccessDenied. */
+static int deny(Context *c, const Caller *caller, const char *action, const char *target,
+                sd_bus_error *error) {
+        (void) store_history_add(c->store, caller_name(caller), action, target, "denied");
+        return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                 "%s is not allowed to %s", caller_name(caller), action);
+}
+
+static int no_such_user(const char *login, sd_bus_error *error) {
+        return sd_bus_error_setf(error, CR_ERROR_NO_SUCH_USER, "no user with login ID \"%s\"", login);
+}
+
+static int reply_user_path(sd_bus_message *m, const char *login) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if ((r = user_object_path(login, &path)) < 0)
+                return r;
+        return sd_bus_reply_method_return(m, "o", path);
+}
+
+typedef struct ListState {
+        sd_bus_message *reply;
+        const Caller *caller;
+} ListState;
+
+static int append_user(const UserRow *u, void *userdata) {
+        ListState *ls = userdata;
+        char path[USER_PATH_MAX];
+        uint64_t not_after = u->state == CR_CERT_NOT_ISSUED ? 0 : u->not_after_usec;
+
+        if (!caller_may_see(ls->caller, u->login_id))
+                return 0;
+        user_object_path_buf(u->login_id, path);
+        return sd_bus_message_append(ls->reply, "(sssssto)", u->login_id, u->name,
+                                     cr_role_to_string(u->role), cr_cert_state_to_string(u->state),
+                                     u->serial, not_after, path);
+}
+
+static int method_list_users(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        ListState ls = { .caller = &caller };
+        int r;
+
+        (void) error;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 ||
+            (r = sd_bus_message_open_container(reply, 'a', "(sssssto)")) < 0)
+                return r;
+        ls.reply = reply;
+        if ((r = store_foreach_user(c->store, append_user, &ls)) < 0 ||
+            (r = sd_bus_message_close_container(reply)) < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        UserView v;
+        const char *login;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "s", &login)) < 0)
+                return r;
+        if ((r = validate_login(login, error)) < 0)
+                return r;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        /* refuse before looking: others may not learn who exists */
+        if (!caller_may_see(&caller, login))
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                         "%s may only look up their own user", caller_name(&caller));
+        r = store_get_user(c->store, login, &v);
+        if (r == -ENOENT)
+                return no_such_user(login, error);
+        if (r < 0)
+                return r;
+        user_view_done(&v);
+        return reply_user_path(m, login);
+}
+
+static int method_add_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        const char *login, *name, *role_s, *why;
+        uint32_t uid;
+        CrRole role;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "sssu", &login, &name, &role_s, &uid)) < 0)
+                return r;
+        if ((r = validate_login(login, error)) < 0)
+                return r;
+        if ((why = cr_name_invalid(name)))
+                return invalid(error, why);
+        if ((r = validate_role(role_s, &role, error)) < 0)
+                return r;
+        if (uid == 0 || uid == UINT32_MAX)
+                return invalid(error, "UID 0 is root's and 4294967295 is no UID");
+        if (strcmp(login, CR_ROOT_LOGIN) == 0)
+                return invalid(error, "login ID \"root\" is reserved for UID 0");
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller_is_master(&caller))
+                return deny(c, &caller, "add-user", login, error);
+
+        r = store_add_user(c->store, login, name, role, uid);
+        if (r == -EEXIST || r == -EADDRINUSE)
+                (void) store_history_add(c->store, caller_name(&caller), "add-user", login, "exists");
+        if (r == -EEXIST)
+                return sd_bus_error_setf(error, CR_ERROR_USER_EXISTS,
+                                         "a user with login ID \"%s\" exists already", login);
+        if (r == -EADDRINUSE)
+                return sd_bus_error_setf(error, CR_ERROR_USER_EXISTS,
+                                         "UID %u belongs to another user already", uid);
+        if (r < 0)
+                return r;
+        (void) store_history_add(c->store, caller_name(&caller), "add-user", login, "ok");
+        log_info("user %s (%s, UID %u) added by %s", login, role_s, uid, caller_name(&caller));
+        user_emit_added(c, login);
+        return reply_user_path(m, login);
+}
+
+static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        UserView v;
+        const char *login;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "s", &login)) < 0)
+                return r;
+        if ((r = validate_login(login, error)) < 0)
+                return r;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller_is_master(&caller))
+                return deny(c, &caller, "remove-user", login, error);
+        r = store_get_user(c->store, login, &v);
+        if (r == -ENOENT)
+                return no_such_user(login, error);
+        if (r < 0)
+                return r;
+        user_view_done(&v);
+
+        /* InterfacesRemoved must go out while the object still exists */
+        user_emit_removed(c, login);
+        if ((r = store_remove_user(c->store, login)) < 0) {
+                user_emit_added(c, login);
+                return r;
+        }
+        (void) store_history_add(c->store, caller_name(&caller), "remove-user", login, "ok");
+        log_info("user %s removed by %s", login, caller_name(&caller));
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_user_role(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        const char *login, *role_s;
+        CrRole role;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "ss", &login, &role_s)) < 0)
+                return r;
+        if ((r = validate_login(login, error)) < 0 || (r = validate_role(role_s, &role, error)) < 0)
+                return r;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller_is_master(&caller))
+                return deny(c, &caller, "set-role", login, error);
+        r = store_set_role(c->store, login, role);
+        if (r == -ENOENT)
+                return no_such_user(login, error);
+        if (r < 0)
+                return r;
+        (void) store_history_add(c->store, caller_name(&caller), "set-role", login, role_s);
+        log_info("user %s is now %s, set by %s", login, role_s, caller_name(&caller));
+        user_emit_changed(c, login);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int import_error(int r, const char *login, const char *why, sd_bus_error *error) {
+        switch (r) {
+        case -ENOENT:
+                return no_such_user(login, error);
+        case -EBADMSG: case -EPERM: case -ENOKEY: case -EXDEV: case -EEXIST:
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
+        default:
+                return r;
+        }
+}
+
+static int method_import_certificate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        _cleanup_free_ char *filed_as = NULL;
+        Context *c = userdata;
+        const void *der;
+        const char *login, *why = NULL;
+        size_t len;
+        int r, changed;
+
+        if ((r = sd_bus_message_read(m, "s", &login)) < 0 ||
+            (r = sd_bus_message_read_array(m, 'y', &der, &len)) < 0)
+                return r;
+        if ((r = validate_login(login, error)) < 0)
+                return r;
+        if (len == 0)
+                return invalid(error, "certificate is empty");
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller_is_privileged(&caller))
+                return deny(c, &caller, "import-certificate", login, error);
+
+        r = filing_file(c, der, len, NULL, login, &filed_as, &changed, &why);
+        (void) store_history_add(c->store, caller_name(&caller), "import-certificate", login,
+                                 r >= 0 ? "ok" : "refused");
+        if (r < 0)
+                return import_error(r, login, why, error);
+        log_info("certificate imported for %s by %s", login, caller_name(&caller));
+        if (changed)
+                user_emit_changed(c, login);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        int r;
+
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller_is_privileged(&caller))
+                return deny(c, &caller, "rescan", "", error);
+        /* the reply comes when the walk ends; the loop goes on meanwhile */
+        if ((r = rescan_start(c, m)) < 0)
+                return r;
+        return 1;
+}
+
+static int property_crl(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        CrlState st;
+        uint64_t v;
+        int r;
+
+        (void) bus, (void) path, (void) interface, (void) error;
+        if ((r = store_crl_state(c->store, &st)) < 0)
+                return r;
+        v = strcmp(property, "CRLNumber") == 0     ? st.number :
+            strcmp(property, "CRLThisUpdate") == 0 ? st.this_update_usec : st.next_update_usec;
+        return sd_bus_message_append(reply, "t", v);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("CRLNumber", "t", property_crl, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CRLThisUpdate", "t", property_crl, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CRLNextUpdate", "t", property_crl, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("ListUsers", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sssssto)", users), method_list_users, 0),
+        SD_BUS_METHOD_WITH_ARGS("GetUser", SD_BUS_ARGS("s", login_id),
+                                SD_BUS_RESULT("o", user), method_get_user, 0),
+        SD_BUS_METHOD_WITH_ARGS("AddUser", SD_BUS_ARGS("s", login_id, "s", name, "s", role, "u", uid),
+                                SD_BUS_RESULT("o", user), method_add_user, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveUser", SD_BUS_ARGS("s", login_id), SD_BUS_NO_RESULT,
+                                method_remove_user, 0),
+        SD_BUS_METHOD_WITH_ARGS("SetUserRole", SD_BUS_ARGS("s", login_id, "s", role), SD_BUS_NO_RESULT,
+                                method_set_user_role, 0),
+        SD_BUS_METHOD_WITH_ARGS("ImportCertificate", SD_BUS_ARGS("s", login_id, "ay", der),
+                                SD_BUS_NO_RESULT, method_import_certificate, 0),
+        SD_BUS_METHOD_WITH_ARGS("Rescan", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", certificates_seen),
+                                method_rescan, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_manager_register(Context *c) {
+        int r;
+
+        r = sd_bus_add_object_vtable(c->bus, NULL, CR_MANAGER_PATH, CR_MANAGER_IFACE, manager_vtable, c);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(c->bus, NULL, CR_MANAGER_PATH);
+}

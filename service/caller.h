@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "context.h"
+
+/* Who sent a message, from the bus credentials and the store: never from
+ * an argument. */
+typedef struct Caller {
+        uid_t uid;
+        char *login;            /* NULL: the UID is no user of ours */
+        CrRole role;            /* _CR_ROLE_INVALID when login is NULL */
+} Caller;
+
+int caller_identify(Context *c, sd_bus_message *m, Caller *ret);
+void caller_done(Caller *caller);
+
+bool caller_is_master(const Caller *caller);
+bool caller_is_privileged(const Caller *caller);
+/* Master and admin users see everyone, others only themselves. */
+bool caller_may_see(const Caller *caller, const char *login_id);
+/* The name the history records for the caller. */
+const char *caller_name(const Caller *caller);

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "certrevoke.h"
+#include "config.h"
+#include "util.h"
+
+typedef struct ParseState {
+        Config *config;
+        char *error;            /* first problem, without the line */
+} ParseState;
+
+typedef int (*KeyParser)(Config *c, const char *value, void *field, const char **why);
+
+typedef struct ConfigKey {
+        const char *section;
+        const char *name;
+        KeyParser parse;
+        size_t offset;
+} ConfigKey;
+
+static int parse_string(Config *c, const char *value, void *field, const char **why) {
+        char **s = field;
+
+        (void) c;
+        (void) why;
+        free(*s);
+        *s = isempty(value) ? NULL : strdup(value);
+        return !isempty(value) && !*s ? -ENOMEM : 0;
+}
+
+static int parse_path(Config *c, const char *value, void *field, const char **why) {
+        if (!isempty(value) && value[0] != '/') {
+                *why = "must be an absolute path";
+                return -EINVAL;
+        }
+        return parse_string(c, value, field, why);
+}
+
+static int parse_pam_service(Config *c, const char *value, void *field, const char **why) {
+        if (isempty(value) || strchr(value, '/') || value[0] == '.') {
+                *why = "must be a PAM service name";
+                return -EINVAL;
+        }
+        return parse_string(c, value, field, why);
+}
+
+/* The CA key is a PEM file or a token object named by an RFC 7512 URI. */
+static int parse_key(Config *c, const char *value, void *field, const char **why) {
+        if (!isempty(value) && value[0] != '/' && strncasecmp(value, "pkcs11:", 7) != 0) {
+                *why = "must be an absolute path or a pkcs11: URI";
+                return -EINVAL;
+        }
+        return parse_string(c, value, field, why);
+}
+
+static int parse_validity(Config *c, const char *value, void *field, const char **why) {
+        (void) c;
+        if (config_parse_duration(value, field) < 0) {
+                *why = "must be a duration such as 7d, 12h or 3600s";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void strv_free(char **l) {
+        for (char **p = l; p && *p; p++)
+                free(*p);
+        free(l);
+}
+
+static int parse_modules(Config *c, const char *value, void *field, const char **why) {
+        _cleanup_free_ char *copy = strdup(value ? value : "");
+        char ***l = field, **n, *save = NULL;
+        size_t k = 0;
+
+        (void) c;
+        if (!copy)
+                return -ENOMEM;
+        n = calloc(strlen(copy) / 2 + 2, sizeof(char *));
+        if (!n)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                if (w[0] != '/') {
+                        *why = "must list absolute module paths";
+                        strv_free(n);
+                        return -EINVAL;
+                }
+                if (!(n[k++] = strdup(w))) {
+                        strv_free(n);
+                        return -ENOMEM;
+                }
+        }
+        strv_free(*l);
+        *l = n;
+        return 0;
+}
+
+#define KEY(sec, key, fn, member) { sec, key, fn, offsetof(Config, member) }
+static const ConfigKey config_keys[] = {
+        KEY("Service", "StateDirectory",   parse_path,        state_directory),
+        KEY("Service", "PAMService",       parse_pam_service, pam_service),
+        KEY("CA",      "Certificate",      parse_path,        ca_certificate),
+        KEY("CA",      "Key",              parse_key,         ca_key),
+        KEY("CA",      "PINFile",          parse_path,        ca_pin_file),
+        KEY("CRL",     "PublishDirectory", parse_path,        publish_directory),
+        KEY("CRL",     "Validity",         parse_validity,    crl_validity_usec),
+        KEY("Tokens",  "Modules",          parse_modules,     token_modules),
+        KEY("Tokens",  "PINFile",          parse_path,        tokens_pin_file),
+};
+
+static int handler(void *user, const char *section, const char *name, const char *value) {
+        ParseState *st = user;
+        const char *why = "is not a known key";
+        int r = -EINVAL;
+
+        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++) {
+                const ConfigKey *k = &config_keys[i];
+
+                if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
+                        continue;
+                r = k->parse(st->config, value, (char *) st->config + k->offset, &why);
+                break;
+        }
+        if (r >= 0)
+                return 1;
+        if (!st->error && asprintf(&st->error, "[%s] %s= %s", section, name,
+                                   r == -ENOMEM ? "could not be stored: out of memory" : why) < 0)
+                st->error = NULL;
+        return 0;
+}
+
+static int set_default(char **field, const char *value) {
+        if (*field)
+                return 0;
+        *field = strdup(value);
+        return *field ? 0 : -ENOMEM;
+}
+
+static int config_defaults(Config *c) {
+        if (set_default(&c->state_directory, CR_DEFAULT_STATE_DIR) < 0 ||
+            set_default(&c->pam_service, CR_DEFAULT_PAM_SERVICE) < 0)
+                return -ENOMEM;
+        if (!c->publish_directory &&
+            asprintf(&c->publish_directory, "%s/public", c->state_directory) < 0) {
+                c->publish_directory = NULL;
+                return -ENOMEM;
+        }
+        if (c->crl_validity_usec == 0)
+                c->crl_validity_usec = 7 * 24 * 3600 * USEC_PER_SEC;
+        if (!c->token_modules && !(c->token_modules = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        return 0;
+}
+
+int config_load(Config *c, const char *path, int required, char **error) {
+        ParseState st = { .config = c };
+        int r;
+
+        *error = NULL;
+        memset(c, 0, sizeof *c);
+        if (!(c->path = strdup(path)))
+                return -ENOMEM;
+        r = ini_parse(path, handler, &st);
+        if (r == -1 && !required && errno == ENOENT)
+                r = 0;
+        else if (r == -1) {
+                r = -errno;
+                if (asprintf(error, "%s: cannot read: %s", path, strerror(errno)) < 0)
+                        *error = NULL;
+                return r < 0 ? r : -EIO;
+        } else if (r == -2)
+                return -ENOMEM;
+        if (r > 0) {
+                /* inih reports the line of the first problem, our handler its reason */
+                if (asprintf(error, "%s:%d: %s", path, r, st.error ? st.error : "syntax error") < 0)
+                        *error = NULL;
+                free(st.error);
+                return -EINVAL;
+        }
+        return config_defaults(c);
+}
+
+void config_done(Config *c) {
+        free(c->path);
+        free(c->state_directory);
+        free(c->pam_service);
+        free(c->ca_certificate);
+        free(c->ca_key);
+        free(c->ca_pin_file);
+        free(c->publish_directory);
+        strv_free(c->token_modules);
+        free(c->tokens_pin_file);
+        memset(c, 0, sizeof *c);
+}
+
+int config_parse_duration(const char *s, uint64_t *ret_usec) {
+        static const struct { char unit; uint64_t sec; } units[] = {
+                { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 },
+        };
+        uint64_t total = 0;
+        const char *p = s;
+        int any = 0;
+
+        if (!s)
+                return -EINVAL;
+        for (;;) {
+                unsigned long long v;
+                uint64_t mult = 1;
+                char *end;
+
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (!*p)
+                        break;
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                errno = 0;
+                v = strtoull(p, &end, 10);
+                if (errno != 0 || end == p)
+                        return -EINVAL;
+                p = end;
+                if (*p && *p != ' ' && *p != '\t') {
+                        size_t i;
+
+                        for (i = 0; i < ELEMENTSOF(units) && units[i].unit != *p; i++)
+                                ;
+                        if (i == ELEMENTSOF(units))
+                                return -EINVAL;
+                        mult = units[i].sec;
+                        p++;
+                }
+                /* ten years of seconds is plenty and keeps the sum far from overflow */
+                if (v > 10ULL * 366 * 86400 / mult)
+                        return -ERANGE;
+                total += v * mult;
+                any = 1;
+        }
+        if (!any || total == 0 || total > 10ULL * 366 * 86400)
+                return -EINVAL;
+        *ret_usec = total * USEC_PER_SEC;
+        return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+typedef struct Config {
+        char *path;
+
+        /* [Service] */
+        char *state_directory;
+        char *pam_service;
+
+        /* [CA] */
+        char *ca_certificate;
+        char *ca_key;            /* PEM path or pkcs11: URI */
+        char *ca_pin_file;
+
+        /* [CRL] */
+        char *publish_directory;
+        uint64_t crl_validity_usec;
+
+        /* [Tokens] */
+        char **token_modules;    /* NULL-terminated; empty: every registered module */
+        char *tokens_pin_file;
+} Config;
+
+/* Fills c with defaults and the keys of the file at path.  A missing file
+ * is an error only when required.  On a bad file returns -EINVAL and a
+ * message naming file, line and key in *error (to be freed). */
+int config_load(Config *c, const char *path, int required, char **error);
+void config_done(Config *c);
+
+/* "7d", "12h", "30m", "90s", "1w 2d" or plain seconds; >0. */
+int config_parse_duration(const char *s, uint64_t *ret_usec);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "store.h"
+
+typedef struct Rescan Rescan;
+
+/* Everything certrevoked holds, passed to every handler. */
+typedef struct Context {
+        Config config;
+        Store *store;
+        X509 *ca;               /* [CA] Certificate=, NULL when unset */
+        sd_event *event;
+        sd_bus *bus;
+
+        UserView view;          /* the user object sd-bus is reading now */
+        bool emitting;          /* our own signal: every object is visible */
+        Rescan *rescan;         /* the token walk under way */
+} Context;

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+
+#include "bus-user.h"
+#include "filing.h"
+#include "log.h"
+#include "rescan.h"
+#include "tokens.h"
+#include "util.h"
+
+struct Rescan {
+        Context *context;
+        pthread_t thread;
+        int pipe[2];
+        sd_event_source *io;
+        char **modules;                 /* borrowed from the config */
+        TokenScan scan;
+        int error;
+        sd_bus_message **waiters;
+        size_t n_waiters;
+};
+
+static void *walk_thread(void *userdata) {
+        Rescan *r = userdata;
+        char done = 1;
+
+        r->error = tokens_scan(r->modules, &r->scan);
+        /* the event loop wakes on this byte; the pipe cannot be full */
+        (void) !write(r->pipe[1], &done, 1);
+        return NULL;
+}
+
+static void rescan_free(Rescan *r) {
+        for (size_t i = 0; i < r->n_waiters; i++)
+                sd_bus_message_unref(r->waiters[i]);
+        free(r->waiters);
+        sd_event_source_disable_unref(r->io);
+        token_scan_done(&r->scan);
+        if (r->pipe[0] >= 0)
+                close(r->pipe[0]);
+        if (r->pipe[1] >= 0)
+                close(r->pipe[1]);
+        free(r);
+}
+
+typedef struct Changed {
+        char **logins;
+        size_t n;
+} Changed;
+
+static int remember(Changed *ch, char *login) {
+        char **n;
+
+        for (size_t i = 0; i < ch->n; i++)
+                if (strcmp(ch->logins[i], login) == 0) {
+                        free(login);
+                        return 0;
+                }
+        if (!(n = realloc(ch->logins, (ch->n + 1) * sizeof *n))) {
+                free(login);
+                return -ENOMEM;
+        }
+        ch->logins = n;
+        ch->logins[ch->n++] = login;
+        return 0;
+}
+
+/* Files what the walk found in one transaction; counts what was filed. */
+static int apply(Context *c, const TokenScan *scan, Changed *ch, uint32_t *ret_filed) {
+        uint32_t filed = 0;
+        int r;
+
+        if ((r = store_begin(c->store)) < 0)
+                return r;
+        for (size_t i = 0; i < scan->n_certs; i++) {
+                const TokenCert *t = &scan->certs[i];
+                const char *why = NULL;
+                char *login = NULL;
+                int changed;
+
+                r = filing_file(c, t->der, t->der_len, t->uri, NULL, &login, &changed, &why);
+                if (r == -ENOMEM || r == -EIO || r == -ENOSPC || r == -EROFS || r == -EBUSY) {
+                        store_rollback(c->store);
+                        return r;
+                }
+                if (r < 0) {
+                        log_debug("rescan: %s: %s", t->uri, why);
+                        continue;
+                }
+                filed++;
+                if (!changed)
+                        free(login);
+                else if ((r = remember(ch, login)) < 0) {
+                        store_rollback(c->store);
+                        return r;
+                }
+        }
+        if ((r = store_commit(c->store)) < 0) {
+                store_rollback(c->store);
+                return r;
+        }
+        *ret_filed = filed;
+        return 0;
+}
+
+static void finish(Rescan *rs) {
+        Context *c = rs->context;
+        Changed ch = {};
+        uint32_t filed = 0;
+        int r = rs->error;
+
+        if (r >= 0)
+                r = apply(c, &rs->scan, &ch, &filed);
+        if (r >= 0)
+                log_info("rescan: %zu tokens read, %zu skipped, %zu certificates found, %u filed",
+                         rs->scan.n_tokens, rs->scan.n_failed, rs->scan.n_certs, filed);
+        else
+                log_error_errno(r, "rescan: failed: %m");
+        for (size_t i = 0; i < ch.n; i++) {
+                user_emit_changed(c, ch.logins[i]);
+                free(ch.logins[i]);
+        }
+        free(ch.logins);
+        (void) store_history_add(c->store, "certrevoked", "rescan", "", r >= 0 ? "ok" : "failed");
+        for (size_t i = 0; i < rs->n_waiters; i++) {
+                if (r >= 0)
+                        (void) sd_bus_reply_method_return(rs->waiters[i], "u", filed);
+                else
+                        (void) sd_bus_reply_method_errnof(rs->waiters[i], r, "Token walk failed: %m");
+        }
+}
+
+static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Rescan *rs = userdata;
+        char b;
+
+        (void) s, (void) revents;
+        (void) !read(fd, &b, 1);
+        pthread_join(rs->thread, NULL);
+        rs->context->rescan = NULL;
+        finish(rs);
+        rescan_free(rs);
+        return 0;
+}
+
+static int add_waiter(Rescan *rs, sd_bus_message *m) {
+        sd_bus_message **n;
+
+        if (!m)
+                return 0;
+        if (!(n = realloc(rs->waiters, (rs->n_waiters + 1) * sizeof *n)))
+                return -ENOMEM;
+        rs->waiters = n;
+        rs->waiters[rs->n_waiters++] = sd_bus_message_ref(m);
+        return 0;
+}
+
+int rescan_start(Context *c, sd_bus_message *reply_to) {
+        Rescan *rs;
+        int r;
+
+        if (c->rescan)
+                return add_waiter(c->rescan, reply_to);
+        if (!(rs = calloc(1, sizeof *rs)))
+                return -ENOMEM;
+        rs->context = c;
+        rs->modules = c->config.token_modules;
+        rs->pipe[0] = rs->pipe[1] = -1;
+        if (pipe2(rs->pipe, O_CLOEXEC) < 0) {
+                r = -errno;
+                rescan_free(rs);
+                return r;
+        }
+        if ((r = add_waiter(rs, reply_to)) < 0 ||
+            (r = sd_event_add_io(c->event, &rs->io, rs->pipe[0], EPOLLIN, on_done, rs)) < 0 ||
+            (r = -pthread_create(&rs->thread, NULL, walk_thread, rs)) < 0) {
+                rescan_free(rs);
+                return r;
+        }
+        c->rescan = rs;
+        return 0;
+}
+
+void rescan_abandon(Context *c) {
+        Rescan *rs = c->rescan;
+
+        if (!rs)
+                return;
+        pthread_join(rs->thread, NULL);
+        c->rescan = NULL;
+        rescan_free(rs);
+}

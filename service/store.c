@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+struct Store {
+        sqlite3 *db;
+        int lock_fd;
+};
+
+/* Each entry moves the schema one version on; PRAGMA user_version says
+ * how many have run.  Never edit an entry that has shipped: append. */
+static const char *const migrations[] = {
+        /* 1: users, certificates, history, CRL state */
+        "CREATE TABLE users ("
+        "  id INTEGER PRIMARY KEY,"
+        "  login_id TEXT NOT NULL UNIQUE,"
+        "  name TEXT NOT NULL,"
+        "  role TEXT NOT NULL CHECK (role IN ('master','admin','general','worker')),"
+        "  uid INTEGER NOT NULL UNIQUE CHECK (uid > 0 AND uid < 4294967295),"
+        "  created_usec INTEGER NOT NULL);"
+        "CREATE TABLE certificates ("
+        "  id INTEGER PRIMARY KEY,"
+        /* revoked certificates outlive their user: the CRL still needs them */
+        "  user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+        "  der BLOB NOT NULL,"
+        "  serial TEXT NOT NULL,"
+        "  issuer TEXT NOT NULL,"
+        "  subject TEXT NOT NULL,"
+        "  not_before_usec INTEGER NOT NULL,"
+        "  not_after_usec INTEGER NOT NULL,"
+        "  fingerprint TEXT NOT NULL UNIQUE,"
+        "  uri TEXT NOT NULL DEFAULT '',"
+        "  seen_usec INTEGER NOT NULL DEFAULT 0,"
+        "  revoked_usec INTEGER NOT NULL DEFAULT 0,"
+        "  revocation_reason TEXT NOT NULL DEFAULT '',"
+        "  revoked_by TEXT NOT NULL DEFAULT '',"
+        "  UNIQUE (issuer, serial));"
+        "CREATE INDEX certificates_by_user ON certificates (user_id, not_before_usec, id);"
+        "CREATE TABLE history ("
+        "  id INTEGER PRIMARY KEY,"
+        "  time_usec INTEGER NOT NULL,"
+        "  actor TEXT NOT NULL,"
+        "  action TEXT NOT NULL,"
+        "  target TEXT NOT NULL,"
+        "  result TEXT NOT NULL);"
+        "CREATE INDEX history_by_time ON history (time_usec);"
+        "CREATE TABLE crl_state ("
+        "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  number INTEGER NOT NULL,"
+        "  this_update_usec INTEGER NOT NULL,"
+        "  next_update_usec INTEGER NOT NULL);"
+        "INSERT INTO crl_state VALUES (1, 0, 0, 0);",
+};
+
+CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_after_usec,
+                              uint64_t now, int64_t n_certs) {
+        if (!has_cert)
+                return CR_CERT_NOT_ISSUED;
+        if (revoked_usec != 0)
+                return CR_CERT_REVOKED;
+        if (not_after_usec <= now)
+                return CR_CERT_EXPIRED;
+        return n_certs > 1 ? CR_CERT_RENEWED : CR_CERT_ISSUED;
+}
+
+static int sql_error(Store *s, int rc, const char *what) {
+        log_error("store: %s: %s", what, sqlite3_errmsg(s->db));
+        switch (rc & 0xff) {
+        case SQLITE_CONSTRAINT: return -EEXIST;
+        case SQLITE_FULL:       return -ENOSPC;
+        case SQLITE_NOMEM:      return -ENOMEM;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:     return -EBUSY;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:       return -EROFS;
+        default:                return -EIO;
+        }
+}
+
+static int exec(Store *s, const char *sql) {
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+        return rc == SQLITE_OK ? 0 : sql_error(s, rc, sql);
+}
+
+static void finalizep(sqlite3_stmt **st) {
+        sqlite3_finalize(*st);
+}
+#define _cleanup_stmt_ _cleanup_(finalizep)
+
+static int prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+
+        return rc == SQLITE_OK ? 0 : sql_error(s, rc, "prepare");
+}
+
+/* Runs a statement that returns no rows. */
+static int step_done(Store *s, sqlite3_stmt *st) {
+        int rc = sqlite3_step(st);
+
+        return rc == SQLITE_DONE ? 0 : sql_error(s, rc, sqlite3_sql(st));
+}
+
+int store_begin(Store *s) {
+        return exec(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(Store *s) {
+        return exec(s, "COMMIT");
+}
+
+void store_rollback(Store *s) {
+        if (!sqlite3_get_autocommit(s->db))
+                (void) exec(s, "ROLLBACK");
+}
+
+static int migrate(Store *s, char **error) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int version, r;
+
+        if ((r = prepare(s, "PRAGMA user_version", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "user_version");
+        version = sqlite3_column_int(st, 0);
+        if (version > (int) ELEMENTSOF(migrations)) {
+                if (asprintf(error, "store schema version %d is newer than this certrevoked knows (%zu)",
+                             version, ELEMENTSOF(migrations)) < 0)
+                        *error = NULL;
+                return -EPROTO;
+        }
+        for (int v = version; v < (int) ELEMENTSOF(migrations); v++) {
+                char bump[64];
+
+                snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
+                if ((r = store_begin(s)) < 0)
+                        return r;
+                if ((r = exec(s, migrations[v])) < 0 || (r = exec(s, bump)) < 0 ||
+                    (r = store_commit(s)) < 0) {
+                        store_rollback(s);
+                        return r;
+                }
+                log_info("store: schema migrated to version %d", v + 1);
+        }
+        return 0;
+}
+
+/* One daemon a store: a second one would race the first on CRL numbers. */
+static int take_lock(const char *dir, int *ret_fd, char **error) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        char pid[32] = "";
+        ssize_t n;
+
+        if (asprintf(&path, "%s/store.lock", dir) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = -errno;
+
+                if (r != -EWOULDBLOCK)
+                        return r;
+                n = pread(fd, pid, sizeof pid - 1, 0);
+                pid[n > 0 ? n : 0] = 0;
+                pid[strcspn(pid, "\n")] = 0;
+                if (asprintf(error, "another certrevoked (PID %s) is already using the store in %s",
+                             *pid ? pid : "unknown", dir) < 0)
+                        *error = NULL;
+                return -EBUSY;
+        }
+        n = snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t) n, 0) != n)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int open_db(Store *s, const char *dir, char **error) {
+        _cleanup_free_ char *path = NULL;
+        int rc, r;
+
+        if (asprintf(&path, "%s/store.db", dir) < 0)
+                return -ENOMEM;
+        rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                if (asprintf(error, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory") < 0)
+                        *error = NULL;
+                return -EIO;
+        }
+        /* WAL with FULL sync: a committed revocation survives power loss */
+        if ((r = exec(s, "PRAGMA journal_mode=WAL")) < 0 ||
+            (r = exec(s, "PRAGMA synchronous=FULL")) < 0 ||
+            (r = exec(s, "PRAGMA foreign_keys=ON")) < 0 ||
+            (r = exec(s, "PRAGMA busy_timeout=5000")) < 0) {
+                if (asprintf(error, "cannot set up %s: %s", path, sqlite3_errmsg(s->db)) < 0)
+                        *error = NULL;
+                return r;
+        }
+        return 0;
+}
+
+int store_open(const char *dir, Store **ret, char **error) {
+        Store *s;
+        int r;
+
+        *error = NULL;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        if (!(s = calloc(1, sizeof *s)))
+                return -ENOMEM;
+        s->lock_fd = -1;
+        if ((r = take_lock(dir, &s->lock_fd, error)) < 0 ||
+            (r = open_db(s, dir, error)) < 0 ||
+            (r = migrate(s, error)) < 0) {
+                store_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+void store_free(Store *s) {
+        if (!s)
+                return;
+        sqlite3_close_v2(s->db);
+        if (s->lock_fd >= 0)
+                close(s->lock_fd);
+        free(s);
+}
+
+/* The current certificate is the newest by notBefore; the count tells
+ * whether it replaced an earlier one. */
+#define USER_SELECT                                                             \
+        "SELECT u.login_id, u.name, u.role, u.uid, c.id, c.serial, c.subject, c.uri," \
+        "       c.revocation_reason, c.not_after_usec, c.revoked_usec,"          \
+        "       (SELECT count(*) FROM certificates n WHERE n.user_id = u.id)"    \
+        "  FROM users u LEFT JOIN certificates c ON c.id ="                      \
+        "       (SELECT id FROM certificates WHERE user_id = u.id"               \
+        "         ORDER BY not_before_usec DESC, id DESC LIMIT 1) "
+
+static const char *col_text(sqlite3_stmt *st, int i) {
+        const unsigned char *t = sqlite3_column_text(st, i);
+
+        return t ? (const char *) t : "";
+}
+
+static void row_from_stmt(sqlite3_stmt *st, uint64_t now, UserRow *u) {
+        int has_cert = sqlite3_column_type(st, 4) != SQLITE_NULL;
+
+        u->login_id = col_text(st, 0);
+        u->name = col_text(st, 1);
+        u->role = cr_role_from_string(col_text(st, 2));
+        u->uid = (uint32_t) sqlite3_column_int64(st, 3);
+        u->serial = col_text(st, 5);
+        u->subject = col_text(st, 6);
+        u->uri = col_text(st, 7);
+        u->revocation_reason = col_text(st, 8);
+        u->not_after_usec = (uint64_t) sqlite3_column_int64(st, 9);
+        u->revoked_usec = (uint64_t) sqlite3_column_int64(st, 10);
+        u->state = cert_state_derive(has_cert, u->revoked_usec, u->not_after_usec, now,
+                                     sqlite3_column_int64(st, 11));
+}
+
+int store_foreach_user(Store *s, store_user_cb cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        uint64_t now = now_usec();
+        int rc, r;
+
+        if ((r = prepare(s, USER_SELECT "ORDER BY u.login_id", &st)) < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                UserRow u;
+
+                row_from_stmt(st, now, &u);
+                if ((r = cb(&u, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "list users");
+}
+
+int store_count_users(Store *s, uint64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "SELECT count(*) FROM users", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "count users");
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+static int view_from_row(const UserRow *u, UserView *v) {
+        const char *src[] = { u->login_id, u->name, u->serial, u->subject, u->uri, u->revocation_reason };
+        const char **dst[] = { &v->row.login_id, &v->row.name, &v->row.serial, &v->row.subject,
+                               &v->row.uri, &v->row.revocation_reason };
+
+        memset(v, 0, sizeof *v);
+        v->row = *u;
+        for (size_t i = 0; i < ELEMENTSOF(src); i++) {
+                if (!(v->strings[i] = strdup(src[i]))) {
+                        user_view_done(v);
+                        return -ENOMEM;
+                }
+                *dst[i] = v->strings[i];
+        }
+        return 0;
+}
+
+void user_view_done(UserView *v) {
+        for (size_t i = 0; i < ELEMENTSOF(v->strings); i++)
+                free(v->strings[i]);
+        memset(v, 0, sizeof *v);
+}
+
+int store_get_user(Store *s, const char *login_id, UserView *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        UserRow u;
+        int rc, r;
+
+        if ((r = prepare(s, USER_SELECT "WHERE u.login_id = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, "get user");
+        row_from_stmt(st, now_usec(), &u);
+        return view_from_row(&u, ret);
+}
+
+int store_user_by_uid(Store *s, uint32_t uid, char **ret_login, CrRole *ret_role) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        if ((r = prepare(s, "SELECT login_id, role FROM users WHERE uid = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, uid);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, "user by uid");
+        if (!(*ret_login = strdup(col_text(st, 0))))
+                return -ENOMEM;
+        *ret_role = cr_role_from_string(col_text(st, 1));
+        return 0;
+}
+
+static int user_exists(Store *s, const char *column, sqlite3_int64 v, const char *text) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char sql[80];
+        int r;
+
+        snprintf(sql, sizeof sql, "SELECT 1 FROM users WHERE %s = ?1", column);
+        if ((r = prepare(s, sql, &st)) < 0)
+                return r;
+        if (text)
+                sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        else
+                sqlite3_bind_int64(st, 1, v);
+        return sqlite3_step(st) == SQLITE_ROW;
+}
+
+int store_add_user(Store *s, const char *login_id, const char *name, CrRole role, uint32_t uid) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = user_exists(s, "login_id", 0, login_id)) != 0)
+                return r < 0 ? r : -EEXIST;
+        if ((r = user_exists(s, "uid", uid, NULL)) != 0)
+                return r < 0 ? r : -EADDRINUSE;
+        if ((r = prepare(s, "INSERT INTO users (login_id, name, role, uid, created_usec) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5)", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, cr_role_to_string(role), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, uid);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64) now_usec());
+        return step_done(s, st);
+}
+
+/* Runs a one-parameter update on a user; -ENOENT when no row matched. */
+static int update_user(Store *s, const char *sql, const char *login_id, const char *arg) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, sql, &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        if (arg)
+                sqlite3_bind_text(st, 2, arg, -1, SQLITE_STATIC);
+        if ((r = step_done(s, st)) < 0)
+                return r;
+        return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+static void rollbackp(Store **s) {
+        if (*s)
+                store_rollback(*s);
+}
+
+int store_remove_user(Store *s, const char *login_id) {
+        _cleanup_(rollbackp) Store *tx = NULL;
+        int r;
+
+        if ((r = store_begin(s)) < 0)
+                return r;
+        tx = s;
+        /* a revoked certificate stays (its user unset): the CRL must keep it */
+        r = update_user(s, "DELETE FROM certificates WHERE revoked_usec = 0 AND user_id = "
+                           "(SELECT id FROM users WHERE login_id = ?1)", login_id, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if ((r = update_user(s, "DELETE FROM users WHERE login_id = ?1", login_id, NULL)) < 0)
+                return r;
+        if ((r = store_commit(s)) < 0)
+                return r;
+        tx = NULL;
+        return 0;
+}
+
+int store_set_role(Store *s, const char *login_id, CrRole role) {
+        return update_user(s, "UPDATE users SET role = ?2 WHERE login_id = ?1", login_id,
+                           cr_role_to_string(role));
+}
+
+/* Who the certificate with this fingerprint is filed under:
+ * 1 found (owner in *ret_login, "" when its user was removed), 0 not. */
+static int certificate_owner(Store *s, const char *fingerprint, char **ret_login, char **ret_uri) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        if ((r = prepare(s, "SELECT u.login_id, c.uri FROM certificates c "
+                            "LEFT JOIN users u ON u.id = c.user_id WHERE c.fingerprint = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, fingerprint, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return 0;
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, "certificate owner");
+        *ret_login = strdup(col_text(st, 0));
+        *ret_uri = strdup(col_text(st, 1));
+        return *ret_login && *ret_uri ? 1 : -ENOMEM;
+}
+
+static int insert_certificate(Store *s, const char *login_id, const CertInfo *c, const char *uri) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "INSERT INTO certificates (user_id, der, serial, issuer, subject,"
+                            " not_before_usec, not_after_usec, fingerprint, uri, seen_usec) "
+                            "VALUES ((SELECT id FROM users WHERE login_id = ?1), ?2, ?3, ?4, ?5,"
+                            " ?6, ?7, ?8, ?9, ?10)", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, c->der, (int) c->der_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, c->serial, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, c->issuer, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, c->subject, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64) c->not_before_usec);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64) c->not_after_usec);
+        sqlite3_bind_text(st, 8, c->fingerprint, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9, uri ? uri : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 10, uri ? (sqlite3_int64) now_usec() : 0);
+        return step_done(s, st);
+}
+
+static int refresh_certificate(Store *s, const char *login_id, const CertInfo *c, const char *uri) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "UPDATE certificates SET"
+                            " user_id = (SELECT id FROM users WHERE login_id = ?1),"
+                            " uri = coalesce(?2, uri),"
+                            " seen_usec = CASE WHEN ?2 IS NULL THEN seen_usec ELSE ?3 END"
+                            " WHERE fingerprint = ?4", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        if (uri)
+                sqlite3_bind_text(st, 2, uri, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) now_usec());
+        sqlite3_bind_text(st, 4, c->fingerprint, -1, SQLITE_STATIC);
+        return step_done(s, st);
+}
+
+int store_file_certificate(Store *s, const char *login_id, const CertInfo *c,
+                           const char *uri, int *changed) {
+        _cleanup_free_ char *owner = NULL, *old_uri = NULL;
+        int r;
+
+        *changed = 0;
+        if ((r = user_exists(s, "login_id", 0, login_id)) <= 0)
+                return r < 0 ? r : -ENOENT;
+        r = certificate_owner(s, c->fingerprint, &owner, &old_uri);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                if ((r = insert_certificate(s, login_id, c, uri)) < 0)
+                        return r;
+                *changed = 1;
+                return 0;
+        }
+        if (*owner && strcmp(owner, login_id) != 0)
+                return -EEXIST;
+        *changed = !*owner || (uri && strcmp(uri, old_uri) != 0);
+        return refresh_certificate(s, login_id, c, uri);
+}
+
+int store_history_add(Store *s, const char *actor, const char *action,
+                      const char *target, const char *result) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "INSERT INTO history (time_usec, actor, action, target, result) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5)", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());
+        sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, target ? target : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, result, -1, SQLITE_STATIC);
+        return step_done(s, st);
+}
+
+int store_crl_state(Store *s, CrlState *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "SELECT number, this_update_usec, next_update_usec FROM crl_state", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "crl state");
+        ret->number = (uint64_t) sqlite3_column_int64(st, 0);
+        ret->this_update_usec = (uint64_t) sqlite3_column_int64(st, 1);
+        ret->next_update_usec = (uint64_t) sqlite3_column_int64(st, 2);
+        return 0;
+}

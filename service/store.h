@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "cert.h"
+#include "certrevoke.h"
+
+typedef struct Store Store;
+
+/* A user with the facts of their current certificate.  In a UserRow the
+ * strings are borrowed from the store and valid during the callback only;
+ * a UserView owns copies. Absent strings are "". */
+typedef struct UserRow {
+        const char *login_id;
+        const char *name;
+        CrRole role;
+        uint32_t uid;
+        CrCertState state;
+        const char *serial;
+        const char *subject;
+        const char *uri;
+        const char *revocation_reason;
+        uint64_t not_after_usec;
+        uint64_t revoked_usec;
+} UserRow;
+
+typedef struct UserView {
+        UserRow row;
+        char *strings[7];
+} UserView;
+
+/* Derives a certificate state; never stored, so it cannot disagree with
+ * the facts it comes from.  n_certs counts all the user's certificates. */
+CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_after_usec,
+                              uint64_t now_usec, int64_t n_certs);
+
+/* Opens (creating and migrating) dir/store.db; refuses a store another
+ * process holds.  On failure *error says why for the administrator. */
+int store_open(const char *dir, Store **ret, char **error);
+void store_free(Store *s);
+
+int store_begin(Store *s);
+int store_commit(Store *s);
+void store_rollback(Store *s);
+
+typedef int (*store_user_cb)(const UserRow *u, void *userdata);
+/* Every user in login order; a negative return from cb stops and is returned. */
+int store_foreach_user(Store *s, store_user_cb cb, void *userdata);
+int store_count_users(Store *s, uint64_t *ret);
+
+int store_get_user(Store *s, const char *login_id, UserView *ret);   /* -ENOENT */
+void user_view_done(UserView *v);
+/* The login and role of the user with that uid; -ENOENT if none. */
+int store_user_by_uid(Store *s, uint32_t uid, char **ret_login, CrRole *ret_role);
+
+int store_add_user(Store *s, const char *login_id, const char *name, CrRole role, uint32_t uid);
+int store_remove_user(Store *s, const char *login_id);
+int store_set_role(Store *s, const char *login_id, CrRole role);
+
+/* Files a certificate under a user, or refreshes where it was seen.
+ * uri may be NULL (imported): an earlier URI is then kept. *changed tells
+ * whether anything a client can see changed.  -EEXIST: the certificate
+ * already belongs to another user. */
+int store_file_certificate(Store *s, const char *login_id, const CertInfo *c,
+                           const char *uri, int *changed);
+
+int store_history_add(Store *s, const char *actor, const char *action,
+                      const char *target, const char *result);
+
+typedef struct CrlState {
+        uint64_t number;
+        uint64_t this_update_usec;
+        uint64_t next_update_usec;
+} CrlState;
+int store_crl_state(Store *s, CrlState *ret);

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "tokens.h"
+#include "util.h"
+
+typedef struct Loaded {
+        CK_FUNCTION_LIST **modules;     /* NULL-terminated */
+        int all;                        /* from p11_kit_modules_load_and_initialize */
+} Loaded;
+
+static void loaded_release(Loaded *l) {
+        if (!l->modules)
+                return;
+        if (l->all)
+                p11_kit_modules_finalize_and_release(l->modules);
+        else {
+                for (CK_FUNCTION_LIST **m = l->modules; *m; m++) {
+                        p11_kit_module_finalize(*m);
+                        p11_kit_module_release(*m);
+                }
+                free(l->modules);
+        }
+        l->modules = NULL;
+}
+
+/* Modules are loaded afresh for every walk, so a card inserted or pulled
+ * since the last one is seen as it is now. */
+static int load_modules(char *const *paths, Loaded *l, size_t *n_failed) {
+        size_t n = 0, k = 0;
+
+        if (!paths || !paths[0]) {
+                l->all = 1;
+                l->modules = p11_kit_modules_load_and_initialize(0);
+                if (!l->modules)
+                        return log_error_errno(-EIO, "tokens: cannot load the registered PKCS#11 modules: %s",
+                                               p11_kit_message() ?: "unknown error");
+                return 0;
+        }
+        while (paths[n])
+                n++;
+        if (!(l->modules = calloc(n + 1, sizeof *l->modules)))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                CK_FUNCTION_LIST *m = p11_kit_module_load(paths[i], 0);
+                CK_RV rv;
+
+                if (!m) {
+                        log_warning("tokens: cannot load module %s: %s", paths[i], p11_kit_message() ?: "unknown error");
+                        (*n_failed)++;
+                        continue;
+                }
+                if ((rv = p11_kit_module_initialize(m)) != CKR_OK) {
+                        log_warning("tokens: cannot initialize module %s: %s", paths[i], p11_kit_strerror(rv));
+                        p11_kit_module_release(m);
+                        (*n_failed)++;
+                        continue;
+                }
+                l->modules[k++] = m;
+        }
+        return 0;
+}
+
+static int get_attribute(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+                         CK_ATTRIBUTE_TYPE type, CK_ATTRIBUTE *ret) {
+        CK_ATTRIBUTE a = { type, NULL, 0 };
+
+        *ret = a;
+        if (m->C_GetAttributeValue(s, o, &a, 1) != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+                return 0;
+        if (a.ulValueLen > 1024 * 1024)
+                return -EFBIG;
+        if (!(a.pValue = malloc(a.ulValueLen ? a.ulValueLen : 1)))
+                return -ENOMEM;
+        if (m->C_GetAttributeValue(s, o, &a, 1) != CKR_OK) {
+                free(a.pValue);
+                return -EIO;
+        }
+        *ret = a;
+        return 1;
+}
+
+static char *object_uri(const CK_INFO *mi, const CK_TOKEN_INFO *ti, const CK_ATTRIBUTE *id,
+                        const CK_ATTRIBUTE *label) {
+        CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+        CK_ATTRIBUTE ca = { CKA_CLASS, &klass, sizeof klass };
+        P11KitUri *uri = p11_kit_uri_new();
+        char *s = NULL;
+
+        if (!uri)
+                return NULL;
+        memcpy(p11_kit_uri_get_module_info(uri), mi, sizeof *mi);
+        memcpy(p11_kit_uri_get_token_info(uri), ti, sizeof *ti);
+        p11_kit_uri_set_attribute(uri, &ca);
+        if (id->pValue)
+                p11_kit_uri_set_attribute(uri, (CK_ATTRIBUTE *) id);
+        if (label->pValue)
+                p11_kit_uri_set_attribute(uri, (CK_ATTRIBUTE *) label);
+        if (p11_kit_uri_format(uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, &s) != P11_KIT_URI_OK)
+                s = NULL;
+        p11_kit_uri_free(uri);
+        return s;
+}
+
+static int push_cert(TokenScan *scan, CK_ATTRIBUTE *value, char *uri) {
+        TokenCert *n;
+
+        if (!uri)
+                return -ENOMEM;
+        n = realloc(scan->certs, (scan->n_certs + 1) * sizeof *n);
+        if (!n) {
+                free(uri);
+                return -ENOMEM;
+        }
+        scan->certs = n;
+        n[scan->n_certs++] = (TokenCert) { .der = value->pValue, .der_len = value->ulValueLen, .uri = uri };
+        value->pValue = NULL;
+        return 0;
+}
+
+static int read_object(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+                       const CK_INFO *mi, const CK_TOKEN_INFO *ti, TokenScan *scan) {
+        CK_ATTRIBUTE value, id, label;
+        int r;
+
+        if ((r = get_attribute(m, s, o, CKA_VALUE, &value)) <= 0)
+                return r == -ENOMEM ? r : 0;
+        if ((r = get_attribute(m, s, o, CKA_ID, &id)) >= 0 &&
+            (r = get_attribute(m, s, o, CKA_LABEL, &label)) >= 0) {
+                r = push_cert(scan, &value, object_uri(mi, ti, &id, &label));
+                free(label.pValue);
+        }
+        free(id.pValue);
+        free(value.pValue);
+        return r == -ENOMEM ? r : 0;
+}
+
+static int walk_session(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, const CK_INFO *mi,
+                        const CK_TOKEN_INFO *ti, TokenScan *scan) {
+        CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+        CK_CERTIFICATE_TYPE type = CKC_X_509;
+        CK_ATTRIBUTE match[] = {
+                { CKA_CLASS, &klass, sizeof klass },
+                { CKA_CERTIFICATE_TYPE, &type, sizeof type },
+        };
+        CK_OBJECT_HANDLE objects[64];
+        CK_ULONG n;
+        CK_RV rv;
+        int r = 0;
+
+        if ((rv = m->C_FindObjectsInit(s, match, ELEMENTSOF(match))) != CKR_OK)
+                return -EIO;
+        do {
+                if ((rv = m->C_FindObjects(s, objects, ELEMENTSOF(objects), &n)) != CKR_OK) {
+                        r = -EIO;
+                        break;
+                }
+                for (CK_ULONG i = 0; i < n && r >= 0; i++)
+                        r = read_object(m, s, objects[i], mi, ti, scan);
+        } while (n > 0 && r >= 0);
+        m->C_FindObjectsFinal(s);
+        return r;
+}
+
+static void trim_label(const CK_UTF8CHAR *in, size_t len, char *out) {
+        memcpy(out, in, len);
+        out[len] = 0;
+        for (size_t i = len; i > 0 && out[i - 1] == ' '; i--)
+                out[i - 1] = 0;
+}
+
+static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, TokenScan *scan) {
+        CK_TOKEN_INFO ti;
+        CK_SESSION_HANDLE s;
+        char label[sizeof ti.label + 1];
+        size_t before = scan->n_certs;
+        CK_RV rv;
+        int r;
+
+        if ((rv = m->C_GetTokenInfo(slot, &ti)) != CKR_OK) {
+                log_warning("tokens: slot %lu: cannot read token: %s", (unsigned long) slot, p11_kit_strerror(rv));
+                return -EIO;
+        }
+        trim_label(ti.label, sizeof ti.label, label);
+        if ((rv = m->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s)) != CKR_OK) {
+                log_warning("tokens: token \"%s\": cannot open a session: %s", label, p11_kit_strerror(rv));
+                return -EIO;
+        }
+        r = walk_session(m, s, mi, &ti, scan);
+        m->C_CloseSession(s);
+        if (r == -EIO) {
+                /* a half-read token tells nothing reliable: drop what it gave */
+                for (size_t i = before; i < scan->n_certs; i++) {
+                        free(scan->certs[i].der);
+                        free(scan->certs[i].uri);
+                }
+                scan->n_certs = before;
+                log_warning("tokens: token \"%s\" failed while being read; skipped", label);
+        }
+        return r;
+}
+
+static int list_slots(CK_FUNCTION_LIST *m, CK_SLOT_ID **ret, CK_ULONG *ret_n) {
+        _cleanup_free_ CK_SLOT_ID *slots = NULL;
+        CK_ULONG n = 0;
+        CK_RV rv;
+
+        if ((rv = m->C_GetSlotList(CK_TRUE, NULL, &n)) == CKR_OK && n > 0) {
+                if (!(slots = calloc(n, sizeof *slots)))
+                        return -ENOMEM;
+                rv = m->C_GetSlotList(CK_TRUE, slots, &n);
+        }
+        if (rv != CKR_OK) {
+                log_warning("tokens: a module cannot list its slots: %s", p11_kit_strerror(rv));
+                return -EIO;
+        }
+        *ret = TAKE_PTR(slots);
+        *ret_n = n;
+        return 0;
+}
+
+static int walk_module(CK_FUNCTION_LIST *m, TokenScan *scan) {
+        _cleanup_free_ CK_SLOT_ID *slots = NULL;
+        CK_ULONG n = 0;
+        CK_INFO mi;
+        int r;
+
+        if (m->C_GetInfo(&mi) != CKR_OK || (r = list_slots(m, &slots, &n)) == -EIO) {
+                scan->n_failed++;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        for (CK_ULONG i = 0; i < n; i++) {
+                r = walk_slot(m, slots[i], &mi, scan);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        scan->n_failed++;
+                else
+                        scan->n_tokens++;
+        }
+        return 0;
+}
+
+int tokens_scan(char *const *modules, TokenScan *ret) {
+        _cleanup_(loaded_release) Loaded loaded = {};
+        TokenScan scan = {};
+        int r;
+
+        if ((r = load_modules(modules, &loaded, &scan.n_failed)) < 0)
+                return r;
+        for (CK_FUNCTION_LIST **m = loaded.modules; *m; m++)
+                if ((r = walk_module(*m, &scan)) < 0) {
+                        token_scan_done(&scan);
+                        return r;
+                }
+        *ret = scan;
+        return 0;
+}
+
+void token_scan_done(TokenScan *s) {
+        for (size_t i = 0; i < s->n_certs; i++) {
+                free(s->certs[i].der);
+                free(s->certs[i].uri);
+        }
+        free(s->certs);
+        memset(s, 0, sizeof *s);
+}

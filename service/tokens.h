@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* A certificate object found on a token. */
+typedef struct TokenCert {
+        unsigned char *der;
+        size_t der_len;
+        char *uri;              /* pkcs11: URI of the object, with token and module */
+} TokenCert;
+
+typedef struct TokenScan {
+        TokenCert *certs;
+        size_t n_certs;
+        size_t n_tokens;        /* tokens walked to the end */
+        size_t n_failed;        /* tokens or modules skipped after an error */
+} TokenScan;
+
+/* Walks every token of the given modules (all p11-kit registered modules
+ * when modules is empty) and collects their certificates.  Blocks on the
+ * hardware: call it off the event loop.  A failing token is logged and
+ * skipped; only running out of memory fails the whole walk. */
+int tokens_scan(char *const *modules, TokenScan *ret);
+void token_scan_done(TokenScan *s);
