@@ -187,6 +187,9 @@ static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, To
                 return -EIO;
         }
         trim_label(ti.label, sizeof ti.label, label);
+        /* a blank card (SoftHSM always offers one) holds nothing yet */
+        if (!(ti.flags & CKF_TOKEN_INITIALIZED))
+                return 0;
         if ((rv = m->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s)) != CKR_OK) {
                 log_warning("tokens: token \"%s\": cannot open a session: %s", label, p11_kit_strerror(rv));
                 return -EIO;

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "util.h"
+
+static char path[] = "/tmp/certrevoke-test-config-XXXXXX";
+
+static int load(const char *text, Config *c, char **error) {
+        FILE *f = fopen(path, "we");
+
+        fputs(text, f);
+        fclose(f);
+        return config_load(c, path, 1, error);
+}
+
+static void expect_error(const char *text, const char *want, const char *what) {
+        char *error = NULL;
+        Config c;
+        int r = load(text, &c, &error);
+
+        CHECK(r == -EINVAL && error && strstr(error, want) && strstr(error, path),
+              "%s is refused naming file, line and key (%s)", what, error ? error : "no message");
+        free(error);
+        config_done(&c);
+}
+
+static void test_defaults(void) {
+        char *error = NULL;
+        Config c;
+
+        CHECK(config_load(&c, "/nonexistent/certrevoke.conf", 0, &error) == 0, "a missing default file means defaults");
+        CHECK_STREQ(c.state_directory, "/var/lib/certrevoke", "StateDirectory default");
+        CHECK_STREQ(c.pam_service, "certrevoke", "PAMService default");
+        CHECK_STREQ(c.publish_directory, "/var/lib/certrevoke/public", "PublishDirectory default");
+        CHECK(c.crl_validity_usec == 7ULL * 86400 * USEC_PER_SEC, "Validity default is 7d");
+        CHECK(c.token_modules && !c.token_modules[0], "Modules default is every registered module");
+        CHECK(!c.ca_certificate && !c.ca_key && !c.ca_pin_file && !c.tokens_pin_file, "no CA or PIN file by default");
+        config_done(&c);
+        CHECK(config_load(&c, "/nonexistent/certrevoke.conf", 1, &error) < 0 && error &&
+              strstr(error, "/nonexistent/certrevoke.conf"), "a missing named file is an error: %s", error);
+        free(error);
+        config_done(&c);
+}
+
+static void test_full(void) {
+        char *error = NULL;
+        Config c;
+        int r = load("# comment\n"
+                     "[Service]\nStateDirectory=/srv/cr\nPAMService=certrevoke-test\n"
+                     "[CA]\nCertificate=/etc/ca.pem\nKey=pkcs11:token=ca;object=key\nPINFile=/etc/ca.pin\n"
+                     "[CRL]\nValidity=1d 12h\n"
+                     "[Tokens]\nModules=/usr/lib/a.so  /usr/lib/b.so\nPINFile=/etc/tok.pin\n", &c, &error);
+
+        CHECK(r == 0, "a full file loads (%s)", error ? error : "");
+        CHECK_STREQ(c.state_directory, "/srv/cr", "StateDirectory");
+        CHECK_STREQ(c.publish_directory, "/srv/cr/public", "PublishDirectory follows StateDirectory");
+        CHECK_STREQ(c.pam_service, "certrevoke-test", "PAMService");
+        CHECK_STREQ(c.ca_key, "pkcs11:token=ca;object=key", "Key as a pkcs11: URI");
+        CHECK(c.crl_validity_usec == 36ULL * 3600 * USEC_PER_SEC, "Validity 1d 12h");
+        CHECK(c.token_modules[0] && c.token_modules[1] && !c.token_modules[2] &&
+              strcmp(c.token_modules[1], "/usr/lib/b.so") == 0, "two modules");
+        CHECK_STREQ(c.tokens_pin_file, "/etc/tok.pin", "Tokens PINFile");
+        free(error);
+        config_done(&c);
+}
+
+static void test_errors(void) {
+        expect_error("[Service]\nStateDirectory=/x\nBogus=1\n", ":3: [Service] Bogus= is not a known key", "an unknown key");
+        expect_error("[Nope]\nStateDirectory=/x\n", ":2: [Nope] StateDirectory=", "a key in an unknown section");
+        expect_error("[CRL]\nValidity=soon\n", ":2: [CRL] Validity= must be a duration", "a malformed duration");
+        expect_error("[CRL]\n\nValidity=0\n", ":3: [CRL] Validity=", "a zero duration");
+        expect_error("[CA]\nKey=relative.pem\n", ":2: [CA] Key= must be", "a relative key path");
+        expect_error("[Tokens]\nModules=/ok.so rel.so\n", ":2: [Tokens] Modules=", "a relative module");
+        expect_error("[Service]\nPAMService=../etc\n", ":2: [Service] PAMService=", "a PAM service with a slash");
+        expect_error("[Service]\nStateDirectory\n", ":2:", "a line without =");
+}
+
+static void test_durations(void) {
+        const struct { const char *s; uint64_t sec; } ok[] = {
+                { "7d", 7 * 86400 }, { "12h", 43200 }, { "30m", 1800 }, { "90", 90 }, { "1w", 604800 }, { "1d 2h", 93600 },
+        };
+        const char *bad[] = { "", "d", "-1d", "1x", "1.5d", "99999999999999999999", "0s", "4000w" };
+        uint64_t u;
+
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++)
+                CHECK(config_parse_duration(ok[i].s, &u) == 0 && u == ok[i].sec * USEC_PER_SEC, "duration \"%s\"", ok[i].s);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                CHECK(config_parse_duration(bad[i], &u) < 0, "duration \"%s\" refused", bad[i]);
+}
+
+int main(void) {
+        int fd = mkstemp(path);
+
+        if (fd < 0)
+                return 1;
+        close(fd);
+        test_defaults();
+        test_full();
+        test_errors();
+        test_durations();
+        unlink(path);
+        return CHECK_EXIT();
+}
