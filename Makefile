@@ -25,7 +25,7 @@ CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
 CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(CTL_SRC))
-LIB_OBJ    := $(filter-out $(B)/service/certrevoked.o,$(DAEMON_OBJ))
+LIB_OBJ    := $(filter-out $(B)/service/certrevoked.o,$(DAEMON_OBJ)) $(B)/service/ctl-format.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 

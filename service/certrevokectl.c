@@ -1,0 +1,982 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* certrevokectl: the command-line frontend of certrevoked. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <systemd/sd-bus.h>
+
+#include "certrevoke.h"
+#include "ctl-format.h"
+
+#ifndef LOCALEDIR
+#define LOCALEDIR "/usr/share/locale"
+#endif
+#ifndef CR_VERSION
+#define CR_VERSION "unknown"
+#endif
+
+#define PROGRAM_NAME "certrevokectl"
+#define PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
+
+/* Rescan and certificate import walk every token, and a smartcard reader can
+ * take its time; the default 25 s of sd-bus would give up too early. */
+#define CALL_TIMEOUT_USEC (UINT64_C(120) * UINT64_C(1000000))
+
+/* Certificates are a few KiB; anything this large is not one. */
+#define CERT_FILE_MAX (1024 * 1024)
+
+#define TIME_BUF_MAX 128
+
+static const char *arg_address;
+static bool arg_json;
+static const char *arg_state;
+static const char *arg_role;
+
+/* Set by whoever reports an error, returned by main. */
+static int exit_status = CTL_EXIT_FAILURE;
+
+static void X509_freep(X509 **p) {
+        X509_free(*p);
+}
+
+static void BIO_freep(BIO **p) {
+        BIO_free(*p);
+}
+
+/* ---- reporting ------------------------------------------------------- */
+
+static int vfail(int status, int r, const char *format, va_list ap) __attribute__((format(printf, 3, 0)));
+static int vfail(int status, int r, const char *format, va_list ap) {
+        fputs(PROGRAM_NAME ": ", stderr);
+        vfprintf(stderr, format, ap);
+        fputc('\n', stderr);
+        exit_status = status;
+        return r < 0 ? r : -EINVAL;
+}
+
+/* Prints "certrevokectl: <message>", records the exit status and returns r
+ * (a negative errno) so that callers can write "return fail(...)". */
+static int fail(int status, int r, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int fail(int status, int r, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        r = vfail(status, r, format, ap);
+        va_end(ap);
+        return r;
+}
+
+static int fail_usage(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static int fail_usage(const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vfail(CTL_EXIT_USAGE, -EINVAL, format, ap);
+        va_end(ap);
+        return r;
+}
+
+/* The service's own message is what the user needs to see; the exit status
+ * comes from the error name through the shared table. */
+static int fail_bus(const sd_bus_error *error, int r) {
+        const char *msg = error->message ? error->message : error->name;
+
+        return fail(ctl_exit_code_from_error_name(error->name), r, "%s", msg ? msg : strerror(-r));
+}
+
+static int fail_parse(int r) {
+        return fail(CTL_EXIT_FAILURE, r, _("Failed to parse the reply of the service: %s"), strerror(-r));
+}
+
+static int fail_oom(void) {
+        return fail(CTL_EXIT_FAILURE, -ENOMEM, "%s", strerror(ENOMEM));
+}
+
+/* ---- bus ------------------------------------------------------------- */
+
+static int connect_bus(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (!arg_address) {
+                /* Honours DBUS_SYSTEM_BUS_ADDRESS. */
+                r = sd_bus_open_system(&bus);
+                if (r < 0)
+                        return fail(CTL_EXIT_FAILURE, r, _("Failed to connect to the system bus: %s"), strerror(-r));
+        } else {
+                r = sd_bus_new(&bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, arg_address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+                if (r < 0)
+                        return fail(CTL_EXIT_FAILURE, r, _("Failed to connect to the bus at %s: %s"),
+                                    arg_address, strerror(-r));
+        }
+        *ret = bus;
+        bus = NULL;
+        return 0;
+}
+
+static int new_call(sd_bus *bus, const char *path, const char *iface, const char *member, sd_bus_message **ret) {
+        int r = sd_bus_message_new_method_call(bus, ret, CR_BUS_NAME, path, iface, member);
+
+        /* Interactive authorization stays off (the default): a script must
+         * never hang on a polkit prompt. */
+        if (r < 0)
+                return fail(CTL_EXIT_FAILURE, r, _("Failed to create the call %s: %s"), member, strerror(-r));
+        return 0;
+}
+
+static int send_call(sd_bus *bus, sd_bus_message *m, sd_bus_message **reply) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, reply);
+
+        return r < 0 ? fail_bus(&error, r) : 0;
+}
+
+static int callv(sd_bus *bus, const char *path, const char *iface, const char *member,
+                 sd_bus_message **reply, const char *types, va_list ap) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(bus, path, iface, member, &m);
+        if (r < 0)
+                return r;
+        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
+        if (r < 0)
+                return fail(CTL_EXIT_FAILURE, r, _("Failed to create the call %s: %s"), member, strerror(-r));
+        return send_call(bus, m, reply);
+}
+
+/* A method call whose arguments sd_bus_message_appendv can take. */
+static int call(sd_bus *bus, const char *path, const char *iface, const char *member,
+                sd_bus_message **reply, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = callv(bus, path, iface, member, reply, types, ap);
+        va_end(ap);
+        return r;
+}
+
+static int call_manager(sd_bus *bus, const char *member, sd_bus_message **reply, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = callv(bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, member, reply, types, ap);
+        va_end(ap);
+        return r;
+}
+
+/* ---- argument checks ------------------------------------------------- */
+
+/* The reasons come from names.c in English; the catalogue carries them. */
+static int check_login_id(const char *login) {
+        const char *why = cr_login_id_invalid(login);
+
+        return why ? fail_usage(_("Invalid login ID \"%s\": %s"), login, _(why)) : 0;
+}
+
+static int check_role(const char *role) {
+        if (cr_role_from_string(role) != _CR_ROLE_INVALID)
+                return 0;
+        return fail_usage(_("Invalid role \"%s\"; expected one of: master, admin, general, worker."), role);
+}
+
+static int check_state(const char *state) {
+        if (cr_cert_state_from_string(state) != _CR_CERT_STATE_INVALID)
+                return 0;
+        return fail_usage(_("Invalid certificate state \"%s\"; expected one of: "
+                            "issued, renewed, expired, not-issued, revoked."), state);
+}
+
+/* Decimal only, no sign, and not (uid_t) -1, which means "no user". */
+static int parse_uid(const char *s, uint32_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        errno = 0;
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v >= UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* ---- list ------------------------------------------------------------ */
+
+typedef struct UserRow {
+        const char *login_id, *name, *role, *state, *serial, *path;
+        uint64_t not_after;
+} UserRow;
+
+static bool row_wanted(const UserRow *u, const char *pattern) {
+        if (arg_state && strcmp(u->state, arg_state) != 0)
+                return false;
+        if (arg_role && strcmp(u->role, arg_role) != 0)
+                return false;
+        return !pattern || ctl_pattern_match(pattern, u->login_id) || ctl_pattern_match(pattern, u->name);
+}
+
+static int row_compare(const void *a, const void *b) {
+        const UserRow *x = a, *y = b;
+        int c = strcmp(x->login_id, y->login_id);
+
+        return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+/* The rows point into the reply, which therefore outlives them. */
+static int read_users(sd_bus_message *reply, const char *pattern, UserRow **ret, size_t *ret_n) {
+        _cleanup_free_ UserRow *rows = NULL;
+        size_t n = 0, allocated = 0;
+        UserRow u;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(sssssto)");
+        if (r < 0)
+                return fail_parse(r);
+        while ((r = sd_bus_message_read(reply, "(sssssto)", &u.login_id, &u.name, &u.role, &u.state,
+                                        &u.serial, &u.not_after, &u.path)) > 0) {
+                if (!row_wanted(&u, pattern))
+                        continue;
+                if (n == allocated) {
+                        size_t na = allocated ? allocated * 2 : 16;
+                        UserRow *p = reallocarray(rows, na, sizeof(UserRow));
+
+                        if (!p)
+                                return fail_oom();
+                        rows = p;
+                        allocated = na;
+                }
+                rows[n++] = u;
+        }
+        if (r < 0)
+                return fail_parse(r);
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return fail_parse(r);
+        if (n > 0)
+                qsort(rows, n, sizeof(UserRow), row_compare);
+        *ret = rows;
+        rows = NULL;
+        *ret_n = n;
+        return 0;
+}
+
+static int print_users_json(const UserRow *rows, size_t n) {
+        char expiry[TIME_BUF_MAX];
+        int r = 0;
+
+        fputs("[", stdout);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const UserRow *u = &rows[i];
+                bool has_expiry = u->not_after > 0 && ctl_format_iso8601(u->not_after, expiry, sizeof expiry) >= 0;
+
+                fputs(i == 0 ? "\n" : ",\n", stdout);
+                fputs("{\"login_id\":", stdout);
+                r = ctl_json_fputs(stdout, u->login_id);
+                fputs(",\"name\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, u->name);
+                fputs(",\"role\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, u->role);
+                fputs(",\"state\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, u->state);
+                fputs(",\"serial\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, u->serial);
+                printf(",\"not_after_usec\":%" PRIu64 ",\"expiry\":", u->not_after);
+                if (r >= 0) r = ctl_json_fputs(stdout, has_expiry ? expiry : NULL);
+                fputs(",\"path\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, u->path);
+                fputs("}", stdout);
+        }
+        fputs(n > 0 ? "\n]\n" : "]\n", stdout);
+        return r < 0 ? fail(CTL_EXIT_FAILURE, r, _("Failed to write output: %s"), strerror(-r)) : 0;
+}
+
+enum { COL_LOGIN, COL_NAME, COL_ROLE, COL_STATE, COL_EXPIRY, LIST_COLUMNS };
+
+static void cells_free(char **cells, size_t count) {
+        for (size_t i = 0; i < count; i++)
+                free(cells[i]);
+        free(cells);
+}
+
+static char *expiry_cell(const UserRow *u) {
+        char buf[TIME_BUF_MAX];
+
+        if (!ctl_state_shows_expiry(u->state) || u->not_after == 0 ||
+            ctl_format_time(u->not_after, buf, sizeof buf) < 0)
+                return strdup("-");
+        return strdup(buf);
+}
+
+/* Text that came from the service is made printable; labels are ours. */
+static int fill_row(char **cells, const UserRow *u) {
+        if (ctl_printable(u->login_id, &cells[COL_LOGIN]) < 0 ||
+            ctl_printable(u->name, &cells[COL_NAME]) < 0 ||
+            ctl_printable(ctl_role_label(u->role), &cells[COL_ROLE]) < 0 ||
+            ctl_printable(ctl_state_label(u->state), &cells[COL_STATE]) < 0)
+                return -ENOMEM;
+        cells[COL_EXPIRY] = expiry_cell(u);
+        return cells[COL_EXPIRY] ? 0 : -ENOMEM;
+}
+
+static int fill_header(char **cells) {
+        static const char *const header[LIST_COLUMNS] = {
+                N_("Login ID"), N_("Name"), N_("Role"), N_("Certificate state"), N_("Expiry"),
+        };
+
+        for (size_t c = 0; c < LIST_COLUMNS; c++) {
+                cells[c] = strdup(_(header[c]));
+                if (!cells[c])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Columns are padded by display width so that Japanese names line up; the
+ * last column is not padded, to leave no trailing blanks. */
+static int print_table(char **cells, size_t rows, size_t cols) {
+        size_t width[LIST_COLUMNS] = { 0 };
+
+        for (size_t i = 0; i < rows * cols; i++) {
+                size_t w = ctl_display_width(cells[i]);
+
+                if (w > width[i % cols])
+                        width[i % cols] = w;
+        }
+        for (size_t row = 0; row < rows; row++)
+                for (size_t c = 0; c < cols; c++) {
+                        _cleanup_free_ char *padded = NULL;
+                        const char *cell = cells[row * cols + c];
+
+                        if (c + 1 == cols) {
+                                printf("%s\n", cell);
+                                continue;
+                        }
+                        if (ctl_pad(cell, width[c], CTL_ALIGN_LEFT, &padded) < 0)
+                                return fail_oom();
+                        printf("%s  ", padded);
+                }
+        return 0;
+}
+
+static int print_users_table(const UserRow *rows, size_t n) {
+        size_t count = (n + 1) * LIST_COLUMNS;
+        char **cells = calloc(count, sizeof(char *));
+        int r;
+
+        if (!cells)
+                return fail_oom();
+        r = fill_header(cells);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = fill_row(cells + (i + 1) * LIST_COLUMNS, &rows[i]);
+        r = r < 0 ? fail_oom() : print_table(cells, n + 1, LIST_COLUMNS);
+        cells_free(cells, count);
+        return r;
+}
+
+static int verb_list(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ UserRow *rows = NULL;
+        const char *pattern = n_args > 0 ? args[0] : NULL;
+        size_t n = 0;
+        int r;
+
+        r = arg_state ? check_state(arg_state) : 0;
+        if (r >= 0 && arg_role)
+                r = check_role(arg_role);
+        if (r < 0)
+                return r;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = call_manager(bus, "ListUsers", &reply, NULL);
+        if (r < 0)
+                return r;
+        r = read_users(reply, pattern, &rows, &n);
+        if (r < 0)
+                return r;
+        return arg_json ? print_users_json(rows, n) : print_users_table(rows, n);
+}
+
+/* ---- show ------------------------------------------------------------ */
+
+/* A property of a basic type; containers are skipped, none is defined. */
+typedef struct Prop {
+        const char *name;
+        char type;
+        const char *str;      /* s, o, g */
+        uint64_t u;           /* y, q, u, t */
+        int64_t i;            /* n, i, x, b */
+        double d;             /* d */
+} Prop;
+
+typedef union BasicValue {
+        uint8_t y;
+        int b;
+        int16_t n;
+        uint16_t q;
+        int32_t i;
+        uint32_t u;
+        int64_t x;
+        uint64_t t;
+        double d;
+        const char *s;
+} BasicValue;
+
+static void prop_set(Prop *p, char type, const BasicValue *v) {
+        p->type = type;
+        switch (type) {
+        case 's': case 'o': case 'g': p->str = v->s; break;
+        case 'y': p->u = v->y; break;
+        case 'q': p->u = v->q; break;
+        case 'u': p->u = v->u; break;
+        case 't': p->u = v->t; break;
+        case 'n': p->i = v->n; break;
+        case 'i': p->i = v->i; break;
+        case 'x': p->i = v->x; break;
+        case 'b': p->i = v->b; break;
+        case 'd': p->d = v->d; break;
+        }
+}
+
+static bool type_is_readable_basic(const char *contents) {
+        return contents && strlen(contents) == 1 && strchr("sogyqutnixbd", contents[0]);
+}
+
+/* Reads one variant into p; returns 1 if it was kept, 0 if skipped. */
+static int read_variant(sd_bus_message *m, Prop *p) {
+        const char *contents;
+        BasicValue v;
+        char type;
+        int r;
+
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r < 0)
+                return r;
+        if (!type_is_readable_basic(contents)) {
+                r = sd_bus_message_skip(m, "v");
+                return r < 0 ? r : 0;
+        }
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(m, contents[0], &v);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        prop_set(p, contents[0], &v);
+        return 1;
+}
+
+/* The properties point into the reply, which therefore outlives them. */
+static int read_properties(sd_bus_message *m, Prop **ret, size_t *ret_n) {
+        _cleanup_free_ Prop *props = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return fail_parse(r);
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                Prop p = { 0 };
+
+                r = sd_bus_message_read_basic(m, 's', &p.name);
+                if (r >= 0)
+                        r = read_variant(m, &p);
+                if (r > 0 && n == allocated) {
+                        size_t na = allocated ? allocated * 2 : 16;
+                        Prop *np = reallocarray(props, na, sizeof(Prop));
+
+                        if (!np)
+                                return fail_oom();
+                        props = np;
+                        allocated = na;
+                }
+                if (r > 0)
+                        props[n++] = p;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return fail_parse(r);
+        }
+        if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                return fail_parse(r);
+        *ret = props;
+        props = NULL;
+        *ret_n = n;
+        return 0;
+}
+
+static const Prop *prop_find(const Prop *props, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(props[i].name, name) == 0)
+                        return &props[i];
+        return NULL;
+}
+
+static void print_prop_json_value(const Prop *p) {
+        switch (p->type) {
+        case 's': case 'o': case 'g':
+                ctl_json_fputs(stdout, p->str);
+                break;
+        case 'y': case 'q': case 'u': case 't':
+                printf("%" PRIu64, p->u);
+                break;
+        case 'b':
+                fputs(p->i ? "true" : "false", stdout);
+                break;
+        case 'd':
+                /* JSON has no NaN or infinity. */
+                if (p->d == p->d && p->d - p->d == 0)
+                        printf("%.17g", p->d);
+                else
+                        fputs("null", stdout);
+                break;
+        default:
+                printf("%" PRId64, p->i);
+        }
+}
+
+static int print_user_json(const Prop *props, size_t n) {
+        fputs("{", stdout);
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        fputs(",", stdout);
+                if (ctl_json_fputs(stdout, props[i].name) < 0)
+                        return fail_oom();
+                fputs(":", stdout);
+                print_prop_json_value(&props[i]);
+        }
+        fputs("}\n", stdout);
+        return 0;
+}
+
+typedef enum ShowKind { SHOW_TEXT, SHOW_NUMBER, SHOW_ROLE, SHOW_STATE, SHOW_TIME } ShowKind;
+
+static const struct ShowField {
+        const char *property;
+        const char *label;
+        ShowKind kind;
+} show_fields[] = {
+        { "LoginId",             N_("Login ID"),          SHOW_TEXT   },
+        { "Name",                N_("Name"),              SHOW_TEXT   },
+        { "Role",                N_("Role"),              SHOW_ROLE   },
+        { "Uid",                 N_("UID"),               SHOW_NUMBER },
+        { "CertificateState",    N_("Certificate state"), SHOW_STATE  },
+        { "CertificateSerial",   N_("Serial"),            SHOW_TEXT   },
+        { "CertificateSubject",  N_("Subject"),           SHOW_TEXT   },
+        { "CertificateNotAfter", N_("Expiry"),            SHOW_TIME   },
+        { "CertificateURI",      N_("Certificate URI"),   SHOW_TEXT   },
+        { "RevokedAt",           N_("Revoked at"),        SHOW_TIME   },
+        { "RevocationReason",    N_("Revocation reason"), SHOW_TEXT   },
+};
+
+/* The human form of one field: "-" when absent, empty or zero. */
+static char *show_value(const struct ShowField *f, const Prop *p) {
+        char buf[TIME_BUF_MAX];
+        bool is_str = p && (p->type == 's' || p->type == 'o' || p->type == 'g');
+        char *out = NULL;
+
+        if (!p || (is_str && !*p->str))
+                return strdup("-");
+        if (is_str) {
+                const char *s = f->kind == SHOW_ROLE ? ctl_role_label(p->str) :
+                                f->kind == SHOW_STATE ? ctl_state_label(p->str) : p->str;
+                return ctl_printable(s, &out) < 0 ? NULL : out;
+        }
+        if (f->kind == SHOW_TIME && p->type == 't')
+                return strdup(p->u == 0 || ctl_format_time(p->u, buf, sizeof buf) < 0 ? "-" : buf);
+        if (p->type == 'u' || p->type == 't' || p->type == 'y' || p->type == 'q')
+                snprintf(buf, sizeof buf, "%" PRIu64, p->u);
+        else
+                snprintf(buf, sizeof buf, "%" PRId64, p->i);
+        return strdup(buf);
+}
+
+/* Labels right-aligned on the colon, as hostnamectl does. */
+static int print_user_text(const Prop *props, size_t n) {
+        size_t width = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(show_fields); i++) {
+                size_t w = ctl_display_width(_(show_fields[i].label));
+
+                if (w > width)
+                        width = w;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(show_fields); i++) {
+                const struct ShowField *f = &show_fields[i];
+                _cleanup_free_ char *label = NULL, *value = show_value(f, prop_find(props, n, f->property));
+
+                if (!value || ctl_pad(_(f->label), width, CTL_ALIGN_RIGHT, &label) < 0)
+                        return fail_oom();
+                printf("%s: %s\n", label, value);
+        }
+        return 0;
+}
+
+static int verb_show(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *path_reply = NULL, *reply = NULL;
+        _cleanup_free_ Prop *props = NULL;
+        const char *path;
+        size_t n = 0;
+        int r;
+
+        (void) n_args;
+        r = check_login_id(args[0]);
+        if (r < 0)
+                return r;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = call_manager(bus, "GetUser", &path_reply, "s", args[0]);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(path_reply, "o", &path);
+        if (r < 0)
+                return fail_parse(r);
+        r = call(bus, path, PROPERTIES_IFACE, "GetAll", &reply, "s", CR_USER_IFACE);
+        if (r < 0)
+                return r;
+        r = read_properties(reply, &props, &n);
+        if (r < 0)
+                return r;
+        return arg_json ? print_user_json(props, n) : print_user_text(props, n);
+}
+
+/* ---- user management ------------------------------------------------- */
+
+static int verb_add_user(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *why;
+        uint32_t uid;
+        int r;
+
+        (void) n_args;
+        r = check_login_id(args[0]);
+        if (r < 0)
+                return r;
+        why = cr_name_invalid(args[1]);
+        if (why)
+                return fail_usage(_("Invalid name: %s"), _(why));
+        r = check_role(args[2]);
+        if (r < 0)
+                return r;
+        if (parse_uid(args[3], &uid) < 0)
+                return fail_usage(_("Invalid UID \"%s\"."), args[3]);
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        /* Quiet on success: the object path is of no use to a person, and
+         * "show" prints the user. */
+        return call_manager(bus, "AddUser", NULL, "sssu", args[0], args[1], args[2], uid);
+}
+
+static int verb_remove_user(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        (void) n_args;
+        r = check_login_id(args[0]);
+        if (r < 0)
+                return r;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        return call_manager(bus, "RemoveUser", NULL, "s", args[0]);
+}
+
+static int verb_set_role(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        (void) n_args;
+        r = check_login_id(args[0]);
+        if (r >= 0)
+                r = check_role(args[1]);
+        if (r < 0)
+                return r;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        return call_manager(bus, "SetUserRole", NULL, "ss", args[0], args[1]);
+}
+
+/* ---- import-cert ----------------------------------------------------- */
+
+/* Reads all of path ("-" is standard input), at most CERT_FILE_MAX bytes. */
+static int read_cert_file(const char *path, unsigned char **ret, size_t *ret_len) {
+        _cleanup_fclose_ FILE *owned = NULL;
+        _cleanup_free_ unsigned char *buf = malloc(CERT_FILE_MAX + 1);
+        FILE *f = stdin;
+        size_t len = 0;
+
+        if (!buf)
+                return fail_oom();
+        if (strcmp(path, "-") != 0) {
+                f = owned = fopen(path, "rbe");
+                if (!f)
+                        return fail(CTL_EXIT_FAILURE, -errno, _("Cannot open %s: %s"), path, strerror(errno));
+        }
+        errno = 0;
+        len = fread(buf, 1, CERT_FILE_MAX + 1, f);
+        if (ferror(f)) {
+                int e = errno > 0 ? errno : EIO;
+
+                return fail(CTL_EXIT_FAILURE, -e, _("Cannot read %s: %s"), path, strerror(e));
+        }
+        if (len > CERT_FILE_MAX)
+                return fail_usage(_("%s is too large to be a certificate."), path);
+        *ret = buf;
+        buf = NULL;
+        *ret_len = len;
+        return 0;
+}
+
+/* PEM is converted; DER is sent as it came, once it parses completely, so
+ * that the service sees exactly the bytes that were signed. */
+static int send_cert(sd_bus_message *m, const unsigned char *data, size_t len) {
+        _cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(data, (int) len);
+        _cleanup_(X509_freep) X509 *x = NULL;
+        const unsigned char *p = data;
+        unsigned char *der = NULL;
+        int n, r;
+
+        if (!bio)
+                return -ENOMEM;
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (x) {
+                n = i2d_X509(x, &der);
+                if (n <= 0)
+                        return -ENOMEM;
+                r = sd_bus_message_append_array(m, 'y', der, (size_t) n);
+                OPENSSL_free(der);
+                return r;
+        }
+        x = d2i_X509(NULL, &p, (long) len);
+        if (!x || p != data + len)
+                return -EBADMSG;
+        return sd_bus_message_append_array(m, 'y', data, len);
+}
+
+static int verb_import_cert(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ unsigned char *data = NULL;
+        size_t len = 0;
+        int r;
+
+        (void) n_args;
+        r = check_login_id(args[0]);
+        if (r < 0)
+                return r;
+        r = read_cert_file(args[1], &data, &len);
+        if (r < 0)
+                return r;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = new_call(bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "ImportCertificate", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", args[0]);
+        if (r >= 0)
+                r = send_cert(m, data, len);
+        ERR_clear_error();
+        if (r == -EBADMSG)
+                return fail_usage(_("%s is not an X.509 certificate in PEM or DER form."), args[1]);
+        if (r < 0)
+                return fail(CTL_EXIT_FAILURE, r, _("Failed to create the call %s: %s"), "ImportCertificate", strerror(-r));
+        return send_call(bus, m, NULL);
+}
+
+/* ---- rescan ---------------------------------------------------------- */
+
+static int verb_rescan(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint32_t seen;
+        int r;
+
+        (void) args;
+        (void) n_args;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = call_manager(bus, "Rescan", &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "u", &seen);
+        if (r < 0)
+                return fail_parse(r);
+        if (arg_json)
+                printf("{\"certificates_seen\":%" PRIu32 "}\n", seen);
+        else
+                printf(dngettext(CTL_TEXT_DOMAIN, "%u certificate seen\n", "%u certificates seen\n", seen),
+                       (unsigned) seen);
+        return 0;
+}
+
+/* ---- command line ---------------------------------------------------- */
+
+static void help_exit_codes(void) {
+        fputs(_("\nExit status:\n"), stdout);
+        for (size_t i = 0; i < ctl_exit_codes_count; i++) {
+                const CtlExitCode *e = &ctl_exit_codes[i];
+
+                if (e->description)
+                        printf("  %d  %s\n", e->code, _(e->description));
+                if (e->error_name)
+                        printf("       %s\n", e->error_name);
+        }
+}
+
+static void help(void) {
+        printf(_("%s [OPTIONS...] COMMAND ...\n"
+                 "\n"
+                 "Manage the users of certrevoked and the state of their certificates.\n"
+                 "\n"
+                 "Commands:\n"
+                 "  list [PATTERN]               List users (the default command); PATTERN,\n"
+                 "                               a glob or else a substring, selects by\n"
+                 "                               login ID or name\n"
+                 "  show LOGIN                   Show a user and their certificate\n"
+                 "  add-user LOGIN NAME ROLE UID Add a user\n"
+                 "  remove-user LOGIN            Remove a user\n"
+                 "  set-role LOGIN ROLE          Change the role of a user\n"
+                 "  import-cert LOGIN FILE       Import a certificate (PEM or DER; - for\n"
+                 "                               standard input) for a user\n"
+                 "  rescan                       Search the tokens for certificates again\n"
+                 "\n"
+                 "Options:\n"
+                 "  -h --help                    Show this help\n"
+                 "     --version                 Show the version\n"
+                 "     --address=ADDRESS         Connect to the bus at ADDRESS, not the system bus\n"
+                 "     --json                    Print machine-readable JSON\n"
+                 "     --state=STATE             list: only users whose certificate is in STATE\n"
+                 "                               (issued, renewed, expired, not-issued, revoked)\n"
+                 "     --role=ROLE               list: only users with ROLE\n"
+                 "                               (master, admin, general, worker)\n"),
+               PROGRAM_NAME);
+        help_exit_codes();
+}
+
+typedef struct Verb {
+        const char *name;
+        size_t min_args, max_args;
+        int (*run)(char **args, size_t n_args);
+} Verb;
+
+static const Verb verbs[] = {
+        { "list",        0, 1, verb_list        },
+        { "show",        1, 1, verb_show        },
+        { "add-user",    4, 4, verb_add_user    },
+        { "remove-user", 1, 1, verb_remove_user },
+        { "set-role",    2, 2, verb_set_role    },
+        { "import-cert", 2, 2, verb_import_cert },
+        { "rescan",      0, 0, verb_rescan      },
+};
+
+enum { ARG_VERSION = 0x100, ARG_ADDRESS, ARG_JSON, ARG_STATE, ARG_ROLE };
+
+static const struct option options[] = {
+        { "help",    no_argument,       NULL, 'h'         },
+        { "version", no_argument,       NULL, ARG_VERSION },
+        { "address", required_argument, NULL, ARG_ADDRESS },
+        { "json",    no_argument,       NULL, ARG_JSON    },
+        { "state",   required_argument, NULL, ARG_STATE   },
+        { "role",    required_argument, NULL, ARG_ROLE    },
+        {}
+};
+
+/* Returns 1 to go on with the command, 0 to exit successfully (--help,
+ * --version), or a negative errno.  Positional arguments are collected in
+ * order into pos, so options may come before or after the command whatever
+ * POSIXLY_CORRECT says. */
+static int parse_argv(int argc, char *argv[], char **pos, size_t *n_pos) {
+        int c;
+
+        opterr = 0;
+        *n_pos = 0;
+        while ((c = getopt_long(argc, argv, "-:h", options, NULL)) >= 0)
+                switch (c) {
+                case 1:           pos[(*n_pos)++] = optarg; break;
+                case 'h':         help(); return 0;
+                case ARG_VERSION: puts(PROGRAM_NAME " " CR_VERSION); return 0;
+                case ARG_ADDRESS: arg_address = optarg; break;
+                case ARG_JSON:    arg_json = true; break;
+                case ARG_STATE:   arg_state = optarg; break;
+                case ARG_ROLE:    arg_role = optarg; break;
+                case ':':
+                        return fail_usage(_("Option %s needs an argument."), argv[optind - 1]);
+                default:
+                        /* optopt names an unknown short option; for long
+                         * ones the word itself is the best description. */
+                        if (optopt > 0 && optopt < 0x100)
+                                return fail_usage(_("Unknown option -%c. See --help."), optopt);
+                        return fail_usage(_("Unknown option %s. See --help."), argv[optind - 1]);
+                }
+        while (optind < argc)
+                pos[(*n_pos)++] = argv[optind++];
+        return 1;
+}
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+static int dispatch(char **pos, size_t n_pos) {
+        const Verb *v = find_verb(n_pos > 0 ? pos[0] : "list");
+        size_t n_args = n_pos > 0 ? n_pos - 1 : 0;
+
+        if (!v)
+                return fail_usage(_("Unknown command %s. See --help."), pos[0]);
+        if (n_args < v->min_args)
+                return fail_usage(_("Too few arguments for %s. See --help."), v->name);
+        if (n_args > v->max_args)
+                return fail_usage(_("Too many arguments for %s. See --help."), v->name);
+        if ((arg_state || arg_role) && v->run != verb_list)
+                return fail_usage(_("--state= and --role= only apply to list."));
+        return v->run(pos + 1, n_args);
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_free_ char **pos = calloc((size_t) argc + 1, sizeof(char *));
+        size_t n_pos = 0;
+        int r;
+
+        ctl_locale_init(LOCALEDIR);
+        tzset();
+        r = pos ? parse_argv(argc, argv, pos, &n_pos) : fail_oom();
+        if (r > 0)
+                r = dispatch(pos, n_pos);
+        /* Output that never arrived is a failure a script must notice. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fail(CTL_EXIT_FAILURE, -EIO, _("Failed to write output: %s"), strerror(errno ? errno : EIO));
+                return CTL_EXIT_FAILURE;
+        }
+        return r < 0 ? exit_status : CTL_EXIT_SUCCESS;
+}

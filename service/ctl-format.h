@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The pure parts of certrevokectl: labels, dates, column widths, JSON
+ * strings, pattern matching and the exit-code table.  Nothing here talks to
+ * the bus, so the unit tests can check it without a daemon. */
+#pragma once
+
+#include <libintl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CTL_TEXT_DOMAIN "certrevoke"
+
+/* dgettext rather than gettext: the labels must come from our catalogue
+ * whichever default domain the calling program has chosen. */
+#define _(s) dgettext(CTL_TEXT_DOMAIN, s)
+#define N_(s) (s)
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses.  Scripts depend on these numbers: never renumber. */
+enum {
+        CTL_EXIT_SUCCESS        = 0,
+        CTL_EXIT_FAILURE        = 1,
+        CTL_EXIT_USAGE          = 2,
+        CTL_EXIT_NOT_FOUND      = 3,
+        CTL_EXIT_ACCESS_DENIED  = 4,
+        CTL_EXIT_AUTH_FAILED    = 5,
+        CTL_EXIT_RATE_LIMITED   = 6,
+        CTL_EXIT_NOT_REVOCABLE  = 7,
+        CTL_EXIT_EXISTS         = 8,
+};
+
+typedef struct CtlExitCode {
+        int code;
+        const char *description;  /* untranslated; pass through _() */
+        const char *error_name;   /* D-Bus error name, or NULL for local outcomes */
+} CtlExitCode;
+
+/* The one table that maps D-Bus error names to exit statuses, in exit-status
+ * order; --help prints it as it is. */
+extern const CtlExitCode ctl_exit_codes[];
+extern const size_t ctl_exit_codes_count;
+
+/* Exit status for a D-Bus error name; CTL_EXIT_FAILURE for NULL or unknown. */
+int ctl_exit_code_from_error_name(const char *name);
+
+/* setlocale(LC_ALL, "") and bind the catalogue, from $CERTREVOKE_LOCALEDIR
+ * if set (a build tree), else from the given directory. */
+void ctl_locale_init(const char *default_localedir);
+
+/* Translated label of an API role or certificate-state string; an unknown
+ * string is returned as it is so that a newer daemon still shows something. */
+const char *ctl_role_label(const char *role);
+const char *ctl_state_label(const char *state);
+
+/* Whether the table shows an expiry for this state: only a valid
+ * certificate (issued, renewed) has one worth showing. */
+bool ctl_state_shows_expiry(const char *state);
+
+/* Local time in the translated strftime format ("%Y-%m-%d %H:%M:%S",
+ * Japanese "%Y年%m月%d日 %H時%M分%S秒").  Call tzset() after changing TZ.
+ * Returns 0, -EOVERFLOW if the time cannot be represented, -ENOBUFS if buf is
+ * too small. */
+int ctl_format_time(uint64_t usec, char *buf, size_t size);
+
+/* ISO 8601 in UTC, "2019-12-16T00:59:39Z", for JSON. Same returns. */
+int ctl_format_iso8601(uint64_t usec, char *buf, size_t size);
+
+/* Columns a string takes on a terminal in the current locale (CJK characters
+ * take two).  Text the locale cannot decode is measured as UTF-8 (C.UTF-8),
+ * and failing that by counting characters. */
+size_t ctl_display_width(const char *s);
+
+typedef enum CtlAlign {
+        CTL_ALIGN_LEFT,
+        CTL_ALIGN_RIGHT,
+} CtlAlign;
+
+/* s padded with spaces to width display columns; never truncates.
+ * Returns 0 or -ENOMEM. */
+int ctl_pad(const char *s, size_t width, CtlAlign align, char **ret);
+
+/* A quoted JSON string literal for s.  Quotes, backslashes and control
+ * characters are escaped, valid UTF-8 is passed through, and bytes that are
+ * not valid UTF-8 become U+FFFD so the output is always valid JSON.
+ * Returns 0 or -ENOMEM. */
+int ctl_json_escape(const char *s, char **ret);
+
+/* Writes ctl_json_escape(s) to f; NULL is written as null. */
+int ctl_json_fputs(FILE *f, const char *s);
+
+/* Copy of s with control characters (C0, DEL, C1) replaced by '?', so text
+ * from certificates cannot send escape sequences to the terminal.
+ * Returns 0 or -ENOMEM. */
+int ctl_printable(const char *s, char **ret);
+
+/* Whether the pattern uses fnmatch(3) syntax (*, ? or [). */
+bool ctl_pattern_is_glob(const char *pattern);
+
+/* A glob must match all of s; a plain word matches as a substring. */
+bool ctl_pattern_match(const char *pattern, const char *s);

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the pure parts of certrevokectl (service/ctl-format.c):
+ * labels and dates in English and Japanese, column padding by display
+ * width, JSON escaping, pattern matching and the exit-code table.
+ * Prints one "ok - ..." or "not ok - ..." line per check; exits non-zero if
+ * any check failed. */
+#include <errno.h>
+#include <libgen.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "certrevoke.h"
+#include "ctl-format.h"
+
+/* 2019-12-16 09:59:39 in Japan, the expiry shown on the product page. */
+#define SEED_EXPIRY_USEC (UINT64_C(1576457979) * UINT64_C(1000000))
+
+static int failures;
+
+static void check(bool ok, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void check(bool ok, const char *format, ...) {
+        va_list ap;
+
+        fputs(ok ? "ok - " : "not ok - ", stdout);
+        va_start(ap, format);
+        vprintf(format, ap);
+        va_end(ap);
+        fputc('\n', stdout);
+        if (!ok)
+                failures++;
+}
+
+static void check_str(const char *got, const char *want, const char *what) {
+        bool ok = got && strcmp(got, want) == 0;
+
+        check(ok, "%s is \"%s\"", what, want);
+        if (!ok)
+                printf("#   got \"%s\"\n", got ? got : "(null)");
+}
+
+static void check_int(long got, long want, const char *what) {
+        check(got == want, "%s is %ld", what, want);
+        if (got != want)
+                printf("#   got %ld\n", got);
+}
+
+/* POSIX TZ strings need no tz database; tzset() makes localtime_r see them. */
+static void set_tz(const char *tz) {
+        setenv("TZ", tz, 1);
+        tzset();
+}
+
+static void check_time(uint64_t usec, const char *want, const char *what) {
+        char buf[128];
+        int r = ctl_format_time(usec, buf, sizeof buf);
+
+        check_str(r >= 0 ? buf : NULL, want, what);
+}
+
+static void check_pad(const char *s, size_t width, CtlAlign align, const char *want) {
+        _cleanup_free_ char *p = NULL;
+        char what[256];
+
+        snprintf(what, sizeof what, "pad(\"%s\", %zu, %s)", s, width, align == CTL_ALIGN_LEFT ? "left" : "right");
+        check_str(ctl_pad(s, width, align, &p) >= 0 ? p : NULL, want, what);
+}
+
+static void check_json(const char *s, const char *want, const char *what) {
+        _cleanup_free_ char *e = NULL;
+
+        check_str(ctl_json_escape(s, &e) >= 0 ? e : NULL, want, what);
+}
+
+static void test_exit_codes(void) {
+        static const struct {
+                const char *name;
+                int code;
+        } cases[] = {
+                { CR_ERROR_INVALID_ARGS,                                       2 },
+                { CR_ERROR_NO_SUCH_USER,                                       3 },
+                { "org.freedesktop.DBus.Error.UnknownObject",                  3 },
+                { CR_ERROR_ACCESS_DENIED,                                      4 },
+                { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", 4 },
+                { CR_ERROR_AUTHENTICATION_FAILED,                              5 },
+                { CR_ERROR_RATE_LIMITED,                                       6 },
+                { CR_ERROR_NOT_REVOCABLE,                                      7 },
+                { CR_ERROR_CERTIFICATE_CHANGED,                                7 },
+                { CR_ERROR_USER_EXISTS,                                        8 },
+                { "org.freedesktop.DBus.Error.ServiceUnknown",                 1 },
+                { "org.freedesktop.DBus.Error.NoReply",                        1 },
+                { "org.certrevoke1.Error.SomethingNew",                        1 },
+                { "",                                                          1 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                check_int(ctl_exit_code_from_error_name(cases[i].name), cases[i].code, cases[i].name);
+        check_int(ctl_exit_code_from_error_name(NULL), 1, "exit code of no error name");
+}
+
+/* --help prints the table as it stands, so it must be in order, describe
+ * every status 0..8 once and name no error twice. */
+static void test_exit_code_table(void) {
+        int described[CTL_EXIT_EXISTS + 1] = { 0 };
+        bool ordered = true, unique = true;
+
+        for (size_t i = 0; i < ctl_exit_codes_count; i++) {
+                const CtlExitCode *e = &ctl_exit_codes[i];
+
+                if (i > 0 && e->code < ctl_exit_codes[i - 1].code)
+                        ordered = false;
+                if (e->description && e->code >= 0 && e->code <= CTL_EXIT_EXISTS)
+                        described[e->code]++;
+                for (size_t j = 0; j < i && e->error_name; j++)
+                        if (ctl_exit_codes[j].error_name && strcmp(ctl_exit_codes[j].error_name, e->error_name) == 0)
+                                unique = false;
+        }
+        check(ordered, "exit-code table is in exit-status order");
+        check(unique, "exit-code table names each error once");
+        for (int c = 0; c <= CTL_EXIT_EXISTS; c++)
+                check(described[c] == 1, "exit status %d is described once", c);
+}
+
+static void test_json(void) {
+        _cleanup_free_ char *mem = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        check_json("", "\"\"", "JSON of the empty string");
+        check_json("sachiboh", "\"sachiboh\"", "JSON of plain ASCII");
+        check_json("a\"b\\c/d", "\"a\\\"b\\\\c/d\"", "JSON of quote and backslash");
+        check_json("\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"", "JSON of short escapes");
+        check_json("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"", "JSON of other control characters");
+        check_json("ゲータ妻子", "\"ゲータ妻子\"", "JSON passes UTF-8 through");
+        check_json("\xf0\x9f\x94\x91 key", "\"\xf0\x9f\x94\x91 key\"", "JSON passes 4-byte UTF-8 through");
+        check_json("a\xffz", "\"a\\ufffdz\"", "JSON replaces a stray byte");
+        check_json("\xc0\x80", "\"\\ufffd\\ufffd\"", "JSON replaces an overlong NUL");
+        check_json("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"", "JSON replaces a UTF-16 surrogate");
+        check_json("\xe3\x82", "\"\\ufffd\\ufffd\"", "JSON replaces a truncated sequence");
+
+        f = open_memstream(&mem, &size);
+        if (!f) {
+                check(false, "open_memstream: %s", strerror(errno));
+                return;
+        }
+        ctl_json_fputs(f, NULL);
+        fputc(' ', f);
+        ctl_json_fputs(f, "x\ny");
+        fclose(f);
+        check_str(mem, "null \"x\\ny\"", "ctl_json_fputs output");
+}
+
+static void test_patterns(void) {
+        check(ctl_pattern_is_glob("sachi*"), "\"sachi*\" is a glob");
+        check(!ctl_pattern_is_glob("sachi"), "\"sachi\" is not a glob");
+        check(ctl_pattern_match("chib", "schiboh"), "plain word matches as substring");
+        check(!ctl_pattern_match("chibx", "schiboh"), "plain word does not match elsewhere");
+        check(ctl_pattern_match("sachi*", "sachiboh"), "glob matches the start");
+        check(!ctl_pattern_match("sachi*", "xsachiboh"), "glob is anchored");
+        check(ctl_pattern_match("s?hib", "schib"), "? matches one character");
+        check(ctl_pattern_match("[js]*", "jinoh"), "bracket expression matches");
+        check(!ctl_pattern_match("[js]*", "xjinoh"), "bracket expression is anchored");
+        check(ctl_pattern_match("ゲータ", "ゲータ妻子"), "Japanese substring matches");
+        check(ctl_pattern_match("ゲータ*子", "ゲータ妻子"), "Japanese glob matches");
+        check(!ctl_pattern_match("x", NULL), "nothing matches NULL");
+}
+
+static void test_printable(void) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+
+        check_str(ctl_printable("CN=a\x1b[2Jb\x7f", &a) >= 0 ? a : NULL, "CN=a?[2Jb?", "escape and DEL replaced");
+        check_str(ctl_printable("x\xc2\x9by ゲータ", &b) >= 0 ? b : NULL, "x??y ゲータ", "C1 replaced, Japanese kept");
+}
+
+static void test_iso8601(void) {
+        char buf[64], tiny[8];
+
+        check_str(ctl_format_iso8601(SEED_EXPIRY_USEC, buf, sizeof buf) >= 0 ? buf : NULL,
+                  "2019-12-16T00:59:39Z", "ISO 8601 of the seed expiry");
+        check_str(ctl_format_iso8601(999999, buf, sizeof buf) >= 0 ? buf : NULL,
+                  "1970-01-01T00:00:00Z", "ISO 8601 drops microseconds");
+        check_int(ctl_format_iso8601(SEED_EXPIRY_USEC, tiny, sizeof tiny), -ENOBUFS, "ISO 8601 into a small buffer");
+}
+
+static void test_english(void) {
+        char buf[8];
+        int r;
+
+        if (!setlocale(LC_ALL, "C.UTF-8")) {
+                printf("# skip: C.UTF-8 locale not available\n");
+                return;
+        }
+        check_str(ctl_role_label("master"), "Master user", "C role master");
+        check_str(ctl_role_label("admin"), "Administrator user", "C role admin");
+        check_str(ctl_role_label("general"), "General user", "C role general");
+        check_str(ctl_role_label("worker"), "Worker user", "C role worker");
+        check_str(ctl_role_label("auditor"), "auditor", "C unknown role passes through");
+        check_str(ctl_state_label("issued"), "issued", "C state issued");
+        check_str(ctl_state_label("renewed"), "renewed", "C state renewed");
+        check_str(ctl_state_label("expired"), "expired", "C state expired");
+        check_str(ctl_state_label("not-issued"), "not issued", "C state not-issued");
+        check_str(ctl_state_label("revoked"), "revoked", "C state revoked");
+        check_str(ctl_state_label("suspended"), "suspended", "C unknown state passes through");
+
+        check(ctl_state_shows_expiry("issued") && ctl_state_shows_expiry("renewed"),
+              "issued and renewed show an expiry");
+        check(!ctl_state_shows_expiry("expired") && !ctl_state_shows_expiry("not-issued") &&
+              !ctl_state_shows_expiry("revoked") && !ctl_state_shows_expiry("bogus"),
+              "other states show none");
+
+        set_tz("UTC0");
+        check_time(SEED_EXPIRY_USEC, "2019-12-16 00:59:39", "C date in UTC");
+        set_tz("JST-9");
+        check_time(SEED_EXPIRY_USEC, "2019-12-16 09:59:39", "C date honours TZ");
+        check_int(ctl_format_time(SEED_EXPIRY_USEC, buf, sizeof buf), -ENOBUFS, "C date into a small buffer");
+        r = ctl_format_time(UINT64_MAX, buf, sizeof buf);
+        check(r == -EOVERFLOW || r == -ENOBUFS, "C date of UINT64_MAX fails cleanly");
+
+        check_int((long) ctl_display_width("sachiboh"), 8, "C.UTF-8 width of ASCII");
+        check_pad("-", 4, CTL_ALIGN_LEFT, "-   ");
+        check_pad("Name", 2, CTL_ALIGN_LEFT, "Name");
+        check_pad("UID", 6, CTL_ALIGN_RIGHT, "   UID");
+}
+
+/* The directory "make" writes the catalogues to: <build>/locale beside the
+ * <build>/tests this program lives in, unless the environment says. */
+static void find_localedir(const char *argv0, char *buf, size_t size) {
+        char copy[4096];
+        const char *env = getenv("CERTREVOKE_LOCALEDIR");
+
+        if (env && *env) {
+                snprintf(buf, size, "%s", env);
+                return;
+        }
+        snprintf(copy, sizeof copy, "%s", argv0);
+        snprintf(buf, size, "%s/../locale", dirname(copy));
+}
+
+static void test_japanese(const char *localedir) {
+        char mo[4200];
+
+        if (!setlocale(LC_ALL, "ja_JP.UTF-8")) {
+                printf("# skip: ja_JP.UTF-8 locale not installed (localedef -i ja_JP -f UTF-8 ja_JP.UTF-8)\n");
+                return;
+        }
+        snprintf(mo, sizeof mo, "%s/ja/LC_MESSAGES/certrevoke.mo", localedir);
+        check(access(mo, R_OK) == 0, "catalogue %s exists", mo);
+
+        /* The way certrevokectl starts: from the environment. */
+        unsetenv("LANGUAGE");
+        setenv("LC_ALL", "ja_JP.UTF-8", 1);
+        setenv("CERTREVOKE_LOCALEDIR", localedir, 1);
+        ctl_locale_init("/nonexistent");
+
+        check_str(ctl_role_label("master"), "マスターユーザ", "ja role master");
+        check_str(ctl_role_label("admin"), "管理者ユーザ", "ja role admin");
+        check_str(ctl_role_label("general"), "一般ユーザ", "ja role general");
+        check_str(ctl_role_label("worker"), "ワーカーユーザ", "ja role worker");
+        check_str(ctl_state_label("issued"), "発行済", "ja state issued");
+        check_str(ctl_state_label("renewed"), "更新済", "ja state renewed");
+        check_str(ctl_state_label("expired"), "無効期限切れ", "ja state expired");
+        check_str(ctl_state_label("not-issued"), "未発行", "ja state not-issued");
+        check_str(ctl_state_label("revoked"), "失効済", "ja state revoked");
+
+        check_str(_("Login ID"), "ログインID", "ja header Login ID");
+        check_str(_("Name"), "利用者名", "ja header Name");
+        check_str(_("Role"), "利用者区分", "ja header Role");
+        check_str(_("Certificate state"), "証明書状態", "ja header Certificate state");
+        check_str(_("Expiry"), "証明書有効期限", "ja header Expiry");
+        check_str(_(ctl_exit_codes[CTL_EXIT_SUCCESS].description), "成功", "ja exit status 0");
+
+        set_tz("JST-9");
+        check_time(SEED_EXPIRY_USEC, "2019年12月16日 09時59分39秒", "ja date as on the product page");
+        check_time(UINT64_C(1571187579) * UINT64_C(1000000), "2019年10月16日 09時59分39秒", "ja date of a renewed certificate");
+        set_tz("UTC0");
+        check_time(SEED_EXPIRY_USEC, "2019年12月16日 00時59分39秒", "ja date honours TZ");
+
+        check_int((long) ctl_display_width("ゲータ妻子"), 10, "ja width of five CJK characters");
+        check_int((long) ctl_display_width("ログインID"), 10, "ja width of mixed text");
+        check_int((long) ctl_display_width(""), 0, "ja width of the empty string");
+        check_pad("ゲータ妻子", 12, CTL_ALIGN_LEFT, "ゲータ妻子  ");
+        check_pad("発行済", 12, CTL_ALIGN_LEFT, "発行済      ");
+        check_pad("利用者名", 10, CTL_ALIGN_RIGHT, "  利用者名");
+        check_pad("無効期限切れ", 10, CTL_ALIGN_LEFT, "無効期限切れ");
+}
+
+/* Under LC_ALL=C the UTF-8 names are measured as UTF-8, so that the
+ * columns still line up on a UTF-8 terminal. */
+static void test_width_fallback(void) {
+        setlocale(LC_ALL, "C");
+        check_int((long) ctl_display_width("abc"), 3, "C width of ASCII");
+        check_int((long) ctl_display_width("ゲータ"), 6, "C width of Japanese text measured as UTF-8");
+        check_int((long) ctl_display_width("a\xff" "b"), 3, "C width of invalid UTF-8 counts characters");
+}
+
+int main(int argc, char *argv[]) {
+        char localedir[4096];
+
+        (void) argc;
+        find_localedir(argv[0], localedir, sizeof localedir);
+
+        test_exit_codes();
+        test_exit_code_table();
+        test_json();
+        test_patterns();
+        test_printable();
+        test_iso8601();
+        test_english();
+        test_japanese(localedir);
+        test_width_fallback();
+
+        printf("# %d failure%s\n", failures, failures == 1 ? "" : "s");
+        return failures == 0 ? 0 : 1;
+}
