@@ -1,0 +1,176 @@
+#!/bin/bash
+# `make demo`: the users of the product page, end to end, in a throw-away
+# world: a private system bus with the project's policy, SoftHSM smartcards,
+# a demo CA, certrevoked and certrevokectl.  Nothing is left behind.
+#
+#   tests/demo.sh [--build=DIR] [--no-daemon]
+#
+# --no-daemon sets up the bus, the cards and the certificates and shows them,
+# without starting certrevoked.
+
+set -euo pipefail
+
+no_daemon=0
+for arg in "$@"; do
+        case $arg in
+        --build=*) export CR_BUILD=${arg#--build=} ;;
+        --no-daemon) no_daemon=1 ;;
+        *)
+                echo "usage: $0 [--build=DIR] [--no-daemon]" >&2
+                exit 2
+                ;;
+        esac
+done
+
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+heading() {
+        printf '\n=== %s\n\n' "$*"
+}
+
+if ((!no_daemon)); then
+        [[ -x $CR_BUILD/certrevoked && -x $CR_BUILD/certrevokectl ]] ||
+                cr_die "build first (make all): no certrevoked/certrevokectl in $CR_BUILD"
+fi
+
+cr_setup_tmp
+heading "A private system bus, SoftHSM tokens and a demo CA in $CR_TMP"
+cr_softhsm_init
+cr_ca_create "$CR_TMP/ca" "Demo Org Certificate Authority"
+openssl x509 -in "$CR_TMP/ca/ca.pem" -noout -subject -enddate -nameopt utf8,sep_comma_plus_space
+
+# The users of the product page's list, login IDs made unique, and a master
+# user.  Fields: login, name, role, UID, what their card holds.
+users=(
+        "kanri|マスター花子|master|1001|issued"
+        "sachiboh|ゲータチ子|admin|1002|issued"
+        "schiboh|ゲータ一郎|general|1003|expired"
+        "jinoh|ゲータ二郎|general|1004|not-issued"
+        "schiboh3|ゲータ三郎|worker|1005|revoked"
+        "sachiboh2|ゲータ妻子|general|1006|issued"
+        "schib|ゲータ太郎|general|1007|renewed"
+)
+
+past=$(cr_date_utc '-30 days')
+next_year=$(cr_date_utc '+1 year')
+
+heading "Smartcards"
+for u in "${users[@]}"; do
+        IFS='|' read -r login name role uid state <<<"$u"
+        cr_add_passwd "$login" "$uid"
+        card=card-$login-01
+        cr_token_create "$card"
+        certs=$CR_TMP/certs/$login
+        mkdir -p "$certs"
+        case $state in
+        issued)
+                cr_cert_issue "$CR_TMP/ca" "$login" "$name" "$past" "$next_year" "$certs/1.pem"
+                ;;
+        expired)
+                # As on the product page: ran out on 2019-12-16 09:59:39.
+                cr_cert_issue "$CR_TMP/ca" "$login" "$name" \
+                        20181216095939Z 20191216095939Z "$certs/1.pem"
+                ;;
+        not-issued)
+                # A blank card: the user has no certificate.
+                ;;
+        revoked)
+                # A valid certificate for now: once RevokeCertificate exists
+                # the demo revokes it below, through the daemon.
+                cr_cert_issue "$CR_TMP/ca" "$login" "$name" "$past" "$next_year" "$certs/1.pem"
+                ;;
+        renewed)
+                # An older certificate and the newer one that replaced it,
+                # both still valid.
+                cr_cert_issue "$CR_TMP/ca" "$login" "$name" \
+                        "$(cr_date_utc '-300 days')" "$(cr_date_utc '+60 days')" "$certs/1.pem"
+                cr_cert_issue "$CR_TMP/ca" "$login" "$name" \
+                        "$(cr_date_utc '-10 days')" "$(cr_date_utc '+2 years')" "$certs/2.pem"
+                ;;
+        esac
+        n=0
+        for pem in "$certs"/*.pem; do
+                [[ -f $pem ]] || continue
+                n=$((n + 1))
+                cr_token_put_cert "$card" "$pem" "0$n" "$login certificate $n"
+                cr_token_put_key "$card" "${pem%.pem}.key" "0$n" "$login key $n"
+        done
+        on_card=$(cr_token_list_certs "$card" | sort | paste -sd, | sed 's/,/, /g')
+        printf '%-18s %-10s %s\n' "$card" "$login" "${on_card:-(blank card)}"
+done
+
+heading "The certificates, checked against the CA"
+for u in "${users[@]}"; do
+        IFS='|' read -r login _ <<<"$u"
+        for pem in "$CR_TMP/certs/$login"/*.pem; do
+                [[ -f $pem ]] || continue
+                subject=$(openssl x509 -in "$pem" -noout -subject -nameopt utf8,sep_comma_plus_space)
+                end=$(openssl x509 -in "$pem" -noout -enddate)
+                if out=$(openssl verify -CAfile "$CR_TMP/ca/ca.pem" "$pem" 2>&1); then
+                        verdict="verifies: OK"
+                else
+                        verdict="does not verify: $(sed -n 's/^error .* lookup: //p' <<<"$out" | head -n1)"
+                fi
+                printf '%-10s %s\n           notAfter %s, serial %s\n           %s\n' \
+                        "$login" "${subject#subject=}" "${end#notAfter=}" \
+                        "$(cr_cert_serial "$pem")" "$verdict"
+        done
+done
+
+heading "The private bus"
+cr_start_bus
+echo "bus: $CR_BUS_ADDRESS"
+echo "as UID 1002 (sachiboh), the bus answers GetId: $(cr_as 1002 busctl \
+        --address="$CR_BUS_ADDRESS" call org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus GetId)"
+
+if ((no_daemon)); then
+        heading "Done (--no-daemon: certrevoked not started)"
+        exit 0
+fi
+
+heading "certrevoked"
+cr_write_config "$CR_TMP/certrevoke.conf"
+cat "$CR_TMP/certrevoke.conf"
+# shellcheck disable=SC2119 # no extra daemon arguments
+cr_start_daemon
+echo
+echo "certrevoked runs (pid $CR_DAEMON_PID) and owns org.certrevoke1"
+
+heading "Adding the users (as root)"
+for u in "${users[@]}"; do
+        IFS='|' read -r login name role uid _ <<<"$u"
+        echo "\$ certrevokectl add-user $login $name $role $uid"
+        cr_ctl add-user "$login" "$name" "$role" "$uid"
+done
+
+heading "Searching the smartcards for certificates"
+echo "\$ certrevokectl rescan"
+cr_ctl rescan
+
+# Once RevokeCertificate is in place, schiboh3's certificate is revoked here
+# (as root, reason keyCompromise) so that the list shows it as revoked.
+
+heading "The list of users, in English"
+echo "\$ LC_ALL=C.UTF-8 certrevokectl list"
+LC_ALL=C.UTF-8 TZ=UTC cr_ctl list
+
+heading "The list of users, in Japanese"
+if ! locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8'; then
+        echo "(the ja_JP.UTF-8 locale is not installed: run make deps)"
+fi
+echo "\$ LC_ALL=ja_JP.UTF-8 TZ=Asia/Tokyo certrevokectl list"
+LC_ALL=ja_JP.UTF-8 TZ=Asia/Tokyo cr_ctl list
+
+heading "One user"
+echo "\$ certrevokectl show sachiboh"
+LC_ALL=C.UTF-8 TZ=UTC cr_ctl show sachiboh
+
+heading "The same list, as the general user sachiboh2 (UID 1006) sees it"
+echo "\$ certrevokectl list   # as UID 1006"
+cr_ctl_as 1006 list
+
+heading "Stopping"
+cr_stop_daemon
+echo "certrevoked stopped; removing $CR_TMP"
