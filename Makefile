@@ -20,7 +20,8 @@ LDFLAGS    += $(SAN)
 COMMON_SRC := service/names.c service/util.c
 DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
-              service/bus-user.c service/log.c service/filing.c service/rescan.c
+              service/bus-user.c service/log.c service/filing.c service/rescan.c \
+              $(wildcard service/crl.c service/auth.c)
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
@@ -32,7 +33,9 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-
 LINGUAS    := ja
 MO_FILES   := $(patsubst %,$(B)/locale/%/LC_MESSAGES/certrevoke.mo,$(LINGUAS))
 
-all: $(B)/certrevoked $(B)/certrevokectl $(MO_FILES)
+HELPERS    := $(if $(wildcard service/pam-helper.c),$(B)/certrevoke-pam-helper)
+
+all: $(B)/certrevoked $(B)/certrevokectl $(HELPERS) $(MO_FILES)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -43,6 +46,10 @@ $(B)/certrevoked: $(DAEMON_OBJ)
 
 $(B)/certrevokectl: $(CTL_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Checks one confirmation password through PAM for the daemon, in its own process.
+$(B)/certrevoke-pam-helper: $(B)/service/pam-helper.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lpam
 
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
