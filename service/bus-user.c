@@ -150,6 +150,8 @@ static int property_string(sd_bus *bus, const char *path, const char *interface,
                 s = v->row.uri;
         else if (strcmp(property, "RevocationReason") == 0)
                 s = v->row.revocation_reason;
+        else if (strcmp(property, "CertificateRemoval") == 0)
+                s = v->row.removal;
         return sd_bus_message_append(reply, "s", s ? s : "");
 }
 
@@ -188,6 +190,8 @@ static const sd_bus_vtable user_vtable[] = {
         SD_BUS_PROPERTY("CertificateURI", "s", property_string, 0, CHANGES),
         SD_BUS_PROPERTY("RevokedAt", "t", property_uint64, 0, CHANGES),
         SD_BUS_PROPERTY("RevocationReason", "s", property_string, 0, CHANGES),
+        /* "removed" or "pending" once revoked: whether the token copy is gone */
+        SD_BUS_PROPERTY("CertificateRemoval", "s", property_string, 0, CHANGES),
         SD_BUS_VTABLE_END,
 };
 
@@ -207,7 +211,8 @@ static int emit_changed_all(sd_bus *bus, const char *path) {
         return sd_bus_emit_properties_changed(bus, path, CR_USER_IFACE, "Name", "Role", "Uid",
                                               "CertificateState", "CertificateSerial",
                                               "CertificateSubject", "CertificateNotAfter",
-                                              "CertificateURI", "RevokedAt", "RevocationReason", NULL);
+                                              "CertificateURI", "RevokedAt", "RevocationReason",
+                                              "CertificateRemoval", NULL);
 }
 
 static void emit(Context *c, const char *login_id, emit_fn fn, const char *what) {

@@ -59,6 +59,20 @@ static const char *const migrations[] = {
         "  this_update_usec INTEGER NOT NULL,"
         "  next_update_usec INTEGER NOT NULL);"
         "INSERT INTO crl_state VALUES (1, 0, 0, 0);",
+        /* 2: revocation bookkeeping: the order revocations were recorded in,
+         * the first CRL that listed each, token removal, failed confirmations */
+        "ALTER TABLE certificates ADD COLUMN revocation_seq INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE certificates ADD COLUMN crl_number INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE certificates ADD COLUMN listed_after_expiry INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE certificates ADD COLUMN removal TEXT NOT NULL DEFAULT ''"
+        "  CHECK (removal IN ('', 'pending', 'removed'));"
+        "CREATE INDEX certificates_on_crl ON certificates (revocation_seq)"
+        "  WHERE revocation_seq != 0 AND listed_after_expiry = 0;"
+        "ALTER TABLE crl_state ADD COLUMN published_seq INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE auth_failures ("
+        "  login_id TEXT PRIMARY KEY,"
+        "  failures INTEGER NOT NULL,"
+        "  locked_until_usec INTEGER NOT NULL DEFAULT 0);",
 };
 
 CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_after_usec,
@@ -244,7 +258,8 @@ void store_free(Store *s) {
 #define USER_SELECT                                                             \
         "SELECT u.login_id, u.name, u.role, u.uid, c.id, c.serial, c.subject, c.uri," \
         "       c.revocation_reason, c.not_after_usec, c.revoked_usec,"          \
-        "       (SELECT count(*) FROM certificates n WHERE n.user_id = u.id)"    \
+        "       (SELECT count(*) FROM certificates n WHERE n.user_id = u.id),"   \
+        "       c.removal"                                                       \
         "  FROM users u LEFT JOIN certificates c ON c.id ="                      \
         "       (SELECT id FROM certificates WHERE user_id = u.id"               \
         "         ORDER BY not_before_usec DESC, id DESC LIMIT 1) "
@@ -270,6 +285,7 @@ static void row_from_stmt(sqlite3_stmt *st, uint64_t now, UserRow *u) {
         u->revoked_usec = (uint64_t) sqlite3_column_int64(st, 10);
         u->state = cert_state_derive(has_cert, u->revoked_usec, u->not_after_usec, now,
                                      sqlite3_column_int64(st, 11));
+        u->removal = col_text(st, 12);
 }
 
 int store_foreach_user(Store *s, store_user_cb cb, void *userdata) {
@@ -302,9 +318,10 @@ int store_count_users(Store *s, uint64_t *ret) {
 }
 
 static int view_from_row(const UserRow *u, UserView *v) {
-        const char *src[] = { u->login_id, u->name, u->serial, u->subject, u->uri, u->revocation_reason };
+        const char *src[] = { u->login_id, u->name, u->serial, u->subject, u->uri, u->revocation_reason,
+                              u->removal };
         const char **dst[] = { &v->row.login_id, &v->row.name, &v->row.serial, &v->row.subject,
-                               &v->row.uri, &v->row.revocation_reason };
+                               &v->row.uri, &v->row.revocation_reason, &v->row.removal };
 
         memset(v, 0, sizeof *v);
         v->row = *u;
@@ -549,4 +566,242 @@ int store_crl_state(Store *s, CrlState *ret) {
         ret->this_update_usec = (uint64_t) sqlite3_column_int64(st, 1);
         ret->next_update_usec = (uint64_t) sqlite3_column_int64(st, 2);
         return 0;
+}
+
+int store_current_certificate(Store *s, const char *login_id, CurrentCert *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        const void *der;
+        int rc, r, n;
+
+        if ((r = prepare(s, "SELECT u.name, c.id, c.serial, c.not_after_usec, c.revoked_usec, c.uri, c.der,"
+                            "       (SELECT count(*) FROM certificates n WHERE n.user_id = u.id)"
+                            "  FROM users u LEFT JOIN certificates c ON c.id ="
+                            "       (SELECT id FROM certificates WHERE user_id = u.id"
+                            "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"
+                            " WHERE u.login_id = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, "current certificate");
+        memset(ret, 0, sizeof *ret);
+        ret->cert_id = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 1);
+        ret->not_after_usec = (uint64_t) sqlite3_column_int64(st, 3);
+        ret->state = cert_state_derive(ret->cert_id != 0, (uint64_t) sqlite3_column_int64(st, 4),
+                                       ret->not_after_usec, now_usec(), sqlite3_column_int64(st, 7));
+        der = sqlite3_column_blob(st, 6);
+        n = sqlite3_column_bytes(st, 6);
+        ret->name = strdup(col_text(st, 0));
+        ret->serial = strdup(col_text(st, 2));
+        ret->uri = strdup(col_text(st, 5));
+        ret->der = malloc(n > 0 ? (size_t) n : 1);
+        if (!ret->name || !ret->serial || !ret->uri || !ret->der) {
+                current_cert_done(ret);
+                return -ENOMEM;
+        }
+        if (n > 0)
+                memcpy(ret->der, der, (size_t) n);
+        ret->der_len = (size_t) (n > 0 ? n : 0);
+        return 0;
+}
+
+void current_cert_done(CurrentCert *c) {
+        free(c->name);
+        free(c->serial);
+        free(c->uri);
+        free(c->der);
+        memset(c, 0, sizeof *c);
+}
+
+int store_revoke(Store *s, int64_t cert_id, uint64_t when_usec, const char *reason,
+                 const char *actor, uint64_t *ret_seq) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        /* the sequence orders revocations for publication; only ever grows */
+        if ((r = prepare(s, "UPDATE certificates SET revoked_usec = ?2, revocation_reason = ?3,"
+                            " revoked_by = ?4, removal = 'pending',"
+                            " revocation_seq = (SELECT coalesce(max(revocation_seq), 0) + 1 FROM certificates)"
+                            " WHERE id = ?1 AND revoked_usec = 0 RETURNING revocation_seq", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, cert_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) when_usec);
+        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -EALREADY;
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, "revoke");
+        *ret_seq = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_set_removal(Store *s, int64_t cert_id, const char *removal) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "UPDATE certificates SET removal = ?2 WHERE id = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, cert_id);
+        sqlite3_bind_text(st, 2, removal, -1, SQLITE_STATIC);
+        return step_done(s, st);
+}
+
+int store_auth_locked(Store *s, const char *login_id, uint64_t now, uint64_t *ret_until) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "SELECT locked_until_usec FROM auth_failures WHERE login_id = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        *ret_until = 0;
+        if (sqlite3_step(st) == SQLITE_ROW)
+                *ret_until = (uint64_t) sqlite3_column_int64(st, 0);
+        return *ret_until > now;
+}
+
+int store_auth_failed(Store *s, const char *login_id, uint64_t now, unsigned max_failures,
+                      uint64_t lock_usec, unsigned *ret_failures) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        /* a lock that ran out starts a fresh count */
+        if ((r = prepare(s, "INSERT INTO auth_failures (login_id, failures, locked_until_usec) VALUES (?1, 1, 0)"
+                            " ON CONFLICT (login_id) DO UPDATE SET"
+                            "  failures = CASE WHEN locked_until_usec != 0 AND locked_until_usec <= ?2"
+                            "                  THEN 1 ELSE failures + 1 END,"
+                            "  locked_until_usec = CASE WHEN locked_until_usec <= ?2 THEN 0 ELSE locked_until_usec END"
+                            " RETURNING failures", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) now);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, "count failure");
+        *ret_failures = (unsigned) sqlite3_column_int(st, 0);
+        sqlite3_finalize(TAKE_PTR(st));
+        if (*ret_failures < max_failures)
+                return 0;
+        if ((r = prepare(s, "UPDATE auth_failures SET locked_until_usec = ?2 WHERE login_id = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) (now + lock_usec));
+        return step_done(s, st);
+}
+
+int store_auth_succeeded(Store *s, const char *login_id) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "DELETE FROM auth_failures WHERE login_id = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        return step_done(s, st);
+}
+
+int store_crl_reserve(Store *s, uint64_t *ret_number) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        /* committed before the CRL is written: a crash can skip a number, never reuse one */
+        if ((r = prepare(s, "UPDATE crl_state SET number = number + 1 RETURNING number", &st)) < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, "reserve CRL number");
+        *ret_number = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_crl_published(Store *s, const CrlState *st_in, uint64_t published_seq) {
+        _cleanup_(rollbackp) Store *tx = NULL;
+        _cleanup_stmt_ sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+        int r;
+
+        if ((r = store_begin(s)) < 0)
+                return r;
+        tx = s;
+        if ((r = prepare(s, "UPDATE crl_state SET this_update_usec = ?1, next_update_usec = ?2,"
+                            " published_seq = max(published_seq, ?3)", &a)) < 0)
+                return r;
+        sqlite3_bind_int64(a, 1, (sqlite3_int64) st_in->this_update_usec);
+        sqlite3_bind_int64(a, 2, (sqlite3_int64) st_in->next_update_usec);
+        sqlite3_bind_int64(a, 3, (sqlite3_int64) published_seq);
+        if ((r = step_done(s, a)) < 0)
+                return r;
+        if ((r = prepare(s, "UPDATE certificates SET crl_number = ?1"
+                            " WHERE revocation_seq != 0 AND revocation_seq <= ?2 AND crl_number = 0", &b)) < 0)
+                return r;
+        sqlite3_bind_int64(b, 1, (sqlite3_int64) st_in->number);
+        sqlite3_bind_int64(b, 2, (sqlite3_int64) published_seq);
+        if ((r = step_done(s, b)) < 0)
+                return r;
+        /* RFC 5280 3.3: listed once on a CRL issued after expiry, it may leave */
+        if ((r = prepare(s, "UPDATE certificates SET listed_after_expiry = 1"
+                            " WHERE revocation_seq != 0 AND revocation_seq <= ?2 AND listed_after_expiry = 0"
+                            "   AND not_after_usec < ?1", &c)) < 0)
+                return r;
+        sqlite3_bind_int64(c, 1, (sqlite3_int64) st_in->this_update_usec);
+        sqlite3_bind_int64(c, 2, (sqlite3_int64) published_seq);
+        if ((r = step_done(s, c)) < 0 || (r = store_commit(s)) < 0)
+                return r;
+        tx = NULL;
+        return 0;
+}
+
+int store_unpublished(Store *s, uint64_t *ret_count) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "SELECT count(*) FROM certificates WHERE revocation_seq > "
+                            "(SELECT published_seq FROM crl_state)", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "unpublished");
+        *ret_count = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        Store reader = { .lock_fd = -1 };
+        int rc, r;
+
+        if (asprintf(&path, "file:%s/store.db?mode=ro", dir) < 0)
+                return -ENOMEM;
+        /* its own connection: the walk runs in a worker thread beside the loop's */
+        rc = sqlite3_open_v2(path, &reader.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                r = sql_error(&reader, rc, "open reader");
+                sqlite3_close_v2(reader.db);
+                return r;
+        }
+        r = exec(&reader, "BEGIN");
+        if (r >= 0)
+                r = prepare(&reader, "SELECT serial, revoked_usec, revocation_reason,"
+                                     " (SELECT coalesce(max(revocation_seq), 0) FROM certificates)"
+                                     " FROM certificates WHERE revocation_seq != 0 AND listed_after_expiry = 0"
+                                     " ORDER BY revocation_seq", &st);
+        *ret_seq = 0;
+        while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                *ret_seq = (uint64_t) sqlite3_column_int64(st, 3);
+                r = cb(col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), col_text(st, 2), userdata);
+        }
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = sql_error(&reader, rc, "snapshot");
+        if (r >= 0 && *ret_seq == 0) {
+                /* no entry: the sequence still says what this CRL covers */
+                sqlite3_finalize(TAKE_PTR(st));
+                r = prepare(&reader, "SELECT coalesce(max(revocation_seq), 0) FROM certificates", &st);
+                if (r >= 0 && sqlite3_step(st) == SQLITE_ROW)
+                        *ret_seq = (uint64_t) sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(TAKE_PTR(st));
+        (void) exec(&reader, "COMMIT");
+        sqlite3_close_v2(reader.db);
+        return r;
 }

@@ -23,6 +23,7 @@ typedef struct UserRow {
         const char *revocation_reason;
         uint64_t not_after_usec;
         uint64_t revoked_usec;
+        const char *removal;            /* "", "pending" or "removed": the token copy */
 } UserRow;
 
 typedef struct UserView {
@@ -68,9 +69,48 @@ int store_file_certificate(Store *s, const char *login_id, const CertInfo *c,
 int store_history_add(Store *s, const char *actor, const char *action,
                       const char *target, const char *result);
 
+/* A user's current certificate, for a revocation. cert_id 0: none. */
+typedef struct CurrentCert {
+        char *name;
+        int64_t cert_id;
+        char *serial;
+        uint64_t not_after_usec;
+        CrCertState state;
+        char *uri;
+        unsigned char *der;
+        size_t der_len;
+} CurrentCert;
+int store_current_certificate(Store *s, const char *login_id, CurrentCert *ret);   /* -ENOENT */
+void current_cert_done(CurrentCert *c);
+
+/* Marks a certificate revoked (within the caller's transaction) and gives
+ * its place in the publication order; -EALREADY when it was revoked. */
+int store_revoke(Store *s, int64_t cert_id, uint64_t when_usec, const char *reason,
+                 const char *actor, uint64_t *ret_seq);
+int store_set_removal(Store *s, int64_t cert_id, const char *removal);
+
+/* Failed confirmations: 1 while the login is locked out (until *ret_until). */
+int store_auth_locked(Store *s, const char *login_id, uint64_t now, uint64_t *ret_until);
+/* Counts one failure; the max_failures-th locks the login for lock_usec. */
+int store_auth_failed(Store *s, const char *login_id, uint64_t now, unsigned max_failures,
+                      uint64_t lock_usec, unsigned *ret_failures);
+int store_auth_succeeded(Store *s, const char *login_id);
+
 typedef struct CrlState {
         uint64_t number;
         uint64_t this_update_usec;
         uint64_t next_update_usec;
 } CrlState;
 int store_crl_state(Store *s, CrlState *ret);
+
+/* Takes the next CRL number, durably, before that CRL is written. */
+int store_crl_reserve(Store *s, uint64_t *ret_number);
+/* Records a published CRL that holds every revocation up to published_seq. */
+int store_crl_published(Store *s, const CrlState *st, uint64_t published_seq);
+/* Revocations recorded but on no published CRL yet. */
+int store_unpublished(Store *s, uint64_t *ret_count);
+
+/* Reads the entries the next CRL must hold, on a connection of its own
+ * (safe in a worker thread), and the revocation sequence they cover. */
+typedef int (*store_entry_cb)(const char *serial, uint64_t revoked_usec, const char *reason, void *userdata);
+int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq);

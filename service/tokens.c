@@ -275,3 +275,137 @@ void token_scan_done(TokenScan *s) {
         free(s->certs);
         memset(s, 0, sizeof *s);
 }
+
+static int find_objects(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, CK_ATTRIBUTE *match, CK_ULONG n,
+                        CK_OBJECT_HANDLE *ret, CK_ULONG max, CK_ULONG *ret_n) {
+        CK_RV rv;
+
+        if (m->C_FindObjectsInit(s, match, n) != CKR_OK)
+                return -EIO;
+        rv = m->C_FindObjects(s, ret, max, ret_n);
+        m->C_FindObjectsFinal(s);
+        return rv == CKR_OK ? 0 : -EIO;
+}
+
+/* The private key pairs with the certificate by CKA_ID. */
+static void destroy_private_key(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE cert,
+                                const char *pin) {
+        CK_OBJECT_CLASS klass = CKO_PRIVATE_KEY;
+        CK_ATTRIBUTE id = { CKA_ID, NULL, 0 };
+        CK_OBJECT_HANDLE keys[4];
+        CK_ULONG n = 0;
+        CK_RV rv;
+        int r;
+
+        if ((r = get_attribute(m, s, cert, CKA_ID, &id)) <= 0)
+                return;
+        rv = m->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) pin, strlen(pin));
+        if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+                CK_ATTRIBUTE match[] = { { CKA_CLASS, &klass, sizeof klass }, id };
+
+                if (find_objects(m, s, match, ELEMENTSOF(match), keys, ELEMENTSOF(keys), &n) == 0)
+                        for (CK_ULONG i = 0; i < n; i++)
+                                if ((rv = m->C_DestroyObject(s, keys[i])) != CKR_OK)
+                                        log_warning("tokens: the private key stays: %s", p11_kit_strerror(rv));
+        } else
+                log_warning("tokens: login for the private key failed: %s", p11_kit_strerror(rv));
+        free(id.pValue);
+}
+
+static int remove_on_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, TokenRemoval *t, const char *pin) {
+        CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+        CK_ATTRIBUTE match[] = {
+                { CKA_CLASS, &klass, sizeof klass },
+                { CKA_VALUE, (void *) t->der, t->der_len },
+        };
+        CK_OBJECT_HANDLE objects[4];
+        CK_SESSION_HANDLE s;
+        CK_ULONG n = 0;
+        CK_RV rv;
+        int r = 0;
+
+        rv = m->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
+        if (rv != CKR_OK)
+                return rv == CKR_TOKEN_WRITE_PROTECTED ? -EACCES : -EIO;
+        if (find_objects(m, s, match, ELEMENTSOF(match), objects, ELEMENTSOF(objects), &n) < 0)
+                r = -EIO;
+        for (CK_ULONG i = 0; i < n && r == 0; i++) {
+                if (pin)
+                        destroy_private_key(m, s, objects[i], pin);
+                rv = m->C_DestroyObject(s, objects[i]);
+                if (rv != CKR_OK) {
+                        log_warning("tokens: the token refused to destroy the certificate: %s", p11_kit_strerror(rv));
+                        r = -EACCES;
+                }
+        }
+        m->C_CloseSession(s);
+        return r;
+}
+
+/* The token the URI names, among the loaded modules. */
+static int remove_one(CK_FUNCTION_LIST **modules, TokenRemoval *t, const char *pin) {
+        P11KitUri *uri = p11_kit_uri_new();
+        int r = -ENODEV;
+
+        if (!uri)
+                return -ENOMEM;
+        if (isempty(t->uri) || p11_kit_uri_parse(t->uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, uri) != P11_KIT_URI_OK) {
+                p11_kit_uri_free(uri);
+                return -ENODEV;
+        }
+        for (CK_FUNCTION_LIST **m = modules; *m && r == -ENODEV; m++) {
+                _cleanup_free_ CK_SLOT_ID *slots = NULL;
+                CK_ULONG n = 0;
+                CK_INFO mi;
+
+                if ((*m)->C_GetInfo(&mi) != CKR_OK || !p11_kit_uri_match_module_info(uri, &mi) ||
+                    list_slots(*m, &slots, &n) < 0)
+                        continue;
+                for (CK_ULONG i = 0; i < n && r == -ENODEV; i++) {
+                        CK_TOKEN_INFO ti;
+
+                        if ((*m)->C_GetTokenInfo(slots[i], &ti) == CKR_OK && p11_kit_uri_match_token_info(uri, &ti))
+                                r = remove_on_slot(*m, slots[i], t, pin);
+                }
+        }
+        p11_kit_uri_free(uri);
+        return r;
+}
+
+void tokens_remove(char *const *modules, TokenRemoval *items, size_t n, const char *pin) {
+        _cleanup_(loaded_release) Loaded loaded = {};
+        size_t failed = 0;
+
+        if (n == 0)
+                return;
+        if (load_modules(modules, &loaded, &failed) < 0) {
+                for (size_t i = 0; i < n; i++)
+                        items[i].result = -ENODEV;
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                items[i].result = remove_one(loaded.modules, &items[i], pin);
+}
+
+int tokens_read_pin(const char *path, char **ret) {
+        char buf[256];
+        FILE *f;
+        size_t len;
+
+        *ret = NULL;
+        if (!path)
+                return 0;
+        if (!(f = fopen(path, "re")))
+                return -errno;
+        if (!fgets(buf, sizeof buf, f)) {
+                fclose(f);
+                erase_memory(buf, sizeof buf);
+                return -ENODATA;
+        }
+        fclose(f);
+        len = strcspn(buf, "\r\n");
+        buf[len] = 0;
+        *ret = strdup(buf);
+        erase_memory(buf, sizeof buf);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -23,3 +23,20 @@ typedef struct TokenScan {
  * skipped; only running out of memory fails the whole walk. */
 int tokens_scan(char *const *modules, TokenScan *ret);
 void token_scan_done(TokenScan *s);
+
+/* A revoked certificate to take off its token. */
+typedef struct TokenRemoval {
+        const char *uri;                /* where it was last seen */
+        const unsigned char *der;       /* its value: only this exact object is destroyed */
+        size_t der_len;
+        int result;                     /* out: 0 removed (or gone already), <0 left in place */
+} TokenRemoval;
+
+/* Destroys each certificate object on the token its URI names, loading the
+ * modules once for all.  With a PIN, also the private key of the same
+ * CKA_ID.  -ENODEV: the token is not there; -EACCES: it refused. */
+void tokens_remove(char *const *modules, TokenRemoval *items, size_t n, const char *pin);
+
+/* Reads the first line of a PIN file into a buffer the caller wipes and
+ * frees; NULL path gives NULL. */
+int tokens_read_pin(const char *path, char **ret);
