@@ -84,10 +84,18 @@ static char *subject_login(const X509_NAME *name) {
         return NULL;
 }
 
-static int fill_info(X509 *x, CertInfo *c) {
+int cert_fingerprint(const unsigned char *der, size_t len, char ret[static 65]) {
         unsigned char md[32];
         unsigned int mdlen = 0;
 
+        if (!EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != sizeof md)
+                return -EIO;
+        for (unsigned i = 0; i < mdlen; i++)
+                snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+static int fill_info(X509 *x, CertInfo *c) {
         c->serial = serial_to_hex(X509_get0_serialNumber(x));
         c->issuer = name_to_string(X509_get_issuer_name(x));
         c->subject = name_to_string(X509_get_subject_name(x));
@@ -96,10 +104,8 @@ static int fill_info(X509 *x, CertInfo *c) {
         if (time_to_usec(X509_get0_notBefore(x), &c->not_before_usec) < 0 ||
             time_to_usec(X509_get0_notAfter(x), &c->not_after_usec) < 0)
                 return -EBADMSG;
-        if (!EVP_Digest(c->der, c->der_len, md, &mdlen, EVP_sha256(), NULL))
+        if (cert_fingerprint(c->der, c->der_len, c->fingerprint) < 0)
                 return -EIO;
-        for (unsigned i = 0; i < mdlen; i++)
-                snprintf(c->fingerprint + 2 * i, 3, "%02x", md[i]);
         c->login_id = subject_login(X509_get_subject_name(x));
         return 0;
 }

@@ -27,6 +27,9 @@ void cert_info_done(CertInfo *c);
 /* 1 when ca issued cert: names chain and the signature verifies with ca's key. */
 int cert_issued_by(const unsigned char *der, size_t len, X509 *ca);
 
+/* SHA-256 of the DER in lower-case hex. */
+int cert_fingerprint(const unsigned char *der, size_t len, char ret[static 65]);
+
 /* Reads a PEM certificate. */
 int cert_load_pem(const char *path, X509 **ret);
 

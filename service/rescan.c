@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 
 #include "bus-user.h"
+#include "cert.h"
 #include "filing.h"
 #include "log.h"
 #include "rescan.h"
@@ -17,17 +18,63 @@ struct Rescan {
         int pipe[2];
         sd_event_source *io;
         char **modules;                 /* borrowed from the config */
+        const char *state_dir;
+        char *pin;
         TokenScan scan;
+        int *removed;                   /* per certificate found: 1 taken off as revoked */
         int error;
         sd_bus_message **waiters;
         size_t n_waiters;
 };
+
+/* A revoked certificate that shows up on a token again goes: the removal
+ * may have failed at revocation time, or someone put it back. */
+static int remove_revoked(Rescan *rs) {
+        _cleanup_free_ char (*fp)[65] = NULL;
+        _cleanup_free_ const char **fps = NULL;
+        _cleanup_free_ bool *revoked = NULL;
+        _cleanup_free_ TokenRemoval *items = NULL;
+        _cleanup_free_ size_t *index = NULL;
+        size_t n = rs->scan.n_certs, k = 0;
+        int r;
+
+        if (n == 0)
+                return 0;
+        fp = calloc(n, sizeof *fp);
+        fps = calloc(n, sizeof *fps);
+        revoked = calloc(n, sizeof *revoked);
+        items = calloc(n, sizeof *items);
+        index = calloc(n, sizeof *index);
+        rs->removed = calloc(n, sizeof *rs->removed);
+        if (!fp || !fps || !revoked || !items || !index || !rs->removed)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (cert_fingerprint(rs->scan.certs[i].der, rs->scan.certs[i].der_len, fp[i]) < 0)
+                        fp[i][0] = 0;
+                fps[i] = fp[i];
+        }
+        if ((r = store_revoked_fingerprints(rs->state_dir, fps, n, revoked)) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (revoked[i]) {
+                        const TokenCert *t = &rs->scan.certs[i];
+
+                        items[k] = (TokenRemoval) { .uri = t->uri, .der = t->der, .der_len = t->der_len };
+                        index[k++] = i;
+                }
+        tokens_remove(rs->modules, items, k, rs->pin);
+        for (size_t i = 0; i < k; i++)
+                rs->removed[index[i]] = items[i].result == 0;
+        return 0;
+}
 
 static void *walk_thread(void *userdata) {
         Rescan *r = userdata;
         char done = 1;
 
         r->error = tokens_scan(r->modules, &r->scan);
+        if (r->error >= 0 && remove_revoked(r) < 0)
+                log_warning("rescan: revoked certificates found on tokens could not be removed");
         /* the event loop wakes on this byte; the pipe cannot be full */
         (void) !write(r->pipe[1], &done, 1);
         return NULL;
@@ -39,6 +86,11 @@ static void rescan_free(Rescan *r) {
         free(r->waiters);
         sd_event_source_disable_unref(r->io);
         token_scan_done(&r->scan);
+        free(r->removed);
+        if (r->pin) {
+                erase_memory(r->pin, strlen(r->pin));
+                free(r->pin);
+        }
         if (r->pipe[0] >= 0)
                 close(r->pipe[0]);
         if (r->pipe[1] >= 0)
@@ -69,7 +121,14 @@ static int remember(Changed *ch, char *login) {
 }
 
 /* Files what the walk found in one transaction; counts what was filed. */
-static int apply(Context *c, const TokenScan *scan, Changed *ch, uint32_t *ret_filed) {
+static const char *fingerprint_of(const TokenCert *t) {
+        static char fp[65];
+
+        return cert_fingerprint(t->der, t->der_len, fp) < 0 ? "" : fp;
+}
+
+static int apply(Context *c, const Rescan *rs, Changed *ch, uint32_t *ret_filed) {
+        const TokenScan *scan = &rs->scan;
         uint32_t filed = 0;
         int r;
 
@@ -91,6 +150,12 @@ static int apply(Context *c, const TokenScan *scan, Changed *ch, uint32_t *ret_f
                         continue;
                 }
                 filed++;
+                if (rs->removed && rs->removed[i]) {
+                        (void) store_mark_removed(c->store, fingerprint_of(t));
+                        (void) store_history_add(c->store, "certrevoked", "token-removal", login, "removed at rescan");
+                        log_notice("rescan: revoked certificate of %s removed from its token", login);
+                        changed = 1;
+                }
                 if (!changed)
                         free(login);
                 else if ((r = remember(ch, login)) < 0) {
@@ -113,7 +178,7 @@ static void finish(Rescan *rs) {
         int r = rs->error;
 
         if (r >= 0)
-                r = apply(c, &rs->scan, &ch, &filed);
+                r = apply(c, rs, &ch, &filed);
         if (r >= 0)
                 log_info("rescan: %zu tokens read, %zu skipped, %zu certificates found, %u filed",
                          rs->scan.n_tokens, rs->scan.n_failed, rs->scan.n_certs, filed);
@@ -168,6 +233,9 @@ int rescan_start(Context *c, sd_bus_message *reply_to) {
                 return -ENOMEM;
         rs->context = c;
         rs->modules = c->config.token_modules;
+        rs->state_dir = c->config.state_directory;
+        if ((r = tokens_read_pin(c->config.tokens_pin_file, &rs->pin)) < 0)
+                log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
         rs->pipe[0] = rs->pipe[1] = -1;
         if (pipe2(rs->pipe, O_CLOEXEC) < 0) {
                 r = -errno;

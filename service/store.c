@@ -765,21 +765,59 @@ int store_unpublished(Store *s, uint64_t *ret_count) {
         return 0;
 }
 
-int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq) {
+/* A read-only connection of its own, for a worker thread. */
+static int open_reader(const char *dir, Store *reader) {
         _cleanup_free_ char *path = NULL;
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        Store reader = { .lock_fd = -1 };
         int rc, r;
 
+        *reader = (Store) { .lock_fd = -1 };
         if (asprintf(&path, "file:%s/store.db?mode=ro", dir) < 0)
                 return -ENOMEM;
-        /* its own connection: the walk runs in a worker thread beside the loop's */
-        rc = sqlite3_open_v2(path, &reader.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+        rc = sqlite3_open_v2(path, &reader->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
-                r = sql_error(&reader, rc, "open reader");
-                sqlite3_close_v2(reader.db);
+                r = sql_error(reader, rc, "open reader");
+                sqlite3_close_v2(reader->db);
                 return r;
         }
+        return 0;
+}
+
+int store_revoked_fingerprints(const char *dir, const char *const *fingerprints, size_t n, bool *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        Store reader;
+        int r;
+
+        if ((r = open_reader(dir, &reader)) < 0)
+                return r;
+        r = prepare(&reader, "SELECT 1 FROM certificates WHERE fingerprint = ?1 AND revoked_usec != 0", &st);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                sqlite3_reset(st);
+                sqlite3_bind_text(st, 1, fingerprints[i], -1, SQLITE_STATIC);
+                ret[i] = sqlite3_step(st) == SQLITE_ROW;
+        }
+        sqlite3_finalize(TAKE_PTR(st));
+        sqlite3_close_v2(reader.db);
+        return r;
+}
+
+int store_mark_removed(Store *s, const char *fingerprint) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "UPDATE certificates SET removal = 'removed' WHERE fingerprint = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, fingerprint, -1, SQLITE_STATIC);
+        return step_done(s, st);
+}
+
+int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        Store reader;
+        int rc = SQLITE_DONE, r;
+
+        if ((r = open_reader(dir, &reader)) < 0)
+                return r;
+        /* one read transaction: the entries and the sequence agree */
         r = exec(&reader, "BEGIN");
         if (r >= 0)
                 r = prepare(&reader, "SELECT serial, revoked_usec, revocation_reason,"

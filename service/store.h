@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cert.h"
@@ -114,3 +115,7 @@ int store_unpublished(Store *s, uint64_t *ret_count);
  * (safe in a worker thread), and the revocation sequence they cover. */
 typedef int (*store_entry_cb)(const char *serial, uint64_t revoked_usec, const char *reason, void *userdata);
 int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq);
+
+/* For a worker: which of these certificates (by fingerprint) are revoked. */
+int store_revoked_fingerprints(const char *dir, const char *const *fingerprints, size_t n, bool *ret);
+int store_mark_removed(Store *s, const char *fingerprint);
