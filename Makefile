@@ -21,6 +21,7 @@ COMMON_SRC := service/names.c service/util.c
 DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
+              service/publish.c service/revoke.c \
               $(wildcard service/crl.c service/auth.c)
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 

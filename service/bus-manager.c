@@ -10,6 +10,7 @@
 #include "filing.h"
 #include "log.h"
 #include "rescan.h"
+#include "revoke.h"
 #include "util.h"
 
 #define _cleanup_caller_ _cleanup_(caller_done)
@@ -313,6 +314,12 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_RESULT, method_import_certificate, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rescan", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", certificates_seen),
                                 method_rescan, UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RevokeCertificate",
+                                SD_BUS_ARGS("s", login_id, "s", serial, "s", reason, "s", confirmation_password),
+                                SD_BUS_RESULT("(sss)", result), method_revoke_certificate,
+                                UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_SIGNAL_WITH_ARGS("CertificateRevoked",
+                                SD_BUS_ARGS("s", login_id, "s", serial, "s", reason, "t", revoked_at_usec), 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -11,7 +11,9 @@
 #include "cert.h"
 #include "certrevoke.h"
 #include "context.h"
+#include "auth.h"
 #include "log.h"
+#include "publish.h"
 #include "rescan.h"
 #include "util.h"
 
@@ -20,6 +22,8 @@ static int arg_config_required = 0;
 
 static void context_done(Context *c) {
         rescan_abandon(c);
+        publish_free(c);
+        auth_cancel_all(c);
         user_view_done(&c->view);
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
@@ -98,7 +102,12 @@ static int setup(Context *c) {
         r = store_open(c->config.state_directory, &c->store, &error);
         if (r < 0)
                 return log_error_errno(r, "store: %s", error ? error : strerror(-r));
-        return load_ca(c);
+        if ((r = load_ca(c)) < 0)
+                return r;
+        if ((r = sd_event_default(&c->event)) < 0)
+                return r;
+        /* before the name is owned: a caller must find revocation ready */
+        return publish_setup(c);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -110,8 +119,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int connect_bus(Context *c) {
         int r;
 
-        if ((r = sd_event_default(&c->event)) < 0)
-                return r;
         if ((r = sd_event_add_signal(c->event, NULL, SIGTERM, on_signal, c)) < 0 ||
             (r = sd_event_add_signal(c->event, NULL, SIGINT, on_signal, c)) < 0)
                 return r;
@@ -141,6 +148,8 @@ int main(int argc, char *argv[]) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        /* sd-event reaps the PAM helpers; no thread may take SIGCHLD first */
+        sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         if ((r = setup(&c)) < 0 || (r = connect_bus(&c)) < 0)

@@ -10,6 +10,7 @@
 #include "store.h"
 
 typedef struct Rescan Rescan;
+typedef struct Publisher Publisher;
 
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
@@ -22,4 +23,5 @@ typedef struct Context {
         UserView view;          /* the user object sd-bus is reading now */
         bool emitting;          /* our own signal: every object is visible */
         Rescan *rescan;         /* the token walk under way */
+        Publisher *publisher;   /* CRL builds and token removals */
 } Context;

@@ -647,6 +647,26 @@ Modules=$CR_SOFTHSM_MODULE
 EOF
 }
 
+# cr_pam_init [SERVICE-FILE]: the daemon checks confirmation passwords
+# through pam_wrapper with the test stacks of tests/data/pam (pam_matrix);
+# passwords come from cr_pam_password.
+cr_pam_init() {
+        local lib
+        lib=$(dpkg -L libpam-wrapper 2>/dev/null | grep '/libpam_wrapper.so$' | head -n1)
+        [[ -n $lib ]] || cr_skip "libpam-wrapper is not installed"
+        mkdir -p "$CR_TMP/pam"
+        cp "$CR_SRCDIR"/tests/data/pam/* "$CR_TMP/pam/"
+        : >"$CR_TMP/matrix.passwd"
+        CR_PAM_ENV=(LD_PRELOAD="$lib" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$CR_TMP/pam"
+                PAM_MATRIX_PASSWD="$CR_TMP/matrix.passwd")
+        CR_DAEMON_ENV+=("${CR_PAM_ENV[@]}")
+}
+
+# cr_pam_password LOGIN PASSWORD [SERVICE]: LOGIN's confirmation password.
+cr_pam_password() {
+        echo "$1:$2:${3:-certrevoke}" >>"$CR_TMP/matrix.passwd"
+}
+
 # cr_start_daemon [ARGS…]: starts certrevoked on the private bus (log in
 # $CR_TMP/daemon.log) and waits up to $CR_DAEMON_TIMEOUT s for its bus name.
 cr_start_daemon() {

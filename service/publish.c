@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Publication of the CRL.  A build runs in a worker thread: it reads the
+ * revocations on a store connection of its own, signs, replaces the files
+ * atomically and then takes the revoked certificates off their tokens.
+ * The loop only records the outcome and answers the waiting callers, so
+ * revocations that arrive together cost one build. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+
+#include "bus-user.h"
+#include "crl.h"
+#include "log.h"
+#include "publish.h"
+#include "tokens.h"
+#include "util.h"
+
+#define RETRY_USEC (30 * USEC_PER_SEC)
+
+typedef struct Waiter {
+        uint64_t seq;
+        publish_done_fn done;
+        void *userdata;
+} Waiter;
+
+typedef struct Removal {
+        int64_t cert_id;
+        char *login_id;
+        char *uri;
+        unsigned char *der;
+        size_t der_len;
+} Removal;
+
+typedef struct Job {
+        /* in: set on the loop before the thread starts */
+        char *state_dir, *publish_dir, **modules, *pin;
+        CrlSigner *signer;
+        X509 *ca;
+        CrlState crl;
+        Removal *removals;
+        TokenRemoval *items;
+        size_t n_removals;
+        size_t n_waiters_taken;
+        /* out */
+        int result;
+        uint64_t seq;
+        size_t n_entries;
+        pthread_t thread;
+        int pipe[2];
+        sd_event_source *io;
+} Job;
+
+typedef struct Publisher {
+        CrlSigner *signer;
+        Waiter *waiters;
+        size_t n_waiters, waiters_allocated;
+        Removal *removals;
+        size_t n_removals, removals_allocated;
+        Job *job;
+        bool again;                     /* a build without new revocations is wanted */
+        sd_event_source *defer, *timer;
+} Publisher;
+
+static void removal_done(Removal *r) {
+        free(r->login_id);
+        free(r->uri);
+        free(r->der);
+}
+
+/* ---- the worker ---- */
+
+typedef struct Entries {
+        CrlEntry *v;
+        size_t n, allocated;
+        char *arena;
+        size_t arena_used, arena_size;
+} Entries;
+
+static int grow(void **p, size_t *allocated, size_t need, size_t size) {
+        size_t a = *allocated ? *allocated : 1024;
+        void *n;
+
+        if (need <= *allocated)
+                return 0;
+        while (a < need)
+                a *= 2;
+        if (!(n = realloc(*p, a * size)))
+                return -ENOMEM;
+        *p = n;
+        *allocated = a;
+        return 0;
+}
+
+static int collect_entry(const char *serial, uint64_t revoked_usec, const char *reason, void *userdata) {
+        Entries *e = userdata;
+        size_t len = strlen(serial) + 1;
+        int r;
+
+        if ((r = grow((void **) &e->v, &e->allocated, e->n + 1, sizeof *e->v)) < 0 ||
+            (r = grow((void **) &e->arena, &e->arena_size, e->arena_used + len, 1)) < 0)
+                return r;
+        /* offsets now, pointers once the arena stops moving */
+        memcpy(e->arena + e->arena_used, serial, len);
+        e->v[e->n++] = (CrlEntry) {
+                .serial = (const char *) (uintptr_t) e->arena_used,
+                .revoked_usec = revoked_usec,
+                .reason = crl_reason_from_string(reason),
+        };
+        e->arena_used += len;
+        return 0;
+}
+
+static int build_and_publish(Job *j) {
+        _cleanup_free_ unsigned char *der = NULL;
+        Entries e = {};
+        size_t len = 0;
+        int r;
+
+        r = store_crl_snapshot(j->state_dir, collect_entry, &e, &j->seq);
+        for (size_t i = 0; r >= 0 && i < e.n; i++)
+                e.v[i].serial = e.arena + (uintptr_t) e.v[i].serial;
+        if (r >= 0)
+                r = crl_build(j->signer, j->ca, e.v, e.n, j->crl.number, j->crl.this_update_usec,
+                              j->crl.next_update_usec, &der, &len);
+        j->n_entries = e.n;
+        free(e.v);
+        free(e.arena);
+        if (r < 0)
+                return r;
+        return crl_publish(j->publish_dir, der, len);
+}
+
+static void *job_thread(void *userdata) {
+        Job *j = userdata;
+        char b = 1;
+
+        j->result = build_and_publish(j);
+        /* the revocation stands either way: the token copy goes */
+        tokens_remove(j->modules, j->items, j->n_removals, j->pin);
+        (void) !write(j->pipe[1], &b, 1);
+        return NULL;
+}
+
+/* ---- the loop side ---- */
+
+static void job_free(Job *j) {
+        if (!j)
+                return;
+        for (size_t i = 0; i < j->n_removals; i++)
+                removal_done(&j->removals[i]);
+        free(j->removals);
+        free(j->items);
+        if (j->pin) {
+                erase_memory(j->pin, strlen(j->pin));
+                free(j->pin);
+        }
+        sd_event_source_disable_unref(j->io);
+        if (j->pipe[0] >= 0)
+                close(j->pipe[0]);
+        if (j->pipe[1] >= 0)
+                close(j->pipe[1]);
+        free(j);
+}
+
+static int schedule(Context *c);
+
+static void complete_waiters(Context *c, Job *j) {
+        Publisher *p = c->publisher;
+        size_t k = 0, n = p->n_waiters;
+        Waiter *done = malloc(n * sizeof *done + 1);
+
+        /* answered in order; a callback may queue more, so detach first */
+        for (size_t i = 0; i < n; i++) {
+                Waiter *w = &p->waiters[i];
+                bool served = j->result >= 0 ? w->seq <= j->seq : i < j->n_waiters_taken;
+
+                if (served && done)
+                        done[k++] = *w;
+                else
+                        p->waiters[i - k] = *w;
+        }
+        p->n_waiters = n - k;
+        for (size_t i = 0; i < k; i++)
+                done[i].done(c, j->result, done[i].userdata);
+        free(done);
+}
+
+static void record_removals(Context *c, Job *j) {
+        for (size_t i = 0; i < j->n_removals; i++) {
+                Removal *r = &j->removals[i];
+                int ok = j->items[i].result == 0;
+
+                (void) store_set_removal(c->store, r->cert_id, ok ? "removed" : "pending");
+                (void) store_history_add(c->store, "certrevoked", "token-removal", r->login_id,
+                                         ok ? "removed" : "pending: token absent or refused");
+                if (!ok)
+                        log_warning("tokens: certificate of %s stays on its token until a rescan sees it: %s",
+                                    r->login_id, strerror(-j->items[i].result));
+                user_emit_changed(c, r->login_id);
+        }
+}
+
+static void arm_timer(Context *c, uint64_t when_usec) {
+        Publisher *p = c->publisher;
+        uint64_t mono_now, now = now_usec();
+
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &mono_now) < 0)
+                return;
+        when_usec = when_usec > now ? mono_now + (when_usec - now) : mono_now;
+        (void) sd_event_source_set_time(p->timer, when_usec);
+        (void) sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+}
+
+static void job_finished(Context *c, Job *j) {
+        Publisher *p = c->publisher;
+        int r = j->result;
+
+        if (r >= 0 && (r = store_crl_published(c->store, &j->crl, j->seq)) < 0)
+                j->result = r;
+        if (r >= 0) {
+                log_info("crl: number %llu published with %zu entries",
+                         (unsigned long long) j->crl.number, j->n_entries);
+                (void) sd_bus_emit_properties_changed(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CRLNumber",
+                                                      "CRLThisUpdate", "CRLNextUpdate", NULL);
+                /* re-signed well before nextUpdate, also when nothing was revoked */
+                arm_timer(c, j->crl.next_update_usec - c->config.crl_validity_usec / 4);
+        } else {
+                log_error_errno(r, "crl: number %llu not published: %m", (unsigned long long) j->crl.number);
+                (void) store_history_add(c->store, "certrevoked", "publish-crl", "", "failed");
+                arm_timer(c, now_usec() + RETRY_USEC);
+        }
+        record_removals(c, j);
+        complete_waiters(c, j);
+        /* after a failure the retry timer decides, so a full disk cannot spin the loop */
+        if (r >= 0 && (p->n_waiters > 0 || p->n_removals > 0 || p->again))
+                (void) schedule(c);
+}
+
+static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Context *c = userdata;
+        Job *j = c->publisher->job;
+        char b;
+
+        (void) s, (void) revents;
+        (void) !read(fd, &b, 1);
+        pthread_join(j->thread, NULL);
+        c->publisher->job = NULL;
+        job_finished(c, j);
+        job_free(j);
+        return 0;
+}
+
+static int job_prepare(Context *c, Job *j) {
+        Publisher *p = c->publisher;
+        int r;
+
+        /* the queued removals and waiters belong to this build, even a failed one */
+        j->n_waiters_taken = p->n_waiters;
+        if (p->n_removals && !(j->items = calloc(p->n_removals, sizeof *j->items)))
+                return -ENOMEM;
+        j->removals = TAKE_PTR(p->removals);
+        j->n_removals = p->n_removals;
+        p->n_removals = p->removals_allocated = 0;
+        for (size_t i = 0; i < j->n_removals; i++)
+                j->items[i] = (TokenRemoval) { .uri = j->removals[i].uri, .der = j->removals[i].der,
+                                               .der_len = j->removals[i].der_len, .result = -ENODEV };
+        j->state_dir = c->config.state_directory;
+        j->publish_dir = c->config.publish_directory;
+        j->modules = c->config.token_modules;
+        j->signer = p->signer;
+        j->ca = c->ca;
+        if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
+                log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
+        if ((r = store_crl_reserve(c->store, &j->crl.number)) < 0)
+                return r;
+        j->crl.this_update_usec = now_usec() / USEC_PER_SEC * USEC_PER_SEC;
+        j->crl.next_update_usec = j->crl.this_update_usec + c->config.crl_validity_usec;
+        return 0;
+}
+
+static int start_job(Context *c) {
+        Publisher *p = c->publisher;
+        Job *j = calloc(1, sizeof *j);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        j->pipe[0] = j->pipe[1] = -1;
+        p->again = false;
+        if ((r = job_prepare(c, j)) < 0 || (pipe2(j->pipe, O_CLOEXEC) < 0 && (r = -errno)) ||
+            (r = sd_event_add_io(c->event, &j->io, j->pipe[0], EPOLLIN, on_job_done, c)) < 0 ||
+            (r = -pthread_create(&j->thread, NULL, job_thread, j)) < 0) {
+                j->result = r;
+                job_finished(c, j);
+                job_free(j);
+                return r;
+        }
+        p->job = j;
+        return 0;
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        Context *c = userdata;
+
+        (void) s;
+        if (!c->publisher->job)
+                (void) start_job(c);
+        return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s, (void) usec;
+        return publish_schedule(userdata);
+}
+
+/* The next build starts when the loop is idle and none runs: what arrives
+ * meanwhile joins it. */
+static int schedule(Context *c) {
+        Publisher *p = c->publisher;
+
+        if (p->job)
+                return 0;
+        return sd_event_source_set_enabled(p->defer, SD_EVENT_ONESHOT);
+}
+
+int publish_schedule(Context *c) {
+        if (!c->publisher || !c->publisher->signer)
+                return 0;
+        c->publisher->again = true;
+        return schedule(c);
+}
+
+int publish_revocation(Context *c, uint64_t seq, int64_t cert_id, const char *login_id,
+                       const char *uri, const unsigned char *der, size_t der_len,
+                       publish_done_fn done, void *userdata) {
+        Publisher *p = c->publisher;
+        Removal *rm;
+        int r;
+
+        if ((r = grow((void **) &p->waiters, &p->waiters_allocated, p->n_waiters + 1, sizeof *p->waiters)) < 0 ||
+            (r = grow((void **) &p->removals, &p->removals_allocated, p->n_removals + 1, sizeof *p->removals)) < 0)
+                return r;
+        rm = &p->removals[p->n_removals];
+        *rm = (Removal) { .cert_id = cert_id, .login_id = strdup(login_id), .uri = strdup(uri),
+                          .der = malloc(der_len ? der_len : 1), .der_len = der_len };
+        if (!rm->login_id || !rm->uri || !rm->der) {
+                removal_done(rm);
+                return -ENOMEM;
+        }
+        memcpy(rm->der, der, der_len);
+        p->n_removals++;
+        p->waiters[p->n_waiters++] = (Waiter) { .seq = seq, .done = done, .userdata = userdata };
+        return schedule(c);
+}
+
+bool publish_ready(Context *c, const char **why) {
+        if (!c->publisher || !c->publisher->signer) {
+                *why = "no CA key is configured ([CA] Certificate= and Key=): no CRL can be signed";
+                return false;
+        }
+        return true;
+}
+
+/* A CRL is due at start when revocations wait, none was published, the
+ * files are gone, or nextUpdate is near. */
+static bool due_at_start(Context *c) {
+        _cleanup_free_ char *path = NULL;
+        uint64_t unpublished = 0;
+        CrlState st;
+
+        if (store_crl_state(c->store, &st) < 0 || store_unpublished(c->store, &unpublished) < 0)
+                return true;
+        if (asprintf(&path, "%s/crl.der", c->config.publish_directory) < 0)
+                return true;
+        return unpublished > 0 || st.this_update_usec == 0 || access(path, F_OK) < 0 ||
+               st.next_update_usec < now_usec() + c->config.crl_validity_usec * 3 / 4;
+}
+
+int publish_setup(Context *c) {
+        _cleanup_free_ char *error = NULL;
+        Publisher *p;
+        CrlState st;
+        int r;
+
+        if (!(p = calloc(1, sizeof *p)))
+                return -ENOMEM;
+        c->publisher = p;
+        if ((r = sd_event_add_defer(c->event, &p->defer, on_defer, c)) < 0 ||
+            (r = sd_event_source_set_enabled(p->defer, SD_EVENT_OFF)) < 0 ||
+            (r = sd_event_add_time(c->event, &p->timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_timer, c)) < 0 ||
+            (r = sd_event_source_set_enabled(p->timer, SD_EVENT_OFF)) < 0)
+                return r;
+        if (!c->config.ca_key || !c->ca) {
+                log_warning("crl: no [CA] Key= and Certificate=: revocations are refused");
+                return 0;
+        }
+        if (mkdir(c->config.publish_directory, 0755) < 0 && errno != EEXIST)
+                log_warning("crl: cannot create %s: %m", c->config.publish_directory);
+        r = crl_signer_open(c->config.ca_key, c->config.ca_pin_file, c->ca, &p->signer, &error);
+        if (r < 0)
+                return log_error_errno(r, "config: [CA] Key=%s: %s", c->config.ca_key,
+                                       error ? error : strerror(-r));
+        if (due_at_start(c))
+                return publish_schedule(c);
+        if ((r = store_crl_state(c->store, &st)) < 0)
+                return r;
+        arm_timer(c, st.next_update_usec - c->config.crl_validity_usec / 4);
+        return 0;
+}
+
+void publish_free(Context *c) {
+        Publisher *p = c->publisher;
+
+        if (!p)
+                return;
+        if (p->job) {
+                pthread_join(p->job->thread, NULL);
+                job_free(p->job);
+        }
+        for (size_t i = 0; i < p->n_removals; i++)
+                removal_done(&p->removals[i]);
+        free(p->removals);
+        free(p->waiters);
+        sd_event_source_disable_unref(p->defer);
+        sd_event_source_disable_unref(p->timer);
+        crl_signer_free(p->signer);
+        free(p);
+        c->publisher = NULL;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "context.h"
+
+/* Called on the loop once a CRL that lists revocation seq is published and
+ * its token removal was tried (result 0), or publishing failed (<0). */
+typedef void (*publish_done_fn)(Context *c, int result, void *userdata);
+
+/* Opens the CA signer from [CA] Key=; without one nothing can be revoked. */
+int publish_setup(Context *c);
+void publish_free(Context *c);
+
+/* Whether revocations can be published at all; *why says why not. */
+bool publish_ready(Context *c, const char **why);
+
+/* Queues a recorded revocation: its CRL and the removal of its token copy.
+ * Everything queued within one turn of the loop, or while a build runs,
+ * shares the next build. */
+int publish_revocation(Context *c, uint64_t seq, int64_t cert_id, const char *login_id,
+                       const char *uri, const unsigned char *der, size_t der_len,
+                       publish_done_fn done, void *userdata);
+
+/* Builds and publishes a CRL without a new revocation: at start when one
+ * is due or missing, and from the re-signing timer. */
+int publish_schedule(Context *c);
