@@ -277,6 +277,45 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return 1;
 }
 
+static int append_history(uint64_t t, const char *actor, const char *action, const char *target,
+                          const char *result, void *userdata) {
+        return sd_bus_message_append(userdata, "(tssss)", t, actor, action, target, result);
+}
+
+#define HISTORY_LIMIT_DEFAULT 1000U
+#define HISTORY_LIMIT_MAX 100000U
+
+static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        const char *login, *filter;
+        uint64_t since;
+        uint32_t limit;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "stu", &login, &since, &limit)) < 0)
+                return r;
+        if (*login && (r = validate_login(login, error)) < 0)
+                return r;
+        if (limit > HISTORY_LIMIT_MAX)
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "limit is at most %u", HISTORY_LIMIT_MAX);
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        /* master and admin users read everyone's history, others their own */
+        if (!caller_is_privileged(&caller) && (!caller.login || (*login && strcmp(login, caller.login) != 0)))
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                         "%s may only read their own history", caller_name(&caller));
+        filter = *login ? login : caller_is_privileged(&caller) ? NULL : caller.login;
+        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 ||
+            (r = sd_bus_message_open_container(reply, 'a', "(tssss)")) < 0 ||
+            (r = store_history_query(c->store, filter, since, limit ? limit : HISTORY_LIMIT_DEFAULT,
+                                     append_history, reply)) < 0 ||
+            (r = sd_bus_message_close_container(reply)) < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int property_crl(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
@@ -318,6 +357,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", login_id, "s", serial, "s", reason, "s", confirmation_password),
                                 SD_BUS_RESULT("(sss)", result), method_revoke_certificate,
                                 UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_ARGS("s", login_id, "t", since_usec, "u", limit),
+                                SD_BUS_RESULT("a(tssss)", entries), method_get_history, UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("CertificateRevoked",
                                 SD_BUS_ARGS("s", login_id, "s", serial, "s", reason, "t", revoked_at_usec), 0),
         SD_BUS_VTABLE_END,

@@ -843,3 +843,25 @@ int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint6
         sqlite3_close_v2(reader.db);
         return r;
 }
+
+int store_history_query(Store *s, const char *login_id, uint64_t since_usec, unsigned limit,
+                        store_history_cb cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        /* the newest entries within the limit, told oldest first */
+        if ((r = prepare(s, "SELECT time_usec, actor, action, target, result FROM"
+                            " (SELECT * FROM history WHERE time_usec >= ?1"
+                            "   AND (?2 IS NULL OR actor = ?2 OR target = ?2)"
+                            "   ORDER BY id DESC LIMIT ?3) ORDER BY id", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) since_usec);
+        if (login_id)
+                sqlite3_bind_text(st, 2, login_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, limit);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if ((r = cb((uint64_t) sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
+                            col_text(st, 3), col_text(st, 4), userdata)) < 0)
+                        return r;
+        return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "history");
+}

@@ -97,6 +97,13 @@ int store_auth_failed(Store *s, const char *login_id, uint64_t now, unsigned max
                       uint64_t lock_usec, unsigned *ret_failures);
 int store_auth_succeeded(Store *s, const char *login_id);
 
+/* The operation history of one login (as actor or target), or everyone's
+ * with login_id NULL: the newest limit entries since since_usec, oldest first. */
+typedef int (*store_history_cb)(uint64_t time_usec, const char *actor, const char *action,
+                                const char *target, const char *result, void *userdata);
+int store_history_query(Store *s, const char *login_id, uint64_t since_usec, unsigned limit,
+                        store_history_cb cb, void *userdata);
+
 typedef struct CrlState {
         uint64_t number;
         uint64_t this_update_usec;
