@@ -154,6 +154,7 @@ static int method_add_user(sd_bus_message *m, void *userdata, sd_bus_error *erro
                                          "UID %u belongs to another user already", uid);
         if (r < 0)
                 return r;
+        bus_user_forget_caller(c);
         (void) store_history_add(c->store, caller_name(&caller), "add-user", login, "ok");
         log_info("user %s (%s, UID %u) added by %s", login, role_s, uid, caller_name(&caller));
         user_emit_added(c, login);
@@ -188,6 +189,7 @@ static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *e
                 user_emit_added(c, login);
                 return r;
         }
+        bus_user_forget_caller(c);
         (void) store_history_add(c->store, caller_name(&caller), "remove-user", login, "ok");
         log_info("user %s removed by %s", login, caller_name(&caller));
         return sd_bus_reply_method_return(m, NULL);
@@ -213,6 +215,7 @@ static int method_set_user_role(sd_bus_message *m, void *userdata, sd_bus_error 
                 return no_such_user(login, error);
         if (r < 0)
                 return r;
+        bus_user_forget_caller(c);
         (void) store_history_add(c->store, caller_name(&caller), "set-role", login, role_s);
         log_info("user %s is now %s, set by %s", login, role_s, caller_name(&caller));
         user_emit_changed(c, login);

@@ -29,20 +29,48 @@ void user_object_path_buf(const char *login_id, char buf[static USER_PATH_MAX]) 
         *p = 0;
 }
 
+/* Identifies the sender of m, remembering it for the rest of m: sd-bus
+ * asks once per object, and GetManagedObjects asks for every user. */
+static int seen_caller(Context *c, sd_bus_message *m, Caller *ret) {
+        const char *sender = sd_bus_message_get_sender(m);
+        uint64_t cookie = 0;
+        Caller caller = {};
+        int r;
+
+        (void) sd_bus_message_get_cookie(m, &cookie);
+        if (c->seen.message != m || c->seen.cookie != cookie || !streq_ptr(c->seen.sender, sender)) {
+                if ((r = caller_identify(c, m, &caller)) < 0)
+                        return r;
+                free(c->seen.sender);
+                free(c->seen.login);
+                c->seen.message = m;
+                c->seen.cookie = cookie;
+                c->seen.sender = sender ? strdup(sender) : NULL;
+                c->seen.uid = caller.uid;
+                c->seen.login = caller.login;
+                c->seen.role = caller.role;
+        }
+        *ret = (Caller) { .uid = c->seen.uid, .login = c->seen.login, .role = c->seen.role };
+        return 0;
+}
+
+void bus_user_forget_caller(Context *c) {
+        free(c->seen.sender);
+        free(c->seen.login);
+        memset(&c->seen, 0, sizeof c->seen);
+}
+
 /* Whether the sender of the message sd-bus is handling may see login_id.
  * Our own signals carry no sender and see everything. */
 static int visible(Context *c, sd_bus *bus, const char *login_id) {
         sd_bus_message *m = sd_bus_get_current_message(bus);
-        Caller caller = {};
-        bool ok;
+        Caller caller;
 
         if (c->emitting || !m)
                 return 1;
-        if (caller_identify(c, m, &caller) < 0)
+        if (seen_caller(c, m, &caller) < 0)
                 return 0;
-        ok = caller_may_see(&caller, login_id);
-        caller_done(&caller);
-        return ok;
+        return caller_may_see(&caller, login_id);
 }
 
 static int user_find(sd_bus *bus, const char *path, const char *interface, void *userdata,

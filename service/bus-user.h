@@ -15,6 +15,9 @@ void user_object_path_buf(const char *login_id, char buf[static USER_PATH_MAX]);
 /* Registers the per-user objects (a fallback vtable with an enumerator). */
 int bus_user_register(Context *c);
 
+/* Drops the remembered caller; at exit and whenever roles change. */
+void bus_user_forget_caller(Context *c);
+
 /* Signals about user objects; failures are logged, never fatal. */
 void user_emit_changed(Context *c, const char *login_id);
 void user_emit_added(Context *c, const char *login_id);

@@ -25,6 +25,7 @@ static void context_done(Context *c) {
         publish_free(c);
         auth_cancel_all(c);
         user_view_done(&c->view);
+        bus_user_forget_caller(c);
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
         store_free(c->store);

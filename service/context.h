@@ -21,6 +21,14 @@ typedef struct Context {
         sd_bus *bus;
 
         UserView view;          /* the user object sd-bus is reading now */
+        struct {                /* who sent the message being answered, once per message */
+                sd_bus_message *message;
+                uint64_t cookie;
+                char *sender;
+                uid_t uid;
+                char *login;
+                int role;
+        } seen;
         bool emitting;          /* our own signal: every object is visible */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
