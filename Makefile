@@ -21,7 +21,7 @@ COMMON_SRC := service/names.c service/util.c
 DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
-              service/publish.c service/revoke.c \
+              service/publish.c service/revoke.c service/atomic-file.c \
               $(wildcard service/crl.c service/auth.c)
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
@@ -60,6 +60,10 @@ $(B)/bench/list-users-client: bench/list-users-client.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/bench/crl-bench: bench/crl-bench.c $(B)/service/crl.o $(B)/service/atomic-file.o $(B)/service/util.o $(B)/service/log.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
@@ -72,7 +76,7 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
-            python3 psmisc
+            python3 psmisc time
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \
@@ -96,8 +100,9 @@ check: deps
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" all unit-tests
 	tests/run.sh --build=build-asan
 
-bench: deps all $(B)/bench/list-users-client
+bench: deps all $(B)/bench/list-users-client $(B)/bench/crl-bench
 	bench/list-users.sh --build=$(B)
+	bench/crl.sh --build=$(B)
 
 clean:
 	rm -rf build build-asan

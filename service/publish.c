@@ -10,6 +10,10 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 
+#include <openssl/pem.h>
+#include <stdio.h>
+
+#include "atomic-file.h"
 #include "bus-user.h"
 #include "crl.h"
 #include "log.h"
@@ -76,6 +80,7 @@ typedef struct Entries {
         size_t n, allocated;
         char *arena;
         size_t arena_used, arena_size;
+        FILE *revoked;                  /* revoked.der, for the trust module */
 } Entries;
 
 static int grow(void **p, size_t *allocated, size_t need, size_t size) {
@@ -93,11 +98,14 @@ static int grow(void **p, size_t *allocated, size_t need, size_t size) {
         return 0;
 }
 
-static int collect_entry(const char *serial, uint64_t revoked_usec, const char *reason, void *userdata) {
+static int collect_entry(const char *serial, uint64_t revoked_usec, const char *reason,
+                         const void *der, size_t der_len, void *userdata) {
         Entries *e = userdata;
         size_t len = strlen(serial) + 1;
         int r;
 
+        if (der_len > 0 && fwrite(der, 1, der_len, e->revoked) != der_len)
+                return -errno ?: -EIO;
         if ((r = grow((void **) &e->v, &e->allocated, e->n + 1, sizeof *e->v)) < 0 ||
             (r = grow((void **) &e->arena, &e->arena_size, e->arena_used + len, 1)) < 0)
                 return r;
@@ -112,13 +120,48 @@ static int collect_entry(const char *serial, uint64_t revoked_usec, const char *
         return 0;
 }
 
+static void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+/* The CA certificate, for those who check the CRL. */
+static int write_ca(int dir_fd, X509 *ca) {
+        _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
+        _cleanup_(fclosep) FILE *out = NULL;
+        int r;
+
+        if ((r = atomic_file_open(dir_fd, "ca.pem", &f)) < 0)
+                return r;
+        if (!(out = fdopen(dup(f.fd), "we")))
+                return -errno;
+        if (!PEM_write_X509(out, ca) || fflush(out) != 0)
+                return -EIO;
+        if ((r = atomic_file_sync(&f)) < 0)
+                return r;
+        return atomic_file_commit("ca.pem", &f);
+}
+
+/* The revoked certificates and the CRL that lists them, read in one
+ * snapshot.  revoked.der goes first: a reader that sees the new CRL finds
+ * every certificate it lists. */
 static int build_and_publish(Job *j) {
+        _cleanup_(atomic_file_done) AtomicFile rev = ATOMIC_FILE_INIT;
         _cleanup_free_ unsigned char *der = NULL;
+        _cleanup_close_ int dir_fd = -1;
         Entries e = {};
         size_t len = 0;
         int r;
 
+        if ((dir_fd = open(j->publish_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return -errno;
+        if ((r = atomic_file_open(dir_fd, "revoked.der", &rev)) < 0)
+                return r;
+        if (!(e.revoked = fdopen(dup(rev.fd), "we")))
+                return -errno;
         r = store_crl_snapshot(j->state_dir, collect_entry, &e, &j->seq);
+        if (fclose(e.revoked) != 0 && r >= 0)
+                r = -errno;
         for (size_t i = 0; r >= 0 && i < e.n; i++)
                 e.v[i].serial = e.arena + (uintptr_t) e.v[i].serial;
         if (r >= 0)
@@ -127,7 +170,8 @@ static int build_and_publish(Job *j) {
         j->n_entries = e.n;
         free(e.v);
         free(e.arena);
-        if (r < 0)
+        if (r < 0 || (r = atomic_file_sync(&rev)) < 0 || (r = atomic_file_commit("revoked.der", &rev)) < 0 ||
+            (r = write_ca(dir_fd, j->ca)) < 0)
                 return r;
         return crl_publish(j->publish_dir, der, len);
 }

@@ -821,13 +821,14 @@ int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint6
         r = exec(&reader, "BEGIN");
         if (r >= 0)
                 r = prepare(&reader, "SELECT serial, revoked_usec, revocation_reason,"
-                                     " (SELECT coalesce(max(revocation_seq), 0) FROM certificates)"
+                                     " (SELECT coalesce(max(revocation_seq), 0) FROM certificates), der"
                                      " FROM certificates WHERE revocation_seq != 0 AND listed_after_expiry = 0"
                                      " ORDER BY revocation_seq", &st);
         *ret_seq = 0;
         while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 *ret_seq = (uint64_t) sqlite3_column_int64(st, 3);
-                r = cb(col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), col_text(st, 2), userdata);
+                r = cb(col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), col_text(st, 2),
+                       sqlite3_column_blob(st, 4), (size_t) sqlite3_column_bytes(st, 4), userdata);
         }
         if (r >= 0 && rc != SQLITE_DONE)
                 r = sql_error(&reader, rc, "snapshot");

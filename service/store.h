@@ -120,7 +120,8 @@ int store_unpublished(Store *s, uint64_t *ret_count);
 
 /* Reads the entries the next CRL must hold, on a connection of its own
  * (safe in a worker thread), and the revocation sequence they cover. */
-typedef int (*store_entry_cb)(const char *serial, uint64_t revoked_usec, const char *reason, void *userdata);
+typedef int (*store_entry_cb)(const char *serial, uint64_t revoked_usec, const char *reason,
+                              const void *der, size_t der_len, void *userdata);
 int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq);
 
 /* For a worker: which of these certificates (by fingerprint) are revoked. */
