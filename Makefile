@@ -110,3 +110,107 @@ clean:
 .PHONY: all deps demo check bench clean unit-tests
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# PAM module
+# pam_certrevoke.so, and the confirmation-password file code it shares with
+# the daemon.  The module gets position-independent objects of its own;
+# CONFIRM_SHADOW_OBJ and CONFIRM_SHADOW_LIBS are what any other program
+# linking that code needs (the daemon: add them to its objects and libs and
+# -Ipam to its flags).
+PWQ_FOUND           := $(shell pkg-config --exists pwquality 2>/dev/null && echo yes)
+PWQ_CPPFLAGS        := $(if $(PWQ_FOUND),-DHAVE_PWQUALITY=1 $(shell pkg-config --cflags pwquality))
+PWQ_LIBS            := $(if $(PWQ_FOUND),$(shell pkg-config --libs pwquality))
+PAM_MODULE_SRC      := pam/pam_certrevoke.c pam/confirm-shadow.c pam/password-quality.c
+PAM_MODULE_OBJ      := $(patsubst pam/%.c,$(B)/pam/pic/%.o,$(PAM_MODULE_SRC))
+CONFIRM_SHADOW_OBJ  := $(B)/pam/confirm-shadow.o $(B)/pam/password-quality.o
+CONFIRM_SHADOW_LIBS := -lcrypt $(PWQ_LIBS)
+
+all: $(B)/pam_certrevoke.so
+
+$(B)/pam/password-quality.o: CPPFLAGS += $(PWQ_CPPFLAGS)
+
+# Only the pam_sm_* functions are visible (EXPORT in pam_certrevoke.c).
+$(B)/pam/pic/%.o: pam/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PWQ_CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(B)/pam_certrevoke.so: $(PAM_MODULE_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $^ -lpam -lcrypt $(PWQ_LIBS)
+
+$(B)/tests/test-confirm-shadow: tests/unit/test-confirm-shadow.c $(CONFIRM_SHADOW_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Ipam -o $@ $^ $(CONFIRM_SHADOW_LIBS)
+
+# libFuzzer target for the parser; `make fuzz-confirm-shadow` runs it for
+# FUZZ_SECONDS (crashes are left in $(B)/fuzz as crash-*).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(B)/fuzz/fuzz-confirm-shadow: fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c pam/confirm-shadow.h pam/macro.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -Ipam -o $@ fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c -lcrypt
+
+fuzz-confirm-shadow: $(B)/fuzz/fuzz-confirm-shadow
+	@mkdir -p $(B)/fuzz/corpus-confirm-shadow
+	@printf 'alice:$$y$$j9T$$abc$$def:\nbob:!:suspended,x\n' >$(B)/fuzz/corpus-confirm-shadow/seed-1
+	@printf 'a:b:c\n\n:x:\nc::\nd:e:f:g\ne:*:suspended' >$(B)/fuzz/corpus-confirm-shadow/seed-2
+	cd $(B)/fuzz && ./fuzz-confirm-shadow -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 corpus-confirm-shadow
+
+.PHONY: fuzz-confirm-shadow
+
+# PKCS#11 trust module
+# build/certrevoke-pkcs11.so (only C_GetFunctionList exported: hidden
+# visibility and a version script), its unit test, a libFuzzer target for the
+# loader (`make fuzz-module-loader`, FUZZ_SECONDS long) and the benchmark
+# against p11-kit's trust module (`make bench-module`).
+MODULE_SRC      := module/module.c module/state.c module/attrs.c module/x509.c module/der.c \
+                   service/names.c
+MODULE_OBJ      := $(patsubst %.c,$(B)/module/pic/%.o,$(MODULE_SRC))
+MODULE_LIBS     := -lcrypto -lpthread
+MODULES         := $(B)/certrevoke-pkcs11.so
+
+all: $(MODULES)
+
+$(B)/module/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(B)/certrevoke-pkcs11.so: $(MODULE_OBJ) module/certrevoke-pkcs11.map
+	$(CC) $(LDFLAGS) -shared -Wl,--version-script=module/certrevoke-pkcs11.map \
+		-Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $(MODULE_OBJ) $(MODULE_LIBS)
+
+# The unit test links the module's objects and calls its function list.
+$(B)/tests/test-module: tests/unit/test-module.c $(MODULE_OBJ) | $(MODULES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -Imodule -o $@ $< $(MODULE_OBJ) $(MODULE_LIBS)
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+MODULE_FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                     -fno-sanitize-recover=all
+
+$(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard module/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(MODULE_FUZZ_FLAGS) -Imodule -o $@ \
+		fuzz/fuzz-module-loader.c $(MODULE_SRC) -lcrypto -lpthread
+
+# Seeds are made fresh with openssl each run; crashes stay in $(B)/fuzz.
+fuzz-module-loader: $(B)/fuzz/fuzz-module-loader
+	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader
+	cd $(B)/fuzz && ./fuzz-module-loader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-print_final_stats=1 corpus-module-loader
+
+$(B)/bench/module-bench: bench/module-bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -ldl
+
+$(B)/bench/module-gen: bench/module-gen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -lcrypto
+
+bench-module: $(MODULES) $(B)/bench/module-bench $(B)/bench/module-gen
+	bench/module.sh --build=$(B)
+
+.PHONY: fuzz-module-loader bench-module

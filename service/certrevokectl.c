@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* certrevokectl: the command-line frontend of certrevoked. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -36,10 +40,21 @@
 
 #define TIME_BUF_MAX 128
 
+/* Longest confirmation password read; the service takes less. */
+#define PASSWORD_MAX 1024
+
+/* Widest table printed. */
+#define TABLE_COLUMNS_MAX 5
+
 static const char *arg_address;
 static bool arg_json;
 static const char *arg_state;
 static const char *arg_role;
+static const char *arg_reason;
+static const char *arg_serial;
+static bool arg_password_stdin;
+static const char *arg_since;
+static const char *arg_limit;
 
 /* Set by whoever reports an error, returned by main. */
 static int exit_status = CTL_EXIT_FAILURE;
@@ -50,6 +65,11 @@ static void X509_freep(X509 **p) {
 
 static void BIO_freep(BIO **p) {
         BIO_free(*p);
+}
+
+static void closep(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
 }
 
 /* ---- reporting ------------------------------------------------------- */
@@ -311,6 +331,7 @@ static int print_users_json(const UserRow *rows, size_t n) {
 }
 
 enum { COL_LOGIN, COL_NAME, COL_ROLE, COL_STATE, COL_EXPIRY, LIST_COLUMNS };
+_Static_assert(LIST_COLUMNS <= TABLE_COLUMNS_MAX, "the list is wider than print_table allows");
 
 static void cells_free(char **cells, size_t count) {
         for (size_t i = 0; i < count; i++)
@@ -338,12 +359,8 @@ static int fill_row(char **cells, const UserRow *u) {
         return cells[COL_EXPIRY] ? 0 : -ENOMEM;
 }
 
-static int fill_header(char **cells) {
-        static const char *const header[LIST_COLUMNS] = {
-                N_("Login ID"), N_("Name"), N_("Role"), N_("Certificate state"), N_("Expiry"),
-        };
-
-        for (size_t c = 0; c < LIST_COLUMNS; c++) {
+static int fill_header(char **cells, const char *const *header, size_t cols) {
+        for (size_t c = 0; c < cols; c++) {
                 cells[c] = strdup(_(header[c]));
                 if (!cells[c])
                         return -ENOMEM;
@@ -354,7 +371,7 @@ static int fill_header(char **cells) {
 /* Columns are padded by display width so that Japanese names line up; the
  * last column is not padded, to leave no trailing blanks. */
 static int print_table(char **cells, size_t rows, size_t cols) {
-        size_t width[LIST_COLUMNS] = { 0 };
+        size_t width[TABLE_COLUMNS_MAX] = { 0 };
 
         for (size_t i = 0; i < rows * cols; i++) {
                 size_t w = ctl_display_width(cells[i]);
@@ -379,13 +396,16 @@ static int print_table(char **cells, size_t rows, size_t cols) {
 }
 
 static int print_users_table(const UserRow *rows, size_t n) {
+        static const char *const header[LIST_COLUMNS] = {
+                N_("Login ID"), N_("Name"), N_("Role"), N_("Certificate state"), N_("Expiry"),
+        };
         size_t count = (n + 1) * LIST_COLUMNS;
         char **cells = calloc(count, sizeof(char *));
         int r;
 
         if (!cells)
                 return fail_oom();
-        r = fill_header(cells);
+        r = fill_header(cells, header, LIST_COLUMNS);
         for (size_t i = 0; i < n && r >= 0; i++)
                 r = fill_row(cells + (i + 1) * LIST_COLUMNS, &rows[i]);
         r = r < 0 ? fail_oom() : print_table(cells, n + 1, LIST_COLUMNS);
@@ -571,7 +591,7 @@ static int print_user_json(const Prop *props, size_t n) {
         return 0;
 }
 
-typedef enum ShowKind { SHOW_TEXT, SHOW_NUMBER, SHOW_ROLE, SHOW_STATE, SHOW_TIME } ShowKind;
+typedef enum ShowKind { SHOW_TEXT, SHOW_NUMBER, SHOW_ROLE, SHOW_STATE, SHOW_TIME, SHOW_EXPIRY } ShowKind;
 
 static const struct ShowField {
         const char *property;
@@ -585,26 +605,27 @@ static const struct ShowField {
         { "CertificateState",    N_("Certificate state"), SHOW_STATE  },
         { "CertificateSerial",   N_("Serial"),            SHOW_TEXT   },
         { "CertificateSubject",  N_("Subject"),           SHOW_TEXT   },
-        { "CertificateNotAfter", N_("Expiry"),            SHOW_TIME   },
+        { "CertificateNotAfter", N_("Expiry"),            SHOW_EXPIRY },
         { "CertificateURI",      N_("Certificate URI"),   SHOW_TEXT   },
         { "RevokedAt",           N_("Revoked at"),        SHOW_TIME   },
         { "RevocationReason",    N_("Revocation reason"), SHOW_TEXT   },
 };
 
-/* The human form of one field: "-" when absent, empty or zero. */
-static char *show_value(const struct ShowField *f, const Prop *p) {
+/* The human form of one field: "-" when absent, empty or zero, and for
+ * the expiry also unless the certificate is valid, as in the list. */
+static char *show_value(const struct ShowField *f, const Prop *p, const char *state) {
         char buf[TIME_BUF_MAX];
         bool is_str = p && (p->type == 's' || p->type == 'o' || p->type == 'g');
         char *out = NULL;
 
-        if (!p || (is_str && !*p->str))
+        if (!p || (is_str && !*p->str) || (f->kind == SHOW_EXPIRY && !ctl_state_shows_expiry(state)))
                 return strdup("-");
         if (is_str) {
                 const char *s = f->kind == SHOW_ROLE ? ctl_role_label(p->str) :
                                 f->kind == SHOW_STATE ? ctl_state_label(p->str) : p->str;
                 return ctl_printable(s, &out) < 0 ? NULL : out;
         }
-        if (f->kind == SHOW_TIME && p->type == 't')
+        if ((f->kind == SHOW_TIME || f->kind == SHOW_EXPIRY) && p->type == 't')
                 return strdup(p->u == 0 || ctl_format_time(p->u, buf, sizeof buf) < 0 ? "-" : buf);
         if (p->type == 'u' || p->type == 't' || p->type == 'y' || p->type == 'q')
                 snprintf(buf, sizeof buf, "%" PRIu64, p->u);
@@ -615,6 +636,7 @@ static char *show_value(const struct ShowField *f, const Prop *p) {
 
 /* Labels right-aligned on the colon, as hostnamectl does. */
 static int print_user_text(const Prop *props, size_t n) {
+        const Prop *state = prop_find(props, n, "CertificateState");
         size_t width = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(show_fields); i++) {
@@ -625,7 +647,9 @@ static int print_user_text(const Prop *props, size_t n) {
         }
         for (size_t i = 0; i < ELEMENTSOF(show_fields); i++) {
                 const struct ShowField *f = &show_fields[i];
-                _cleanup_free_ char *label = NULL, *value = show_value(f, prop_find(props, n, f->property));
+                _cleanup_free_ char *label = NULL,
+                        *value = show_value(f, prop_find(props, n, f->property),
+                                            state && state->type == 's' ? state->str : "");
 
                 if (!value || ctl_pad(_(f->label), width, CTL_ALIGN_RIGHT, &label) < 0)
                         return fail_oom();
@@ -837,6 +861,460 @@ static int verb_rescan(char **args, size_t n_args) {
         return 0;
 }
 
+/* ---- the confirmation password ------------------------------------- */
+
+typedef struct Secret {
+        char buf[PASSWORD_MAX + 1];
+        size_t len;
+} Secret;
+
+static void secret_erase(Secret *s) {
+        explicit_bzero(s, sizeof *s);
+}
+
+/* While echo is off, the terminal and its settings before, so that a
+ * signal that ends or stops the program can put them back first. */
+static int tty_fd = -1;
+static struct termios tty_saved, tty_quiet;
+static volatile sig_atomic_t tty_is_quiet;
+static const char *tty_prompt;
+
+static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+static struct sigaction tty_old_actions[ELEMENTSOF(tty_signals)];
+static struct sigaction tty_action;
+
+static void tty_write(const char *s) {
+        size_t n = strlen(s);
+
+        while (n > 0) {
+                ssize_t k = write(tty_fd, s, n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return;
+                s += k;
+                n -= (size_t) k;
+        }
+}
+
+/* Async-signal-safe, like everything the handler calls. */
+static void tty_echo_on(void) {
+        if (tty_is_quiet) {
+                (void) tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+                tty_is_quiet = 0;
+        }
+}
+
+static void tty_echo_off(void) {
+        /* Flag first: a signal in between then restores what is there. */
+        tty_is_quiet = 1;
+        (void) tcsetattr(tty_fd, TCSAFLUSH, &tty_quiet);
+}
+
+static void on_tty_signal(int sig) {
+        int saved_errno = errno;
+        sigset_t set;
+
+        tty_echo_on();
+        tty_write("\n");
+        (void) signal(sig, SIG_DFL);
+        (void) raise(sig);
+        if (sig != SIGTSTP) {
+                /* Blocked while the handler runs: the default action, the
+                 * end of the program, comes as it returns. */
+                errno = saved_errno;
+                return;
+        }
+        /* Stop now, and on SIGCONT ask again where we were. */
+        sigemptyset(&set);
+        sigaddset(&set, SIGTSTP);
+        (void) sigprocmask(SIG_UNBLOCK, &set, NULL);
+        (void) sigaction(SIGTSTP, &tty_action, NULL);
+        tty_echo_off();
+        tty_write(tty_prompt);
+        errno = saved_errno;
+}
+
+/* A signal the caller ignores (nohup, a background job of a script) stays
+ * ignored: only the default action, ending or stopping us, is caught. */
+static void tty_handlers_install(void) {
+        tty_action = (struct sigaction) { .sa_handler = on_tty_signal };
+        sigemptyset(&tty_action.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(tty_signals); i++) {
+                (void) sigaction(tty_signals[i], &tty_action, &tty_old_actions[i]);
+                if (tty_old_actions[i].sa_handler == SIG_IGN)
+                        (void) sigaction(tty_signals[i], &tty_old_actions[i], NULL);
+        }
+}
+
+static void tty_handlers_restore(void) {
+        for (size_t i = 0; i < ELEMENTSOF(tty_signals); i++)
+                (void) sigaction(tty_signals[i], &tty_old_actions[i], NULL);
+}
+
+static int fail_password_read(int r) {
+        if (r == -ENOBUFS)
+                return fail_usage(_("The confirmation password is longer than %d bytes."), PASSWORD_MAX);
+        return fail(CTL_EXIT_FAILURE, r, _("Cannot read the confirmation password: %s"), strerror(-r));
+}
+
+/* Asks on the controlling terminal with echo off, as passwd(1) does; the
+ * terminal gets its settings back on every way out, signals included. */
+static int read_password_tty(Secret *secret) {
+        _cleanup_(closep) int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        int r;
+
+        if (fd < 0 || tcgetattr(fd, &tty_saved) < 0)
+                return fail_usage(_("No terminal to ask for the confirmation password on (%s); "
+                                    "use --password-stdin."), strerror(errno));
+        tty_quiet = tty_saved;
+        tty_quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHOE | ECHOK);
+        tty_quiet.c_lflag |= ECHONL;
+        /* TRANSLATORS: asked on the terminal; nothing typed is shown. */
+        tty_prompt = _("Confirmation password: ");
+        tty_fd = fd;
+        tty_handlers_install();
+        tty_echo_off();
+        tty_write(tty_prompt);
+        r = ctl_read_line(fd, secret->buf, sizeof secret->buf, &secret->len);
+        tty_echo_on();
+        tty_handlers_restore();
+        tty_fd = -1;
+        return r < 0 ? fail_password_read(r) : 0;
+}
+
+static int read_password(Secret *secret) {
+        int r;
+
+        if (!arg_password_stdin) {
+                /* The screen before the question. */
+                fflush(stdout);
+                r = read_password_tty(secret);
+        } else {
+                r = ctl_read_line(STDIN_FILENO, secret->buf, sizeof secret->buf, &secret->len);
+                if (r < 0)
+                        r = fail_password_read(r);
+        }
+        if (r < 0)
+                return r;
+        if (secret->len == 0 || strlen(secret->buf) != secret->len) {
+                secret_erase(secret);
+                return fail_usage(secret->len == 0 ? _("The confirmation password is empty.")
+                                                   : _("The confirmation password contains a NUL byte."));
+        }
+        return 0;
+}
+
+/* ---- revoke ---------------------------------------------------------- */
+
+typedef struct ScreenLine {
+        const char *label;    /* untranslated */
+        const char *value;    /* from the service or a label; made printable */
+} ScreenLine;
+
+/* Every label of both screens, so that the two line up alike. */
+static const char *const screen_labels[] = {
+        N_("Login ID"), N_("Name"), N_("Certificate state"), N_("Expiry"), N_("Revocation reason"),
+};
+
+/* The screens of the product page: a heading and label/value lines, the
+ * labels right-aligned on the colon as "show" prints them; a blank line
+ * after them sets them apart from what follows, if anything does. */
+static int print_screen(const char *heading, const ScreenLine *lines, size_t n, bool blank_after) {
+        size_t width = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(screen_labels); i++) {
+                size_t w = ctl_display_width(_(screen_labels[i]));
+
+                if (w > width)
+                        width = w;
+        }
+        printf("%s\n\n", heading);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *label = NULL, *value = NULL;
+
+                if (ctl_pad(_(lines[i].label), width, CTL_ALIGN_RIGHT, &label) < 0 ||
+                    ctl_printable(lines[i].value, &value) < 0)
+                        return fail_oom();
+                printf("%s: %s\n", label, value);
+        }
+        if (blank_after)
+                fputs("\n", stdout);
+        /* Before any message on stderr or question on the terminal. */
+        fflush(stdout);
+        return 0;
+}
+
+static const char *prop_str(const Prop *props, size_t n, const char *name) {
+        const Prop *p = prop_find(props, n, name);
+
+        return p && (p->type == 's' || p->type == 'o') ? p->str : "";
+}
+
+static uint64_t prop_u64(const Prop *props, size_t n, const char *name) {
+        const Prop *p = prop_find(props, n, name);
+
+        return p && p->type == 't' ? p->u : 0;
+}
+
+static int print_confirmation(const Prop *props, size_t n, const char *reason) {
+        const char *state = prop_str(props, n, "CertificateState");
+        uint64_t not_after = prop_u64(props, n, "CertificateNotAfter");
+        char expiry[TIME_BUF_MAX] = "-";
+        const ScreenLine lines[] = {
+                { N_("Login ID"),          prop_str(props, n, "LoginId") },
+                { N_("Name"),              prop_str(props, n, "Name") },
+                { N_("Certificate state"), ctl_state_label(state) },
+                { N_("Expiry"),            expiry },
+                { N_("Revocation reason"), ctl_reason_label(reason) },
+        };
+
+        if (!ctl_state_shows_expiry(state) || not_after == 0 ||
+            ctl_format_time(not_after, expiry, sizeof expiry) < 0)
+                strcpy(expiry, "-");
+        /* TRANSLATORS: heading of the confirmation screen (証明書失効確認). */
+        return print_screen(_("The certificate of the following user will be revoked."), lines, ELEMENTSOF(lines),
+                            true);
+}
+
+static int print_result(const char *login_id, const char *name, const char *state) {
+        const ScreenLine lines[] = {
+                { N_("Login ID"),          login_id },
+                { N_("Name"),              name },
+                { N_("Certificate state"), ctl_state_label(state) },
+        };
+        int r = 0;
+
+        if (!arg_json)
+                /* TRANSLATORS: heading of the result screen (証明書失効結果). */
+                return print_screen(_("The certificate of the following user has been revoked."), lines,
+                                    ELEMENTSOF(lines), false);
+        fputs("{\"login_id\":", stdout);
+        r = ctl_json_fputs(stdout, login_id);
+        fputs(",\"name\":", stdout);
+        if (r >= 0) r = ctl_json_fputs(stdout, name);
+        fputs(",\"state\":", stdout);
+        if (r >= 0) r = ctl_json_fputs(stdout, state);
+        fputs("}\n", stdout);
+        return r < 0 ? fail_oom() : 0;
+}
+
+/* The password travels in a message marked sensitive, which sd-bus wipes
+ * when it frees it; our own buffer is wiped by the caller. */
+static int call_revoke(sd_bus *bus, const char *login, const char *serial, const char *reason,
+                       const Secret *secret, sd_bus_message **reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "RevokeCertificate", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_sensitive(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssss", login, serial, reason, secret->buf);
+        if (r < 0)
+                return fail(CTL_EXIT_FAILURE, r, _("Failed to create the call %s: %s"), "RevokeCertificate",
+                            strerror(-r));
+        return send_call(bus, m, reply);
+}
+
+static int verb_revoke(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *path_reply = NULL, *props_reply = NULL, *reply = NULL;
+        _cleanup_(secret_erase) Secret secret = { .len = 0 };
+        _cleanup_free_ Prop *props = NULL;
+        const char *login = args[0], *reason = arg_reason ? arg_reason : "";
+        const char *path, *state, *serial, *r_login, *r_name, *r_state;
+        CrCertState st;
+        size_t n = 0;
+        int r;
+
+        (void) n_args;
+        r = check_login_id(login);
+        if (r < 0)
+                return r;
+        if (!ctl_reason_is_valid(reason))
+                return fail_usage(_("Invalid revocation reason \"%s\"; expected one of: unspecified, keyCompromise, "
+                                    "CACompromise, affiliationChanged, superseded, cessationOfOperation, "
+                                    "privilegeWithdrawn, AACompromise."), reason);
+        if (arg_serial && !ctl_serial_is_valid(arg_serial))
+                return fail_usage(_("Invalid serial \"%s\": expected hexadecimal digits."), arg_serial);
+
+        /* Step 1, the confirmation screen, from what the service knows now. */
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = call_manager(bus, "GetUser", &path_reply, "s", login);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(path_reply, "o", &path);
+        if (r < 0)
+                return fail_parse(r);
+        r = call(bus, path, PROPERTIES_IFACE, "GetAll", &props_reply, "s", CR_USER_IFACE);
+        if (r < 0)
+                return r;
+        r = read_properties(props_reply, &props, &n);
+        if (r < 0)
+                return r;
+        if (!arg_json) {
+                r = print_confirmation(props, n, reason);
+                if (r < 0)
+                        return r;
+        }
+        state = prop_str(props, n, "CertificateState");
+        st = cr_cert_state_from_string(state);
+        if (st != CR_CERT_ISSUED && st != CR_CERT_RENEWED)
+                return fail(CTL_EXIT_NOT_REVOCABLE, -ESTALE,
+                            _("%s has no certificate that can be revoked (certificate state: %s)."),
+                            login, ctl_state_label(state));
+        /* The certificate shown is the one revoked: if it was replaced in
+         * the meantime the service answers CertificateChanged. */
+        serial = arg_serial ? arg_serial : prop_str(props, n, "CertificateSerial");
+
+        /* Step 2, the confirmation password. */
+        r = read_password(&secret);
+        if (r < 0)
+                return r;
+        r = call_revoke(bus, login, serial, reason, &secret, &reply);
+        secret_erase(&secret);
+        if (r < 0)
+                return r;
+
+        /* Step 3, the result. */
+        r = sd_bus_message_read(reply, "(sss)", &r_login, &r_name, &r_state);
+        if (r < 0)
+                return fail_parse(r);
+        return print_result(r_login, r_name, r_state);
+}
+
+/* ---- history --------------------------------------------------------- */
+
+typedef struct HistoryRow {
+        uint64_t time;
+        const char *actor, *action, *target, *result;
+} HistoryRow;
+
+/* The rows point into the reply, which therefore outlives them. */
+static int read_history(sd_bus_message *reply, HistoryRow **ret, size_t *ret_n) {
+        _cleanup_free_ HistoryRow *rows = NULL;
+        size_t n = 0, allocated = 0;
+        HistoryRow h;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(tssss)");
+        if (r < 0)
+                return fail_parse(r);
+        while ((r = sd_bus_message_read(reply, "(tssss)", &h.time, &h.actor, &h.action, &h.target, &h.result)) > 0) {
+                if (n == allocated) {
+                        size_t na = allocated ? allocated * 2 : 64;
+                        HistoryRow *p = reallocarray(rows, na, sizeof(HistoryRow));
+
+                        if (!p)
+                                return fail_oom();
+                        rows = p;
+                        allocated = na;
+                }
+                rows[n++] = h;
+        }
+        if (r < 0 || (r = sd_bus_message_exit_container(reply)) < 0)
+                return fail_parse(r);
+        *ret = rows;
+        rows = NULL;
+        *ret_n = n;
+        return 0;
+}
+
+static int print_history_json(const HistoryRow *rows, size_t n) {
+        char when[TIME_BUF_MAX];
+        int r = 0;
+
+        fputs("[", stdout);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const HistoryRow *h = &rows[i];
+                bool has_time = ctl_format_iso8601(h->time, when, sizeof when) >= 0;
+
+                fputs(i == 0 ? "\n" : ",\n", stdout);
+                printf("{\"time_usec\":%" PRIu64 ",\"time\":", h->time);
+                r = ctl_json_fputs(stdout, has_time ? when : NULL);
+                fputs(",\"actor\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, h->actor);
+                fputs(",\"action\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, h->action);
+                fputs(",\"target\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, h->target);
+                fputs(",\"result\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, h->result);
+                fputs("}", stdout);
+        }
+        fputs(n > 0 ? "\n]\n" : "]\n", stdout);
+        return r < 0 ? fail(CTL_EXIT_FAILURE, r, _("Failed to write output: %s"), strerror(-r)) : 0;
+}
+
+enum { HCOL_TIME, HCOL_ACTOR, HCOL_ACTION, HCOL_TARGET, HCOL_RESULT, HISTORY_COLUMNS };
+_Static_assert(HISTORY_COLUMNS <= TABLE_COLUMNS_MAX, "the history is wider than print_table allows");
+
+static int fill_history_row(char **cells, const HistoryRow *h) {
+        char buf[TIME_BUF_MAX];
+
+        cells[HCOL_TIME] = strdup(ctl_format_time(h->time, buf, sizeof buf) < 0 ? "-" : buf);
+        if (!cells[HCOL_TIME] ||
+            ctl_printable(h->actor, &cells[HCOL_ACTOR]) < 0 ||
+            ctl_printable(ctl_action_label(h->action), &cells[HCOL_ACTION]) < 0 ||
+            ctl_printable(*h->target ? h->target : "-", &cells[HCOL_TARGET]) < 0 ||
+            ctl_printable(h->result, &cells[HCOL_RESULT]) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int print_history_table(const HistoryRow *rows, size_t n) {
+        static const char *const header[HISTORY_COLUMNS] = {
+                N_("Time"), N_("Actor"), N_("Action"), N_("Target"), N_("Result"),
+        };
+        size_t count = (n + 1) * HISTORY_COLUMNS;
+        char **cells = calloc(count, sizeof(char *));
+        int r;
+
+        if (!cells)
+                return fail_oom();
+        r = fill_header(cells, header, HISTORY_COLUMNS);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = fill_history_row(cells + (i + 1) * HISTORY_COLUMNS, &rows[i]);
+        r = r < 0 ? fail_oom() : print_table(cells, n + 1, HISTORY_COLUMNS);
+        cells_free(cells, count);
+        return r;
+}
+
+static int verb_history(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ HistoryRow *rows = NULL;
+        const char *login = n_args > 0 ? args[0] : "";
+        uint64_t since = 0;
+        uint32_t limit = 0;
+        size_t n = 0;
+        int r;
+
+        if (*login && (r = check_login_id(login)) < 0)
+                return r;
+        if (arg_since && ctl_parse_since(arg_since, &since) < 0)
+                return fail_usage(_("Invalid date \"%s\"; expected YYYY-MM-DD or \"YYYY-MM-DD HH:MM:SS\" "
+                                    "(local time)."), arg_since);
+        if (arg_limit && ctl_parse_uint32(arg_limit, &limit) < 0)
+                return fail_usage(_("Invalid limit \"%s\"; expected a number of entries (0: the service's "
+                                    "default)."), arg_limit);
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = call_manager(bus, "GetHistory", &reply, "stu", login, since, limit);
+        if (r < 0)
+                return r;
+        r = read_history(reply, &rows, &n);
+        if (r < 0)
+                return r;
+        return arg_json ? print_history_json(rows, n) : print_history_table(rows, n);
+}
+
 /* ---- command line ---------------------------------------------------- */
 
 static void help_exit_codes(void) {
@@ -861,6 +1339,11 @@ static void help(void) {
                  "                               a glob or else a substring, selects by\n"
                  "                               login ID or name\n"
                  "  show LOGIN                   Show a user and their certificate\n"
+                 "  revoke LOGIN                 Revoke the certificate of a user: shows it,\n"
+                 "                               asks for your confirmation password and\n"
+                 "                               shows the result\n"
+                 "  history [LOGIN]              Show the operation history, everyone's or\n"
+                 "                               that of LOGIN\n"
                  "  add-user LOGIN NAME ROLE UID Add a user\n"
                  "  remove-user LOGIN            Remove a user\n"
                  "  set-role LOGIN ROLE          Change the role of a user\n"
@@ -876,7 +1359,20 @@ static void help(void) {
                  "     --state=STATE             list: only users whose certificate is in STATE\n"
                  "                               (issued, renewed, expired, not-issued, revoked)\n"
                  "     --role=ROLE               list: only users with ROLE\n"
-                 "                               (master, admin, general, worker)\n"),
+                 "                               (master, admin, general, worker)\n"
+                 "     --reason=REASON           revoke: the reason (unspecified, keyCompromise,\n"
+                 "                               CACompromise, affiliationChanged, superseded,\n"
+                 "                               cessationOfOperation, privilegeWithdrawn,\n"
+                 "                               AACompromise); default unspecified\n"
+                 "     --serial=SERIAL           revoke: only if the current certificate has\n"
+                 "                               this serial (default: the one shown)\n"
+                 "     --password-stdin          revoke: read the confirmation password from\n"
+                 "                               the first line of standard input instead of\n"
+                 "                               asking on the terminal\n"
+                 "     --since=DATE              history: entries from DATE on, local time\n"
+                 "                               (YYYY-MM-DD or \"YYYY-MM-DD HH:MM:SS\")\n"
+                 "     --limit=N                 history: at most the N newest entries\n"
+                 "                               (0: the service's default)\n"),
                PROGRAM_NAME);
         help_exit_codes();
 }
@@ -890,6 +1386,8 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "list",        0, 1, verb_list        },
         { "show",        1, 1, verb_show        },
+        { "revoke",      1, 1, verb_revoke      },
+        { "history",     0, 1, verb_history     },
         { "add-user",    4, 4, verb_add_user    },
         { "remove-user", 1, 1, verb_remove_user },
         { "set-role",    2, 2, verb_set_role    },
@@ -897,7 +1395,18 @@ static const Verb verbs[] = {
         { "rescan",      0, 0, verb_rescan      },
 };
 
-enum { ARG_VERSION = 0x100, ARG_ADDRESS, ARG_JSON, ARG_STATE, ARG_ROLE };
+enum {
+        ARG_VERSION = 0x100,
+        ARG_ADDRESS,
+        ARG_JSON,
+        ARG_STATE,
+        ARG_ROLE,
+        ARG_REASON,
+        ARG_SERIAL,
+        ARG_PASSWORD_STDIN,
+        ARG_SINCE,
+        ARG_LIMIT,
+};
 
 static const struct option options[] = {
         { "help",    no_argument,       NULL, 'h'         },
@@ -906,6 +1415,11 @@ static const struct option options[] = {
         { "json",    no_argument,       NULL, ARG_JSON    },
         { "state",   required_argument, NULL, ARG_STATE   },
         { "role",    required_argument, NULL, ARG_ROLE    },
+        { "reason",  required_argument, NULL, ARG_REASON  },
+        { "serial",  required_argument, NULL, ARG_SERIAL  },
+        { "password-stdin", no_argument, NULL, ARG_PASSWORD_STDIN },
+        { "since",   required_argument, NULL, ARG_SINCE   },
+        { "limit",   required_argument, NULL, ARG_LIMIT   },
         {}
 };
 
@@ -927,6 +1441,11 @@ static int parse_argv(int argc, char *argv[], char **pos, size_t *n_pos) {
                 case ARG_JSON:    arg_json = true; break;
                 case ARG_STATE:   arg_state = optarg; break;
                 case ARG_ROLE:    arg_role = optarg; break;
+                case ARG_REASON:  arg_reason = optarg; break;
+                case ARG_SERIAL:  arg_serial = optarg; break;
+                case ARG_PASSWORD_STDIN: arg_password_stdin = true; break;
+                case ARG_SINCE:   arg_since = optarg; break;
+                case ARG_LIMIT:   arg_limit = optarg; break;
                 case ':':
                         return fail_usage(_("Option %s needs an argument."), argv[optind - 1]);
                 default:
@@ -960,6 +1479,10 @@ static int dispatch(char **pos, size_t n_pos) {
                 return fail_usage(_("Too many arguments for %s. See --help."), v->name);
         if ((arg_state || arg_role) && v->run != verb_list)
                 return fail_usage(_("--state= and --role= only apply to list."));
+        if ((arg_reason || arg_serial || arg_password_stdin) && v->run != verb_revoke)
+                return fail_usage(_("--reason=, --serial= and --password-stdin only apply to revoke."));
+        if ((arg_since || arg_limit) && v->run != verb_history)
+                return fail_usage(_("--since= and --limit= only apply to history."));
         return v->run(pos + 1, n_args);
 }
 

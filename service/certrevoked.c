@@ -15,17 +15,22 @@
 #include "log.h"
 #include "publish.h"
 #include "rescan.h"
+#include "revoke.h"
 #include "util.h"
 
 static const char *arg_config = CR_DEFAULT_CONFIG;
 static int arg_config_required = 0;
 
 static void context_done(Context *c) {
+        /* waiting calls first, then the checks under way, whose answers may
+         * still hand revocations to the publisher, which goes last */
         rescan_abandon(c);
-        publish_free(c);
+        revoke_drop_queue();
         auth_cancel_all(c);
+        publish_free(c);
         user_view_done(&c->view);
         bus_user_forget_caller(c);
+        c->idle_timer = sd_event_source_disable_unref(c->idle_timer);
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
         store_free(c->store);
@@ -117,18 +122,120 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* Settings that live in open files, the store and the signer, keep their
+ * old values until the next start; the rest applies at once. */
+static void keep_for_restart(Config *old, Config *n) {
+        char **keep[][2] = {
+                { &old->state_directory, &n->state_directory },
+                { &old->ca_certificate, &n->ca_certificate },
+                { &old->ca_key, &n->ca_key },
+                { &old->ca_pin_file, &n->ca_pin_file },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                char *o = *keep[i][0], *w = *keep[i][1];
+
+                if (!streq_ptr(o, w))
+                        log_warning("config: %s changed to %s; it takes effect at the next start",
+                                    o ? o : "(unset)", w ? w : "(unset)");
+                free(w);
+                *keep[i][1] = o;
+                *keep[i][0] = NULL;
+        }
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_free_ char *error = NULL;
+        Context *c = userdata;
+        Config n;
+        int r;
+
+        (void) s, (void) si;
+        (void) sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
+        r = config_load(&n, arg_config, arg_config_required, &error);
+        if (r < 0)
+                log_error("config: %s; keeping the configuration in use", error ? error : strerror(-r));
+        else {
+                keep_for_restart(&c->config, &n);
+                config_done(&c->config);
+                c->config = n;
+                log_info("config: reloaded %s", arg_config);
+        }
+        (void) sd_notify(0, "READY=1\nSTATUS=Serving");
+        return 0;
+}
+
+static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+
+        (void) error;
+        if (sd_bus_message_get_type(m, NULL) == 0 && sd_bus_message_is_method_call(m, NULL, NULL))
+                (void) sd_event_now(c->event, CLOCK_MONOTONIC, &c->last_call_usec);
+        return 0;
+}
+
+static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+
+        (void) m, (void) error;
+        /* what was queued for us before the release has been read by now */
+        log_info("idle: exiting; the bus starts certrevoked again on the next call");
+        return sd_event_exit(c->event, 0);
+}
+
+/* Idle: no call for IdleTimeout= and no work under way.  The name goes
+ * first, so that calls already queued are still answered and new ones
+ * start a fresh daemon through bus activation. */
+static int on_idle_check(sd_event_source *s, uint64_t usec, void *userdata) {
+        Context *c = userdata;
+        uint64_t idle = c->config.idle_timeout_usec;
+        bool busy = c->rescan || publish_busy(c) || auth_pending(c, NULL) > 0;
+
+        if (c->exiting || idle == UINT64_MAX)
+                return 0;
+        if (busy || usec < c->last_call_usec + idle) {
+                uint64_t next = busy ? usec + USEC_PER_SEC : c->last_call_usec + idle;
+
+                (void) sd_event_source_set_time(s, next);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        c->exiting = true;
+        (void) sd_notify(0, "STOPPING=1\nSTATUS=Exiting on idle");
+        if (sd_bus_release_name_async(c->bus, NULL, CR_BUS_NAME, on_name_released, c) < 0)
+                return sd_event_exit(c->event, 0);
+        return 0;
+}
+
+static int setup_idle(Context *c) {
+        int r;
+
+        if ((r = sd_event_now(c->event, CLOCK_MONOTONIC, &c->last_call_usec)) < 0 ||
+            (r = sd_bus_add_filter(c->bus, NULL, on_message, c)) < 0)
+                return r;
+        if (c->config.idle_timeout_usec == UINT64_MAX)
+                return 0;
+        return sd_event_add_time(c->event, &c->idle_timer, CLOCK_MONOTONIC,
+                                 c->last_call_usec + c->config.idle_timeout_usec, USEC_PER_SEC,
+                                 on_idle_check, c);
+}
+
 static int connect_bus(Context *c) {
         int r;
 
         if ((r = sd_event_add_signal(c->event, NULL, SIGTERM, on_signal, c)) < 0 ||
-            (r = sd_event_add_signal(c->event, NULL, SIGINT, on_signal, c)) < 0)
+            (r = sd_event_add_signal(c->event, NULL, SIGINT, on_signal, c)) < 0 ||
+            (r = sd_event_add_signal(c->event, NULL, SIGHUP, on_reload, c)) < 0)
+                return r;
+        /* WATCHDOG=1 pings at half of WatchdogSec= while the loop turns */
+        if ((r = sd_event_set_watchdog(c->event, true)) < 0)
                 return r;
         if ((r = sd_bus_open_system(&c->bus)) < 0)
                 return log_error_errno(r, "bus: cannot connect to the system bus: %m");
         /* objects first: a caller that sees the name must find them */
         if ((r = bus_manager_register(c)) < 0 || (r = bus_user_register(c)) < 0)
                 return log_error_errno(r, "bus: cannot register objects: %m");
-        if ((r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL)) < 0)
+        if ((r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
+            (r = setup_idle(c)) < 0)
                 return r;
         r = sd_bus_request_name(c->bus, CR_BUS_NAME, 0);
         if (r == -EEXIST)
@@ -149,6 +256,7 @@ int main(int argc, char *argv[]) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         /* sd-event reaps the PAM helpers; no thread may take SIGCHLD first */
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);

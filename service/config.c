@@ -16,6 +16,8 @@ typedef struct ParseState {
         char *error;            /* first problem, without the line */
 } ParseState;
 
+static int parse_duration(const char *s, int allow_zero, uint64_t *ret_usec);
+
 typedef int (*KeyParser)(Config *c, const char *value, void *field, const char **why);
 
 typedef struct ConfigKey {
@@ -69,10 +71,18 @@ static int parse_validity(Config *c, const char *value, void *field, const char 
         return 0;
 }
 
-static void strv_free(char **l) {
-        for (char **p = l; p && *p; p++)
-                free(*p);
-        free(l);
+/* "0" turns exiting on idle off. */
+static int parse_idle(Config *c, const char *value, void *field, const char **why) {
+        uint64_t *u = field;
+
+        (void) c;
+        if (parse_duration(value, 1, u) < 0) {
+                *why = "must be a duration such as 5min, or 0 for never";
+                return -EINVAL;
+        }
+        if (*u == 0)
+                *u = UINT64_MAX;
+        return 0;
 }
 
 static int parse_modules(Config *c, const char *value, void *field, const char **why) {
@@ -106,6 +116,7 @@ static int parse_modules(Config *c, const char *value, void *field, const char *
 static const ConfigKey config_keys[] = {
         KEY("Service", "StateDirectory",   parse_path,        state_directory),
         KEY("Service", "PAMService",       parse_pam_service, pam_service),
+        KEY("Service", "IdleTimeout",      parse_idle,        idle_timeout_usec),
         KEY("CA",      "Certificate",      parse_path,        ca_certificate),
         KEY("CA",      "Key",              parse_key,         ca_key),
         KEY("CA",      "PINFile",          parse_path,        ca_pin_file),
@@ -152,6 +163,8 @@ static int config_defaults(Config *c) {
                 c->publish_directory = NULL;
                 return -ENOMEM;
         }
+        if (c->idle_timeout_usec == 0)
+                c->idle_timeout_usec = 5 * 60 * USEC_PER_SEC;
         if (c->crl_validity_usec == 0)
                 c->crl_validity_usec = 7 * 24 * 3600 * USEC_PER_SEC;
         if (!c->token_modules && !(c->token_modules = calloc(1, sizeof(char *))))
@@ -200,10 +213,22 @@ void config_done(Config *c) {
         memset(c, 0, sizeof *c);
 }
 
-int config_parse_duration(const char *s, uint64_t *ret_usec) {
-        static const struct { char unit; uint64_t sec; } units[] = {
-                { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 },
+static int unit_seconds(const char *u, size_t len, uint64_t *ret) {
+        static const struct { const char *name; uint64_t sec; } units[] = {
+                { "s", 1 }, { "sec", 1 }, { "m", 60 }, { "min", 60 }, { "h", 3600 },
+                { "d", 86400 }, { "w", 7 * 86400 },
         };
+
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (strlen(units[i].name) == len && strncmp(units[i].name, u, len) == 0) {
+                        *ret = units[i].sec;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* Sums "<number>[unit]" words; 0 only where allow_zero. */
+static int parse_duration(const char *s, int allow_zero, uint64_t *ret_usec) {
         uint64_t total = 0;
         const char *p = s;
         int any = 0;
@@ -213,10 +238,10 @@ int config_parse_duration(const char *s, uint64_t *ret_usec) {
         for (;;) {
                 unsigned long long v;
                 uint64_t mult = 1;
+                size_t ulen;
                 char *end;
 
-                while (*p == ' ' || *p == '\t')
-                        p++;
+                p += strspn(p, " \t");
                 if (!*p)
                         break;
                 if (*p < '0' || *p > '9')
@@ -226,24 +251,22 @@ int config_parse_duration(const char *s, uint64_t *ret_usec) {
                 if (errno != 0 || end == p)
                         return -EINVAL;
                 p = end;
-                if (*p && *p != ' ' && *p != '\t') {
-                        size_t i;
-
-                        for (i = 0; i < ELEMENTSOF(units) && units[i].unit != *p; i++)
-                                ;
-                        if (i == ELEMENTSOF(units))
-                                return -EINVAL;
-                        mult = units[i].sec;
-                        p++;
-                }
+                ulen = strcspn(p, " \t");
+                if (ulen > 0 && unit_seconds(p, ulen, &mult) < 0)
+                        return -EINVAL;
+                p += ulen;
                 /* ten years of seconds is plenty and keeps the sum far from overflow */
                 if (v > 10ULL * 366 * 86400 / mult)
                         return -ERANGE;
                 total += v * mult;
                 any = 1;
         }
-        if (!any || total == 0 || total > 10ULL * 366 * 86400)
+        if (!any || (total == 0 && !allow_zero) || total > 10ULL * 366 * 86400)
                 return -EINVAL;
         *ret_usec = total * USEC_PER_SEC;
         return 0;
+}
+
+int config_parse_duration(const char *s, uint64_t *ret_usec) {
+        return parse_duration(s, 0, ret_usec);
 }

@@ -9,6 +9,7 @@ typedef struct Config {
         /* [Service] */
         char *state_directory;
         char *pam_service;
+        uint64_t idle_timeout_usec;     /* UINT64_MAX: never exit on idle */
 
         /* [CA] */
         char *ca_certificate;
@@ -30,5 +31,5 @@ typedef struct Config {
 int config_load(Config *c, const char *path, int required, char **error);
 void config_done(Config *c);
 
-/* "7d", "12h", "30m", "90s", "1w 2d" or plain seconds; >0. */
+/* "7d", "12h", "30min", "90s", "1w 2d" or plain seconds; >0. */
 int config_parse_duration(const char *s, uint64_t *ret_usec);

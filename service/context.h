@@ -32,4 +32,7 @@ typedef struct Context {
         bool emitting;          /* our own signal: every object is visible */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
+        uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
+        sd_event_source *idle_timer;
+        bool exiting;
 } Context;

@@ -4,6 +4,7 @@
 #include <locale.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "certrevoke.h"
@@ -286,4 +287,182 @@ bool ctl_pattern_match(const char *pattern, const char *s) {
         if (ctl_pattern_is_glob(pattern))
                 return fnmatch(pattern, s, 0) == 0;
         return strstr(s, pattern) != NULL;
+}
+
+/* What the service writes into the operation history as the action.  The
+ * English labels are the names themselves, the ones scripts see in JSON. */
+static const struct {
+        const char *action;
+        const char *label;
+} action_labels[] = {
+        { "revoke",             N_("revoke") },
+        { "confirm",            N_("confirm") },
+        { "add-user",           N_("add-user") },
+        { "remove-user",        N_("remove-user") },
+        { "set-role",           N_("set-role") },
+        { "import-certificate", N_("import-certificate") },
+        { "rescan",             N_("rescan") },
+        { "token-removal",      N_("token-removal") },
+        { "publish-crl",        N_("publish-crl") },
+};
+
+const char *ctl_action_label(const char *action) {
+        for (size_t i = 0; i < ELEMENTSOF(action_labels); i++)
+                if (strcmp(action_labels[i].action, action) == 0)
+                        return _(action_labels[i].label);
+        return action;
+}
+
+static const struct {
+        const char *name;
+        const char *label;
+} reasons[] = {
+        { "unspecified",          N_("unspecified") },
+        { "keyCompromise",        N_("key compromise") },
+        { "CACompromise",         N_("CA compromise") },
+        { "affiliationChanged",   N_("affiliation changed") },
+        { "superseded",           N_("superseded") },
+        { "cessationOfOperation", N_("cessation of operation") },
+        { "privilegeWithdrawn",   N_("privilege withdrawn") },
+        { "AACompromise",         N_("AA compromise") },
+};
+
+static int reason_index(const char *reason) {
+        if (!*reason)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(reasons); i++)
+                if (strcmp(reasons[i].name, reason) == 0)
+                        return (int) i;
+        return -1;
+}
+
+bool ctl_reason_is_valid(const char *reason) {
+        return reason && reason_index(reason) >= 0;
+}
+
+const char *ctl_reason_label(const char *reason) {
+        int i = reason ? reason_index(reason) : -1;
+
+        return i < 0 ? reason : _(reasons[i].label);
+}
+
+bool ctl_serial_is_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > 128 || strspn(s, "0123456789abcdefABCDEF:") != n)
+                return false;
+        return strpbrk(s, "0123456789abcdefABCDEF") != NULL;
+}
+
+int ctl_parse_uint32(const char *s, uint32_t *ret) {
+        uint64_t v = 0;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                v = v * 10 + (uint64_t) (*p - '0');
+                if (v > UINT32_MAX)
+                        return -ERANGE;
+        }
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* n decimal digits at s; -1 if they are not all digits. */
+static int digits(const char *s, size_t n) {
+        int v = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -1;
+                v = v * 10 + (s[i] - '0');
+        }
+        return v;
+}
+
+static int days_in_month(int year, int month) {
+        static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+        return month == 2 && leap ? 29 : days[month - 1];
+}
+
+int ctl_parse_since(const char *s, uint64_t *ret) {
+        size_t len = s ? strlen(s) : 0;
+        int year, month, day, hour = 0, minute = 0, second = 0;
+        struct tm tm = { 0 };
+        time_t t;
+
+        if (len != 10 && len != 19)
+                return -EINVAL;
+        if (s[4] != '-' || s[7] != '-')
+                return -EINVAL;
+        year = digits(s, 4);
+        month = digits(s + 5, 2);
+        day = digits(s + 8, 2);
+        if (len == 19) {
+                if (s[10] != ' ' || s[13] != ':' || s[16] != ':')
+                        return -EINVAL;
+                hour = digits(s + 11, 2);
+                minute = digits(s + 14, 2);
+                second = digits(s + 17, 2);
+        }
+        if (year < 0 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
+            hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
+                return -EINVAL;
+        if (year < 1970)
+                return -ERANGE;
+        tm.tm_year = year - 1900;
+        tm.tm_mon = month - 1;
+        tm.tm_mday = day;
+        tm.tm_hour = hour;
+        tm.tm_min = minute;
+        tm.tm_sec = second;
+        /* Let the time zone decide whether summer time applies. */
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+        /* -1 is also mktime's error: before the epoch either way. */
+        if (t < 0)
+                return -ERANGE;
+        if ((uint64_t) t > UINT64_MAX / USEC_PER_SEC)
+                return -ERANGE;
+        *ret = (uint64_t) t * USEC_PER_SEC;
+        return 0;
+}
+
+int ctl_read_line(int fd, char *buf, size_t size, size_t *ret_len) {
+        size_t n = 0;
+
+        if (size == 0)
+                return -ENOBUFS;
+        for (;;) {
+                char c;
+                ssize_t k = read(fd, &c, 1);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        int e = errno;
+
+                        explicit_bzero(buf, size);
+                        return -e;
+                }
+                if (k == 0 || c == '\n')
+                        break;
+                if (n + 1 >= size) {
+                        explicit_bzero(buf, size);
+                        /* The rest of an overlong line is not ours to leave
+                         * for whoever reads next, and is no password. */
+                        while ((k = read(fd, &c, 1)) > 0 || (k < 0 && errno == EINTR))
+                                if (k > 0 && c == '\n')
+                                        break;
+                        return -ENOBUFS;
+                }
+                buf[n++] = c;
+        }
+        buf[n] = '\0';
+        *ret_len = n;
+        return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The pure parts of certrevokectl: labels, dates, column widths, JSON
- * strings, pattern matching and the exit-code table.  Nothing here talks to
- * the bus, so the unit tests can check it without a daemon. */
+ * strings, pattern matching, the exit-code table, checks of arguments and
+ * reading a password line.  Nothing here talks to the bus, so the unit
+ * tests can check it without a daemon. */
 #pragma once
 
 #include <libintl.h>
@@ -115,3 +116,38 @@ bool ctl_pattern_is_glob(const char *pattern);
 
 /* A glob must match all of s; a plain word matches as a substring. */
 bool ctl_pattern_match(const char *pattern, const char *s);
+
+/* Translated label of an operation-history action ("revoke", "confirm",
+ * "add-user", ...); an unknown action is returned as it is. */
+const char *ctl_action_label(const char *action);
+
+/* Whether reason is a CRLReason name RevokeCertificate takes (DESIGN.md:
+ * unspecified, keyCompromise, CACompromise, affiliationChanged, superseded,
+ * cessationOfOperation, privilegeWithdrawn, AACompromise), or "" for
+ * unspecified.  Case matters, as it does for the service. */
+bool ctl_reason_is_valid(const char *reason);
+
+/* Translated label of a reason name; "" is "unspecified", an unknown name
+ * is returned as it is. */
+const char *ctl_reason_label(const char *reason);
+
+/* Whether s can be a certificate serial for RevokeCertificate: 1..128
+ * characters of hexadecimal digits and colons, at least one digit. */
+bool ctl_serial_is_valid(const char *s);
+
+/* Parses a decimal number 0..UINT32_MAX: digits only, no sign or blanks.
+ * Returns 0 or -EINVAL/-ERANGE. */
+int ctl_parse_uint32(const char *s, uint32_t *ret);
+
+/* Parses "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" in local time
+ * into microseconds since the epoch.  Call tzset() after changing TZ.
+ * Returns 0, -EINVAL for anything else (including days a month does not
+ * have), -ERANGE for a time before the epoch or one time_t cannot hold. */
+int ctl_parse_since(const char *s, uint64_t *ret);
+
+/* Reads one line from fd into buf, a byte at a time so that nothing past
+ * the line is consumed and no stdio buffer keeps a copy.  The newline is
+ * not stored; buf is NUL-terminated and *ret_len is its length.  Returns
+ * 0 (also at end of file, with what was read), -ENOBUFS if the line does
+ * not fit in size - 1 bytes, or a negative errno; on failure buf is wiped. */
+int ctl_read_line(int fd, char *buf, size_t size, size_t *ret_len);

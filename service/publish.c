@@ -196,6 +196,9 @@ static void job_free(Job *j) {
                 removal_done(&j->removals[i]);
         free(j->removals);
         free(j->items);
+        free(j->state_dir);
+        free(j->publish_dir);
+        strv_free(j->modules);
         if (j->pin) {
                 erase_memory(j->pin, strlen(j->pin));
                 free(j->pin);
@@ -236,12 +239,20 @@ static void record_removals(Context *c, Job *j) {
                 Removal *r = &j->removals[i];
                 int ok = j->items[i].result == 0;
 
+                if (isempty(r->uri)) {
+                        /* imported: no token ever held it */
+                        (void) store_set_removal(c->store, r->cert_id, "");
+                        continue;
+                }
+
                 (void) store_set_removal(c->store, r->cert_id, ok ? "removed" : "pending");
                 (void) store_history_add(c->store, "certrevoked", "token-removal", r->login_id,
                                          ok ? "removed" : "pending: token absent or refused");
                 if (!ok)
-                        log_warning("tokens: certificate of %s stays on its token until a rescan sees it: %s",
-                                    r->login_id, strerror(-j->items[i].result));
+                        log_event(LOG_WARNING, CR_MESSAGE_TOKEN_UNREACHABLE, "CERTREVOKE_LOGIN", r->login_id,
+                                  "CERTREVOKE_URI", r->uri,
+                                  "tokens: certificate of %s stays on its token until a rescan sees it: %s",
+                                  r->login_id, strerror(-j->items[i].result));
                 user_emit_changed(c, r->login_id);
         }
 }
@@ -264,8 +275,11 @@ static void job_finished(Context *c, Job *j) {
         if (r >= 0 && (r = store_crl_published(c->store, &j->crl, j->seq)) < 0)
                 j->result = r;
         if (r >= 0) {
-                log_info("crl: number %llu published with %zu entries",
-                         (unsigned long long) j->crl.number, j->n_entries);
+                char number[24];
+
+                snprintf(number, sizeof number, "%llu", (unsigned long long) j->crl.number);
+                log_event(LOG_INFO, CR_MESSAGE_CRL_PUBLISHED, "CERTREVOKE_CRL_NUMBER", number, NULL, NULL,
+                          "crl: number %s published with %zu entries", number, j->n_entries);
                 (void) sd_bus_emit_properties_changed(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CRLNumber",
                                                       "CRLThisUpdate", "CRLNextUpdate", NULL);
                 /* re-signed well before nextUpdate, also when nothing was revoked */
@@ -310,9 +324,12 @@ static int job_prepare(Context *c, Job *j) {
         for (size_t i = 0; i < j->n_removals; i++)
                 j->items[i] = (TokenRemoval) { .uri = j->removals[i].uri, .der = j->removals[i].der,
                                                .der_len = j->removals[i].der_len, .result = -ENODEV };
-        j->state_dir = c->config.state_directory;
-        j->publish_dir = c->config.publish_directory;
-        j->modules = c->config.token_modules;
+        /* copies: a reload may change the config while the build runs */
+        j->state_dir = strdup(c->config.state_directory);
+        j->publish_dir = strdup(c->config.publish_directory);
+        j->modules = strv_copy(c->config.token_modules);
+        if (!j->state_dir || !j->publish_dir || !j->modules)
+                return -ENOMEM;
         j->signer = p->signer;
         j->ca = c->ca;
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
@@ -466,10 +483,20 @@ void publish_free(Context *c) {
         for (size_t i = 0; i < p->n_removals; i++)
                 removal_done(&p->removals[i]);
         free(p->removals);
+        /* recorded, to be published at the next start: the callers hear so */
+        for (size_t i = 0; i < p->n_waiters; i++)
+                p->waiters[i].done(c, -ECANCELED, p->waiters[i].userdata);
         free(p->waiters);
         sd_event_source_disable_unref(p->defer);
         sd_event_source_disable_unref(p->timer);
         crl_signer_free(p->signer);
         free(p);
         c->publisher = NULL;
+}
+
+bool publish_busy(Context *c) {
+        Publisher *p = c->publisher;
+
+        return p && (p->job || p->n_waiters > 0 || p->n_removals > 0 ||
+                     sd_event_source_get_enabled(p->defer, NULL) > 0);
 }

@@ -27,3 +27,6 @@ int publish_revocation(Context *c, uint64_t seq, int64_t cert_id, const char *lo
 /* Builds and publishes a CRL without a new revocation: at start when one
  * is due or missing, and from the re-signing timer. */
 int publish_schedule(Context *c);
+
+/* Whether a build runs or waits: the daemon must not exit on idle then. */
+bool publish_busy(Context *c);

@@ -17,8 +17,8 @@ struct Rescan {
         pthread_t thread;
         int pipe[2];
         sd_event_source *io;
-        char **modules;                 /* borrowed from the config */
-        const char *state_dir;
+        char **modules;                 /* copies: a reload may change the config meanwhile */
+        char *state_dir;
         char *pin;
         TokenScan scan;
         int *removed;                   /* per certificate found: 1 taken off as revoked */
@@ -87,6 +87,8 @@ static void rescan_free(Rescan *r) {
         sd_event_source_disable_unref(r->io);
         token_scan_done(&r->scan);
         free(r->removed);
+        strv_free(r->modules);
+        free(r->state_dir);
         if (r->pin) {
                 erase_memory(r->pin, strlen(r->pin));
                 free(r->pin);
@@ -118,6 +120,64 @@ static int remember(Changed *ch, char *login) {
         ch->logins = n;
         ch->logins[ch->n++] = login;
         return 0;
+}
+
+typedef struct Gone {
+        const Rescan *rescan;
+        int64_t *ids;
+        char **logins;
+        size_t n;
+} Gone;
+
+static bool found_on_tokens(const Rescan *rs, const char *fingerprint) {
+        char fp[65];
+
+        for (size_t i = 0; i < rs->scan.n_certs; i++)
+                if (cert_fingerprint(rs->scan.certs[i].der, rs->scan.certs[i].der_len, fp) == 0 &&
+                    strcmp(fp, fingerprint) == 0)
+                        return true;
+        return false;
+}
+
+static int collect_gone(int64_t cert_id, const char *login_id, const char *uri, const char *fingerprint,
+                        void *userdata) {
+        Gone *g = userdata;
+        int64_t *ids;
+        char **logins;
+
+        /* its token was read to the end and it is not there: it is gone */
+        if (!token_scan_walked(&g->rescan->scan, uri) || found_on_tokens(g->rescan, fingerprint))
+                return 0;
+        if (!(ids = realloc(g->ids, (g->n + 1) * sizeof *ids)))
+                return -ENOMEM;
+        g->ids = ids;
+        if (!(logins = realloc(g->logins, (g->n + 1) * sizeof *logins)))
+                return -ENOMEM;
+        g->logins = logins;
+        if (!(g->logins[g->n] = strdup(login_id)))
+                return -ENOMEM;
+        g->ids[g->n++] = cert_id;
+        return 0;
+}
+
+/* Pending removals whose certificate is no longer on its token, taken off
+ * before a crash that kept it from being recorded, or by hand. */
+static int settle_pending(Context *c, const Rescan *rs, Changed *ch) {
+        Gone g = { .rescan = rs };
+        int r = store_foreach_pending_removal(c->store, collect_gone, &g);
+
+        for (size_t i = 0; i < g.n; i++) {
+                if (r >= 0 && (r = store_set_removal(c->store, g.ids[i], "removed")) >= 0) {
+                        (void) store_history_add(c->store, "certrevoked", "token-removal", g.logins[i],
+                                                 "removed: no longer on its token");
+                        if (*g.logins[i] && remember(ch, TAKE_PTR(g.logins[i])) < 0)
+                                r = -ENOMEM;
+                }
+                free(g.logins[i]);
+        }
+        free(g.ids);
+        free(g.logins);
+        return r;
 }
 
 /* Files what the walk found in one transaction; counts what was filed. */
@@ -163,7 +223,7 @@ static int apply(Context *c, const Rescan *rs, Changed *ch, uint32_t *ret_filed)
                         return r;
                 }
         }
-        if ((r = store_commit(c->store)) < 0) {
+        if ((r = settle_pending(c, rs, ch)) < 0 || (r = store_commit(c->store)) < 0) {
                 store_rollback(c->store);
                 return r;
         }
@@ -232,11 +292,15 @@ int rescan_start(Context *c, sd_bus_message *reply_to) {
         if (!(rs = calloc(1, sizeof *rs)))
                 return -ENOMEM;
         rs->context = c;
-        rs->modules = c->config.token_modules;
-        rs->state_dir = c->config.state_directory;
+        rs->pipe[0] = rs->pipe[1] = -1;
+        rs->modules = strv_copy(c->config.token_modules);
+        rs->state_dir = strdup(c->config.state_directory);
+        if (!rs->modules || !rs->state_dir) {
+                rescan_free(rs);
+                return -ENOMEM;
+        }
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &rs->pin)) < 0)
                 log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
-        rs->pipe[0] = rs->pipe[1] = -1;
         if (pipe2(rs->pipe, O_CLOEXEC) < 0) {
                 r = -errno;
                 rescan_free(rs);

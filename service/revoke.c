@@ -29,7 +29,13 @@ typedef struct Revocation {
         const char *reason;     /* canonical name */
         char *name;
         char *revoked_serial;
+        struct Revocation *next;        /* in the queue for a confirmation slot */
 } Revocation;
+
+/* Calls whose confirmation waits: a login has at most as many checks with
+ * PAM as it has failures left before the lock, so a burst of guesses
+ * cannot get past the limit while a burst of good ones goes through. */
+static Revocation *queue_head, **queue_tail = &queue_head;
 
 static void revocation_free(Revocation *rv) {
         if (!rv)
@@ -100,7 +106,7 @@ static void on_published(Context *c, int result, void *userdata) {
 
 static int emit_revoked(Context *c, const Revocation *rv, uint64_t when) {
         user_emit_changed(c, rv->login_id);
-        return sd_bus_emit_signal(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CertificateRevoked", "(ssst)",
+        return sd_bus_emit_signal(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CertificateRevoked", "ssst",
                                   rv->login_id, rv->revoked_serial, rv->reason, when);
 }
 
@@ -149,8 +155,9 @@ static void confirmed(Context *c, Revocation *rv) {
         }
         rv->name = TAKE_PTR(cur.name);
         rv->revoked_serial = TAKE_PTR(cur.serial);
-        log_notice("certificate %s of %s revoked (%s) by %s", rv->revoked_serial, rv->login_id, rv->reason,
-                   caller_name(&rv->caller));
+        log_event(LOG_NOTICE, CR_MESSAGE_REVOKED, "CERTREVOKE_LOGIN", rv->login_id, "CERTREVOKE_SERIAL",
+                  rv->revoked_serial, "certificate %s of %s revoked (%s) by %s", rv->revoked_serial,
+                  rv->login_id, rv->reason, caller_name(&rv->caller));
         (void) emit_revoked(c, rv, when);
         r = publish_revocation(c, seq, cur.cert_id, rv->login_id, cur.uri, cur.der, cur.der_len, on_published, rv);
         if (r < 0)
@@ -168,8 +175,9 @@ static void refused(Context *c, Revocation *rv, AuthResult result) {
                 (void) store_auth_failed(c->store, rv->caller.login, now_usec(), MAX_FAILURES, LOCK_USEC, &failures);
                 (void) store_history_add(c->store, caller_name(&rv->caller), "confirm", rv->login_id,
                                          result == AUTH_ACCOUNT_REFUSED ? "account-refused" : "failed");
-                log_warning("confirmation of %s failed (%u in a row) revoking %s", caller_name(&rv->caller),
-                            failures, rv->login_id);
+                log_event(LOG_WARNING, CR_MESSAGE_CONFIRMATION_FAILED, "CERTREVOKE_ACTOR", caller_name(&rv->caller),
+                          "CERTREVOKE_LOGIN", rv->login_id, "confirmation of %s failed (%u in a row) revoking %s",
+                          caller_name(&rv->caller), failures, rv->login_id);
                 (void) sd_bus_reply_method_errorf(rv->message, CR_ERROR_AUTHENTICATION_FAILED,
                                                   result == AUTH_ACCOUNT_REFUSED
                                                   ? "the account of %s may not confirm revocations"
@@ -179,11 +187,18 @@ static void refused(Context *c, Revocation *rv, AuthResult result) {
         revocation_free(rv);
 }
 
+static void dequeue(Context *c, const char *login);
+
 static void on_auth(Context *c, AuthResult result, void *userdata) {
+        Revocation *rv = userdata;
+        _cleanup_free_ char *login = strdup(rv->caller.login);
+
         if (result == AUTH_OK)
-                confirmed(c, userdata);
+                confirmed(c, rv);
         else
-                refused(c, userdata, result);
+                refused(c, rv, result);
+        if (login)
+                dequeue(c, login);
 }
 
 static int validate(sd_bus_message *m, Revocation *rv, const char **ret_password, sd_bus_error *error) {
@@ -205,9 +220,12 @@ static int validate(sd_bus_message *m, Revocation *rv, const char **ret_password
         return 0;
 }
 
-static int authorize(Context *c, Revocation *rv, sd_bus_error *error) {
+/* Role, configuration and the lock; *ret_slots says how many more checks
+ * of the caller's confirmation may run now. */
+static int authorize(Context *c, Revocation *rv, unsigned *ret_slots, sd_bus_error *error) {
         const char *why;
         uint64_t until = 0;
+        unsigned failures = 0, pending;
         int r;
 
         if (!caller_is_privileged(&rv->caller)) {
@@ -217,7 +235,7 @@ static int authorize(Context *c, Revocation *rv, sd_bus_error *error) {
         }
         if (!publish_ready(c, &why))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s", why);
-        r = store_auth_locked(c->store, rv->caller.login, now_usec(), &until);
+        r = store_auth_locked(c->store, rv->caller.login, now_usec(), &until, &failures);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -227,7 +245,67 @@ static int authorize(Context *c, Revocation *rv, sd_bus_error *error) {
                                          rv->caller.login,
                                          (unsigned long long) ((until - now_usec()) / (60 * USEC_PER_SEC) + 1));
         }
+        pending = auth_pending(c, rv->caller.login);
+        *ret_slots = failures + pending < MAX_FAILURES ? MAX_FAILURES - failures - pending : 0;
         return 0;
+}
+
+static int start_confirmation(Context *c, Revocation *rv) {
+        const char *login, *serial, *reason, *password;
+        int r;
+
+        /* the message is SENSITIVE: sd-bus wipes the password when it is freed */
+        if ((r = sd_bus_message_rewind(rv->message, true)) < 0 ||
+            (r = sd_bus_message_read(rv->message, "ssss", &login, &serial, &reason, &password)) < 0)
+                return r;
+        r = auth_check(c, rv->caller.login, password, on_auth, rv);
+        if (r < 0)
+                return log_error_errno(r, "auth: cannot start the PAM helper: %m");
+        return 0;
+}
+
+static void enqueue(Revocation *rv) {
+        rv->next = NULL;
+        *queue_tail = rv;
+        queue_tail = &rv->next;
+}
+
+/* Starts what waited for login's slots, in order; what the lock now
+ * refuses is answered so. */
+static void dequeue(Context *c, const char *login) {
+        for (Revocation **p = &queue_head; *p;) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                Revocation *rv = *p;
+                unsigned slots = 0;
+                int r;
+
+                if (strcmp(rv->caller.login, login) != 0) {
+                        p = &rv->next;
+                        continue;
+                }
+                r = authorize(c, rv, &slots, &error);
+                if (r >= 0 && slots == 0)
+                        return;
+                *p = rv->next;
+                if (!*p)
+                        queue_tail = p;
+                if (r >= 0 && (r = start_confirmation(c, rv)) >= 0)
+                        continue;
+                if (!sd_bus_error_is_set(&error))
+                        sd_bus_error_set_errnof(&error, r, "the confirmation could not be started: %m");
+                reply_error(rv, &error);
+                revocation_free(rv);
+        }
+}
+
+void revoke_drop_queue(void) {
+        while (queue_head) {
+                Revocation *rv = queue_head;
+
+                queue_head = rv->next;
+                revocation_free(rv);
+        }
+        queue_tail = &queue_head;
 }
 
 int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -235,6 +313,7 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         Context *c = userdata;
         Revocation *rv = calloc(1, sizeof *rv);
         const char *password = NULL;
+        unsigned slots = 0;
         int r;
 
         if (!rv)
@@ -242,18 +321,20 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         rv->context = c;
         if ((r = validate(m, rv, &password, error)) < 0 ||
             (r = caller_identify(c, m, &rv->caller)) < 0 ||
-            (r = authorize(c, rv, error)) < 0 ||
+            (r = authorize(c, rv, &slots, error)) < 0 ||
             /* answered before the password is asked for: nothing to confirm */
             (r = check_target(c, rv->login_id, rv->serial, &cur, error)) < 0) {
                 revocation_free(rv);
                 return r;
         }
         rv->message = sd_bus_message_ref(m);
-        /* the message is SENSITIVE: sd-bus wipes the password when it is freed */
-        r = auth_check(c, rv->caller.login, password, on_auth, rv);
-        if (r < 0) {
+        if (slots == 0) {
+                enqueue(rv);
+                return 1;
+        }
+        if ((r = start_confirmation(c, rv)) < 0) {
                 revocation_free(rv);
-                return log_error_errno(r, "auth: cannot start the PAM helper: %m");
+                return r;
         }
         return 1;
 }

@@ -69,6 +69,8 @@ static const char *const migrations[] = {
         "CREATE INDEX certificates_on_crl ON certificates (revocation_seq)"
         "  WHERE revocation_seq != 0 AND listed_after_expiry = 0;"
         "ALTER TABLE crl_state ADD COLUMN published_seq INTEGER NOT NULL DEFAULT 0;"
+        /* number counts reserved numbers; this one the CRL readers have */
+        "ALTER TABLE crl_state ADD COLUMN published_number INTEGER NOT NULL DEFAULT 0;"
         "CREATE TABLE auth_failures ("
         "  login_id TEXT PRIMARY KEY,"
         "  failures INTEGER NOT NULL,"
@@ -558,7 +560,7 @@ int store_crl_state(Store *s, CrlState *ret) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = prepare(s, "SELECT number, this_update_usec, next_update_usec FROM crl_state", &st)) < 0)
+        if ((r = prepare(s, "SELECT published_number, this_update_usec, next_update_usec FROM crl_state", &st)) < 0)
                 return r;
         if (sqlite3_step(st) != SQLITE_ROW)
                 return sql_error(s, SQLITE_ERROR, "crl state");
@@ -650,16 +652,22 @@ int store_set_removal(Store *s, int64_t cert_id, const char *removal) {
         return step_done(s, st);
 }
 
-int store_auth_locked(Store *s, const char *login_id, uint64_t now, uint64_t *ret_until) {
+int store_auth_locked(Store *s, const char *login_id, uint64_t now, uint64_t *ret_until,
+                      unsigned *ret_failures) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = prepare(s, "SELECT locked_until_usec FROM auth_failures WHERE login_id = ?1", &st)) < 0)
+        if ((r = prepare(s, "SELECT locked_until_usec, failures FROM auth_failures WHERE login_id = ?1", &st)) < 0)
                 return r;
         sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
         *ret_until = 0;
-        if (sqlite3_step(st) == SQLITE_ROW)
+        *ret_failures = 0;
+        if (sqlite3_step(st) == SQLITE_ROW) {
                 *ret_until = (uint64_t) sqlite3_column_int64(st, 0);
+                /* a lock that ran out leaves a fresh count */
+                if (*ret_until == 0 || *ret_until > now)
+                        *ret_failures = (unsigned) sqlite3_column_int(st, 1);
+        }
         return *ret_until > now;
 }
 
@@ -725,8 +733,9 @@ int store_crl_published(Store *s, const CrlState *st_in, uint64_t published_seq)
                 return r;
         tx = s;
         if ((r = prepare(s, "UPDATE crl_state SET this_update_usec = ?1, next_update_usec = ?2,"
-                            " published_seq = max(published_seq, ?3)", &a)) < 0)
+                            " published_seq = max(published_seq, ?3), published_number = ?4", &a)) < 0)
                 return r;
+        sqlite3_bind_int64(a, 4, (sqlite3_int64) st_in->number);
         sqlite3_bind_int64(a, 1, (sqlite3_int64) st_in->this_update_usec);
         sqlite3_bind_int64(a, 2, (sqlite3_int64) st_in->next_update_usec);
         sqlite3_bind_int64(a, 3, (sqlite3_int64) published_seq);
@@ -865,4 +874,18 @@ int store_history_query(Store *s, const char *login_id, uint64_t since_usec, uns
                             col_text(st, 3), col_text(st, 4), userdata)) < 0)
                         return r;
         return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "history");
+}
+
+int store_foreach_pending_removal(Store *s, store_pending_cb cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        if ((r = prepare(s, "SELECT c.id, coalesce(u.login_id, ''), c.uri, c.fingerprint FROM certificates c"
+                            " LEFT JOIN users u ON u.id = c.user_id WHERE c.removal = 'pending'", &st)) < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if ((r = cb(sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3),
+                            userdata)) < 0)
+                        return r;
+        return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "pending removals");
 }

@@ -90,8 +90,10 @@ int store_revoke(Store *s, int64_t cert_id, uint64_t when_usec, const char *reas
                  const char *actor, uint64_t *ret_seq);
 int store_set_removal(Store *s, int64_t cert_id, const char *removal);
 
-/* Failed confirmations: 1 while the login is locked out (until *ret_until). */
-int store_auth_locked(Store *s, const char *login_id, uint64_t now, uint64_t *ret_until);
+/* Failed confirmations: 1 while the login is locked out (until *ret_until);
+ * *ret_failures counts the failures that still count. */
+int store_auth_locked(Store *s, const char *login_id, uint64_t now, uint64_t *ret_until,
+                      unsigned *ret_failures);
 /* Counts one failure; the max_failures-th locks the login for lock_usec. */
 int store_auth_failed(Store *s, const char *login_id, uint64_t now, unsigned max_failures,
                       uint64_t lock_usec, unsigned *ret_failures);
@@ -127,3 +129,8 @@ int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint6
 /* For a worker: which of these certificates (by fingerprint) are revoked. */
 int store_revoked_fingerprints(const char *dir, const char *const *fingerprints, size_t n, bool *ret);
 int store_mark_removed(Store *s, const char *fingerprint);
+
+/* Revoked certificates whose token copy is still to be removed. */
+typedef int (*store_pending_cb)(int64_t cert_id, const char *login_id, const char *uri,
+                                const char *fingerprint, void *userdata);
+int store_foreach_pending_removal(Store *s, store_pending_cb cb, void *userdata);

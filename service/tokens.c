@@ -174,6 +174,17 @@ static void trim_label(const CK_UTF8CHAR *in, size_t len, char *out) {
                 out[i - 1] = 0;
 }
 
+static int note_walked(TokenScan *scan, const CK_INFO *mi, const CK_TOKEN_INFO *ti) {
+        void *n = realloc(scan->walked, (scan->n_tokens + 1) * sizeof *scan->walked);
+
+        if (!n)
+                return -ENOMEM;
+        scan->walked = n;
+        scan->walked[scan->n_tokens].module = *mi;
+        scan->walked[scan->n_tokens].token = *ti;
+        return 0;
+}
+
 static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, TokenScan *scan) {
         CK_TOKEN_INFO ti;
         CK_SESSION_HANDLE s;
@@ -196,6 +207,8 @@ static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, To
         }
         r = walk_session(m, s, mi, &ti, scan);
         m->C_CloseSession(s);
+        if (r == 0 && (r = note_walked(scan, mi, &ti)) == 0)
+                return 1;
         if (r == -EIO) {
                 /* a half-read token tells nothing reliable: drop what it gave */
                 for (size_t i = before; i < scan->n_certs; i++) {
@@ -203,7 +216,8 @@ static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, To
                         free(scan->certs[i].uri);
                 }
                 scan->n_certs = before;
-                log_warning("tokens: token \"%s\" failed while being read; skipped", label);
+                log_event(LOG_WARNING, CR_MESSAGE_TOKEN_UNREACHABLE, "CERTREVOKE_TOKEN", label, NULL, NULL,
+                          "tokens: token \"%s\" failed while being read; skipped", label);
         }
         return r;
 }
@@ -245,7 +259,7 @@ static int walk_module(CK_FUNCTION_LIST *m, TokenScan *scan) {
                         return r;
                 if (r < 0)
                         scan->n_failed++;
-                else
+                else if (r > 0)
                         scan->n_tokens++;
         }
         return 0;
@@ -273,7 +287,24 @@ void token_scan_done(TokenScan *s) {
                 free(s->certs[i].uri);
         }
         free(s->certs);
+        free(s->walked);
         memset(s, 0, sizeof *s);
+}
+
+bool token_scan_walked(const TokenScan *s, const char *object_uri) {
+        P11KitUri *uri = p11_kit_uri_new();
+        bool found = false;
+
+        if (!uri || isempty(object_uri) ||
+            p11_kit_uri_parse(object_uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, uri) != P11_KIT_URI_OK) {
+                p11_kit_uri_free(uri);
+                return false;
+        }
+        for (size_t i = 0; i < s->n_tokens && !found; i++)
+                found = p11_kit_uri_match_module_info(uri, &s->walked[i].module) &&
+                        p11_kit_uri_match_token_info(uri, &s->walked[i].token);
+        p11_kit_uri_free(uri);
+        return found;
 }
 
 static int find_objects(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, CK_ATTRIBUTE *match, CK_ULONG n,

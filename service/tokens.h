@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <p11-kit/pkcs11.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A certificate object found on a token. */
@@ -15,6 +17,10 @@ typedef struct TokenScan {
         size_t n_certs;
         size_t n_tokens;        /* tokens walked to the end */
         size_t n_failed;        /* tokens or modules skipped after an error */
+        struct {                /* the tokens read to the end */
+                CK_INFO module;
+                CK_TOKEN_INFO token;
+        } *walked;
 } TokenScan;
 
 /* Walks every token of the given modules (all p11-kit registered modules
@@ -23,6 +29,10 @@ typedef struct TokenScan {
  * skipped; only running out of memory fails the whole walk. */
 int tokens_scan(char *const *modules, TokenScan *ret);
 void token_scan_done(TokenScan *s);
+
+/* Whether the scan read the token the object URI names to the end: what
+ * it did not find there is not there. */
+bool token_scan_walked(const TokenScan *s, const char *object_uri);
 
 /* A revoked certificate to take off its token. */
 typedef struct TokenRemoval {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,3 +51,8 @@ static inline void erase_memory(void *p, size_t n) {
 
 /* Wall-clock time in microseconds since the epoch. */
 unsigned long long now_usec(void);
+
+/* NULL-terminated string lists. */
+void strv_free(char **l);
+char **strv_copy(char *const *l);
+bool strv_equal(char *const *a, char *const *b);

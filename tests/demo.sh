@@ -76,8 +76,8 @@ for u in "${users[@]}"; do
                 # A blank card: the user has no certificate.
                 ;;
         revoked)
-                # A valid certificate for now: once RevokeCertificate exists
-                # the demo revokes it below, through the daemon.
+                # A valid certificate for now: the demo revokes it below,
+                # through the daemon, as the product page's list shows it.
                 cr_cert_issue "$CR_TMP/ca" "$login" "$name" "$past" "$next_year" "$certs/1.pem"
                 ;;
         renewed)
@@ -133,6 +133,13 @@ fi
 heading "certrevoked"
 cr_write_config "$CR_TMP/certrevoke.conf"
 cat "$CR_TMP/certrevoke.conf"
+# Confirmation passwords go to the PAM service "certrevoke", here a test
+# stack (pam_wrapper, pam_matrix) that knows the administrator sachiboh's.
+cr_pam_init
+confirmation_password='Kakunin-2019!'
+cr_pam_password sachiboh "$confirmation_password"
+printf '%s\n' "$confirmation_password" >"$CR_TMP/confirmation-password"
+chmod 0600 "$CR_TMP/confirmation-password"
 # shellcheck disable=SC2119 # no extra daemon arguments
 cr_start_daemon
 echo
@@ -148,9 +155,6 @@ done
 heading "Searching the smartcards for certificates"
 echo "\$ certrevokectl rescan"
 cr_ctl rescan
-
-# Once RevokeCertificate is in place, schiboh3's certificate is revoked here
-# (as root, reason keyCompromise) so that the list shows it as revoked.
 
 heading "The list of users, in English"
 echo "\$ LC_ALL=C.UTF-8 certrevokectl list"
@@ -170,6 +174,80 @@ LC_ALL=C.UTF-8 TZ=UTC cr_ctl show sachiboh
 heading "The same list, as the general user sachiboh2 (UID 1006) sees it"
 echo "\$ certrevokectl list   # as UID 1006"
 cr_ctl_as 1006 list
+
+# ja_ctl_as UID ARGS…: certrevokectl in Japanese, in Japan, as UID.
+ja_ctl_as() {
+        LC_ALL=ja_JP.UTF-8 TZ=Asia/Tokyo cr_ctl_as "$@"
+}
+
+# show_card LABEL: the certificate objects on a card, as pkcs11-tool lists them.
+show_card() {
+        local out
+        echo "\$ pkcs11-tool --module $CR_SOFTHSM_MODULE --token-label $1 -O --type cert"
+        out=$(cr_pkcs11_tool --token-label "$1" -O --type cert 2>/dev/null)
+        echo "${out:-(no certificate objects on the card)}"
+}
+
+heading "sachiboh2's card before the revocation"
+show_card card-sachiboh2-01
+
+heading "Revoking sachiboh2's certificate as the administrator sachiboh (UID 1002): a wrong password"
+echo "\$ echo wrong-password | certrevokectl revoke sachiboh2 --reason=keyCompromise --password-stdin"
+rc=0
+echo wrong-password | ja_ctl_as 1002 revoke sachiboh2 --reason=keyCompromise --password-stdin || rc=$?
+echo "(exit status $rc: authentication failed, nothing revoked)"
+((rc == 5)) || cr_die "a wrong confirmation password should be exit 5, not $rc"
+
+heading "Revoking sachiboh2's certificate: the confirmation screen, the password, the result screen"
+echo "\$ certrevokectl revoke sachiboh2 --reason=keyCompromise --password-stdin <confirmation-password"
+ja_ctl_as 1002 revoke sachiboh2 --reason=keyCompromise --password-stdin <"$CR_TMP/confirmation-password"
+
+heading "Revoking schiboh3's certificate, so that the list shows 失効済 as on the product page"
+echo "\$ certrevokectl revoke schiboh3 --reason=affiliationChanged --password-stdin <confirmation-password"
+ja_ctl_as 1002 revoke schiboh3 --reason=affiliationChanged --password-stdin <"$CR_TMP/confirmation-password"
+
+heading "Revoked already: nothing to confirm (exit 7, no password asked for)"
+echo "\$ certrevokectl revoke schiboh3"
+rc=0
+ja_ctl_as 1002 revoke schiboh3 </dev/null || rc=$?
+echo "(exit status $rc)"
+((rc == 7)) || cr_die "revoking a revoked certificate should be exit 7, not $rc"
+
+heading "The list of users again, in Japanese"
+echo "\$ LC_ALL=ja_JP.UTF-8 TZ=Asia/Tokyo certrevokectl list   # as UID 1002"
+ja_ctl_as 1002 list
+
+heading "The published CRL, signed by the CA"
+public=$CR_TMP/public
+echo "\$ openssl crl -inform DER -in crl.der -noout -verify -CAfile ca.pem"
+openssl crl -inform DER -in "$public/crl.der" -noout -verify -CAfile "$CR_TMP/ca/ca.pem"
+echo "\$ openssl crl -inform DER -in crl.der -noout -text"
+openssl crl -inform DER -in "$public/crl.der" -noout -text | sed -n '/Last Update/,/Signature Algorithm/p' |
+        grep -v 'Signature Algorithm'
+
+heading "Certificates checked against the CA and the CRL"
+for login in sachiboh2 schiboh3 sachiboh; do
+        echo "\$ openssl verify -crl_check -CAfile ca.pem -CRLfile crl.pem certs/$login/1.pem"
+        rc=0
+        openssl verify -crl_check -CAfile "$CR_TMP/ca/ca.pem" -CRLfile "$public/crl.pem" \
+                "$CR_TMP/certs/$login/1.pem" 2>&1 | sed "s|$CR_TMP/||" || rc=$?
+        case $login in
+        sachiboh) ((rc == 0)) || cr_die "sachiboh's valid certificate should verify" ;;
+        *)
+                echo "(exit status $rc: refused, revoked)"
+                ((rc != 0)) || cr_die "$login's revoked certificate should not verify"
+                ;;
+        esac
+done
+
+heading "sachiboh2's card after the revocation"
+show_card card-sachiboh2-01
+[[ -z $(cr_token_list_certs card-sachiboh2-01) ]] ||
+        cr_die "the revoked certificate should be gone from card-sachiboh2-01"
+
+heading "The operation history, as the administrator sachiboh"
+echo "\$ LC_ALL=ja_JP.UTF-8 TZ=Asia/Tokyo certrevokectl history   # as UID 1002"
+ja_ctl_as 1002 history
 
 heading "Stopping"
 cr_stop_daemon

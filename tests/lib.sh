@@ -654,11 +654,21 @@ cr_pam_init() {
         local lib
         lib=$(dpkg -L libpam-wrapper 2>/dev/null | grep '/libpam_wrapper.so$' | head -n1)
         [[ -n $lib ]] || cr_skip "libpam-wrapper is not installed"
-        mkdir -p "$CR_TMP/pam"
+        mkdir -p "$CR_TMP/pam" "$CR_TMP/bin"
         cp "$CR_SRCDIR"/tests/data/pam/* "$CR_TMP/pam/"
         : >"$CR_TMP/matrix.passwd"
-        CR_PAM_ENV=(LD_PRELOAD="$lib" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$CR_TMP/pam"
-                PAM_MATRIX_PASSWD="$CR_TMP/matrix.passwd")
+        # pam_wrapper gives every process it is preloaded into a directory
+        # /tmp/pam.X, picked and created racily: helpers started together
+        # collide.  So only the PAM helper gets it, one at a time, through a
+        # wrapper that the daemon finds beside its own (copied) executable.
+        # Without DEEPBIND off, the sanitizer runtime and pam_wrapper's
+        # RTLD_DEEPBIND load of the modules abort the helper.
+        cp "$CR_BUILD/certrevoked" "$CR_TMP/bin/certrevoked"
+        printf '#!/bin/sh\nexec flock %q env LD_PRELOAD=%q PAM_WRAPPER=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1 %q "$@"\n' \
+                "$CR_TMP/pam.lock" "$lib" "$CR_BUILD/certrevoke-pam-helper" >"$CR_TMP/bin/certrevoke-pam-helper"
+        chmod 0755 "$CR_TMP/bin/certrevoke-pam-helper"
+        CR_DAEMON_BIN=$CR_TMP/bin/certrevoked
+        CR_PAM_ENV=(PAM_WRAPPER_SERVICE_DIR="$CR_TMP/pam" PAM_MATRIX_PASSWD="$CR_TMP/matrix.passwd")
         CR_DAEMON_ENV+=("${CR_PAM_ENV[@]}")
 }
 
@@ -680,7 +690,7 @@ cr_start_daemon() {
         # In $CR_TMP, so that nothing it might drop lands in the source tree.
         (cd "$CR_TMP" && exec env DBUS_SYSTEM_BUS_ADDRESS="$CR_BUS_ADDRESS" \
                 SOFTHSM2_CONF="$SOFTHSM2_CONF" "${CR_DAEMON_ENV[@]}" \
-                "$CR_BUILD/certrevoked" --config="$CR_TMP/certrevoke.conf" "$@" \
+                "${CR_DAEMON_BIN:-$CR_BUILD/certrevoked}" --config="$CR_TMP/certrevoke.conf" "$@" \
                 </dev/null >>"$CR_TMP/daemon.log" 2>&1) &
         CR_DAEMON_PID=$!
         cr_track "$CR_DAEMON_PID"

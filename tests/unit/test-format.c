@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the pure parts of certrevokectl (service/ctl-format.c):
  * labels and dates in English and Japanese, column padding by display
- * width, JSON escaping, pattern matching and the exit-code table.
+ * width, JSON escaping, pattern matching, the exit-code table, the
+ * revocation reasons, serials, history actions, --since and --limit, and
+ * reading a password line.
  * Prints one "ok - ..." or "not ok - ..." line per check; exits non-zero if
  * any check failed. */
 #include <errno.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -174,6 +177,160 @@ static void test_printable(void) {
         check_str(ctl_printable("x\xc2\x9by ゲータ", &b) >= 0 ? b : NULL, "x??y ゲータ", "C1 replaced, Japanese kept");
 }
 
+static void check_since(const char *s, int want_r, uint64_t want, const char *what) {
+        uint64_t got = UINT64_C(12345);
+        int r = ctl_parse_since(s, &got);
+
+        check(r == want_r && (r < 0 ? got == UINT64_C(12345) : got == want), "%s: since \"%s\"", what, s);
+        if (r != want_r || (r >= 0 && got != want))
+                printf("#   got r=%d value=%" PRIu64 "\n", r, got);
+}
+
+static void test_since(void) {
+        static const char *const bad[] = {
+                "", "2019", "2019-12", "2019-12-1", "2019-1-16", "19-12-16", "2019/12/16", "2019-12-16 ",
+                "2019-12-16T09:59:39", "2019-12-16 09:59", "2019-12-16 9:59:39", "2019-12-16 09:59:39 ",
+                " 2019-12-16", "2019-12-16x", "2019-00-10", "2019-13-01", "2019-12-00", "2019-12-32",
+                "2019-02-29", "2100-02-29", "2019-04-31", "2019-12-16 24:00:00", "2019-12-16 23:60:00",
+                "2019-12-16 23:59:60", "+019-12-16", "2019-+1-16", "yesterday",
+        };
+
+        set_tz("UTC0");
+        check_since("2019-12-16", 0, UINT64_C(1576454400) * UINT64_C(1000000), "UTC date");
+        check_since("2019-12-16 00:59:39", 0, SEED_EXPIRY_USEC, "UTC date and time");
+        check_since("1970-01-01", 0, 0, "the epoch");
+        check_since("2020-02-29", 0, UINT64_C(1582934400) * UINT64_C(1000000), "a leap day");
+        check_since("2000-02-29 12:00:00", 0, UINT64_C(951825600) * UINT64_C(1000000), "a leap day of a 400th year");
+        check_since("1969-12-31 23:59:59", -ERANGE, 0, "before the epoch");
+        check_since("0000-01-01", -ERANGE, 0, "year 0");
+        set_tz("JST-9");
+        check_since("2019-12-16 09:59:39", 0, SEED_EXPIRY_USEC, "local time in Japan");
+        check_since("2019-12-16", 0, UINT64_C(1576422000) * UINT64_C(1000000), "midnight in Japan");
+        check_since("1970-01-01", -ERANGE, 0, "the epoch's date in Japan is before it");
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check_since(bad[i], -EINVAL, 0, "invalid");
+        check_int(ctl_parse_since(NULL, &(uint64_t) { 0 }), -EINVAL, "since of NULL");
+}
+
+static void check_u32(const char *s, int want_r, uint32_t want) {
+        uint32_t got = 7;
+        int r = ctl_parse_uint32(s, &got);
+
+        check(r == want_r && (r < 0 ? got == 7 : got == want), "uint32 \"%s\"", s);
+        if (r != want_r)
+                printf("#   got r=%d value=%" PRIu32 "\n", r, got);
+}
+
+static void test_uint32(void) {
+        check_u32("0", 0, 0);
+        check_u32("100", 0, 100);
+        check_u32("007", 0, 7);
+        check_u32("4294967295", 0, UINT32_MAX);
+        check_u32("4294967296", -ERANGE, 0);
+        check_u32("99999999999999999999999", -ERANGE, 0);
+        check_u32("", -EINVAL, 0);
+        check_u32("-1", -EINVAL, 0);
+        check_u32("+1", -EINVAL, 0);
+        check_u32(" 1", -EINVAL, 0);
+        check_u32("1 ", -EINVAL, 0);
+        check_u32("0x10", -EINVAL, 0);
+        check_u32("1e3", -EINVAL, 0);
+}
+
+static void test_reasons_and_serials(void) {
+        static const char *const good[] = {
+                "", "unspecified", "keyCompromise", "CACompromise", "affiliationChanged", "superseded",
+                "cessationOfOperation", "privilegeWithdrawn", "AACompromise",
+        };
+        static const char *const bad[] = {
+                "keycompromise", "KeyCompromise", "certificateHold", "removeFromCRL", "cACompromise",
+                " keyCompromise", "keyCompromise ", "bogus",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                check(ctl_reason_is_valid(good[i]), "reason \"%s\" is valid", good[i]);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                check(!ctl_reason_is_valid(bad[i]), "reason \"%s\" is not", bad[i]);
+        check(!ctl_reason_is_valid(NULL), "no reason is not valid");
+
+        check(ctl_serial_is_valid("4DEAD2217D04BAFF"), "upper-case hex serial");
+        check(ctl_serial_is_valid("4dead2217d04baff"), "lower-case hex serial");
+        check(ctl_serial_is_valid("4D:EA:D2:21"), "serial with colons");
+        check(ctl_serial_is_valid("0"), "serial 0");
+        check(!ctl_serial_is_valid(""), "empty serial");
+        check(!ctl_serial_is_valid(NULL), "no serial");
+        check(!ctl_serial_is_valid(":::"), "colons only");
+        check(!ctl_serial_is_valid("0x4DEA"), "0x prefix");
+        check(!ctl_serial_is_valid("4DEG"), "non-hex digit");
+        check(!ctl_serial_is_valid("4D EA"), "blank in serial");
+        {
+                char longest[130];
+
+                memset(longest, 'A', 128);
+                longest[128] = '\0';
+                check(ctl_serial_is_valid(longest), "128-digit serial");
+                longest[128] = 'A';
+                longest[129] = '\0';
+                check(!ctl_serial_is_valid(longest), "129-digit serial");
+        }
+}
+
+/* Writes data into a pipe and reads lines back from its other end. */
+static void test_read_line(void) {
+        char buf[8], rest[16];
+        size_t len = 99;
+        int p[2];
+        ssize_t k;
+
+        if (pipe(p) < 0) {
+                check(false, "pipe: %s", strerror(errno));
+                return;
+        }
+        k = write(p[1], "secret\nrest", 11);
+        check(k == 11, "pipe written");
+        check_int(ctl_read_line(p[0], buf, sizeof buf, &len), 0, "read a line");
+        check_str(buf, "secret", "the line without its newline");
+        check_int((long) len, 6, "its length");
+        close(p[1]);
+        k = read(p[0], rest, sizeof rest - 1);
+        rest[k > 0 ? k : 0] = '\0';
+        check_str(rest, "rest", "what follows the line is left unread");
+        close(p[0]);
+
+        if (pipe(p) < 0)
+                return;
+        k = write(p[1], "1234567\n", 8);
+        (void) k;
+        check_int(ctl_read_line(p[0], buf, sizeof buf, &len), 0, "a line that just fits");
+        check_str(buf, "1234567", "it is read whole");
+        close(p[1]);
+        check_int(ctl_read_line(p[0], buf, sizeof buf, &len), 0, "end of file");
+        check_int((long) len, 0, "gives an empty line");
+        close(p[0]);
+
+        if (pipe(p) < 0)
+                return;
+        k = write(p[1], "12345678\nnext\n", 14);
+        (void) k;
+        check_int(ctl_read_line(p[0], buf, sizeof buf, &len), -ENOBUFS, "an overlong line");
+        check(memcmp(buf, "\0\0\0\0\0\0\0\0", sizeof buf) == 0, "an overlong line is wiped from the buffer");
+        check_int(ctl_read_line(p[0], buf, sizeof buf, &len), 0, "the next line after an overlong one");
+        check_str(buf, "next", "is read on its own");
+        close(p[1]);
+        close(p[0]);
+
+        if (pipe(p) < 0)
+                return;
+        k = write(p[1], "no newline", 10);
+        (void) k;
+        close(p[1]);
+        check_int(ctl_read_line(p[0], rest, sizeof rest, &len), 0, "a last line without newline");
+        check_str(rest, "no newline", "is read to the end of file");
+        close(p[0]);
+
+        check_int(ctl_read_line(-1, buf, sizeof buf, &len), -EBADF, "a bad descriptor");
+}
+
 static void test_iso8601(void) {
         char buf[64], tiny[8];
 
@@ -217,6 +374,14 @@ static void test_english(void) {
         check_int(ctl_format_time(SEED_EXPIRY_USEC, buf, sizeof buf), -ENOBUFS, "C date into a small buffer");
         r = ctl_format_time(UINT64_MAX, buf, sizeof buf);
         check(r == -EOVERFLOW || r == -ENOBUFS, "C date of UINT64_MAX fails cleanly");
+
+        check_str(ctl_action_label("revoke"), "revoke", "C action revoke");
+        check_str(ctl_action_label("token-removal"), "token-removal", "C action token-removal");
+        check_str(ctl_action_label("launch-rocket"), "launch-rocket", "C unknown action passes through");
+        check_str(ctl_reason_label(""), "unspecified", "C reason \"\"");
+        check_str(ctl_reason_label("keyCompromise"), "key compromise", "C reason keyCompromise");
+        check_str(ctl_reason_label("AACompromise"), "AA compromise", "C reason AACompromise");
+        check_str(ctl_reason_label("bogus"), "bogus", "C unknown reason passes through");
 
         check_int((long) ctl_display_width("sachiboh"), 8, "C.UTF-8 width of ASCII");
         check_pad("-", 4, CTL_ALIGN_LEFT, "-   ");
@@ -271,6 +436,32 @@ static void test_japanese(const char *localedir) {
         check_str(_("Expiry"), "証明書有効期限", "ja header Expiry");
         check_str(_(ctl_exit_codes[CTL_EXIT_SUCCESS].description), "成功", "ja exit status 0");
 
+        {
+                static const char *const actions[][2] = {
+                        { "revoke", "証明書失効" },        { "confirm", "確認" },
+                        { "add-user", "利用者追加" },      { "remove-user", "利用者削除" },
+                        { "set-role", "利用者区分変更" },  { "import-certificate", "証明書登録" },
+                        { "rescan", "再走査" },            { "token-removal", "トークンから削除" },
+                        { "publish-crl", "CRL発行" },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(actions); i++)
+                        check_str(ctl_action_label(actions[i][0]), actions[i][1], actions[i][0]);
+                check_str(ctl_action_label("launch-rocket"), "launch-rocket", "ja unknown action passes through");
+        }
+        check_str(ctl_reason_label("keyCompromise"), "鍵の危殆化", "ja reason keyCompromise");
+        check_str(ctl_reason_label(""), "未指定", "ja reason \"\"");
+        check_str(_("The certificate of the following user will be revoked."), "以下の利用者の証明書を失効します。",
+                  "ja heading of the confirmation screen");
+        check_str(_("The certificate of the following user has been revoked."), "以下の利用者の証明書が失効しました。",
+                  "ja heading of the result screen");
+        check_str(_("Confirmation password: "), "確認用パスワード: ", "ja password prompt");
+        check_str(_("Time"), "日時", "ja header Time");
+        check_str(_("Actor"), "操作者", "ja header Actor");
+        check_str(_("Action"), "操作", "ja header Action");
+        check_str(_("Target"), "対象", "ja header Target");
+        check_str(_("Result"), "結果", "ja header Result");
+
         set_tz("JST-9");
         check_time(SEED_EXPIRY_USEC, "2019年12月16日 09時59分39秒", "ja date as on the product page");
         check_time(UINT64_C(1571187579) * UINT64_C(1000000), "2019年10月16日 09時59分39秒", "ja date of a renewed certificate");
@@ -307,6 +498,10 @@ int main(int argc, char *argv[]) {
         test_patterns();
         test_printable();
         test_iso8601();
+        test_since();
+        test_uint32();
+        test_reasons_and_serials();
+        test_read_line();
         test_english();
         test_japanese(localedir);
         test_width_fallback();

@@ -1,0 +1,93 @@
+#!/bin/bash
+# Makes seed inputs for fuzz-module-loader in DIR: a CA, certificates and a
+# CRL from openssl, packed as the target reads them (see its header), with
+# RSA and EC keys, with and without revoked.der.
+#
+#   fuzz/module-seeds.sh DIR
+
+set -euo pipefail
+
+out=${1:?usage: $0 DIR}
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
+
+# u16 N: two octets, big-endian.
+u16() {
+        printf "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"
+}
+
+# pack CA.der CRL.der REVOKED.der OUT
+pack() {
+        {
+                u16 "$(stat -c %s "$1")"
+                cat "$1"
+                u16 "$(stat -c %s "$2")"
+                cat "$2"
+                cat "$3"
+        } >"$4"
+}
+
+seeds() {
+        local type=$1 d=$work/$1 i
+        mkdir -p "$d/newcerts"
+        : >"$d/index.txt"
+        echo 1000 >"$d/serial"
+        echo 01 >"$d/crlnumber"
+        cat >"$d/ca.cnf" <<CNF
+[ ca ]
+default_ca = x
+[ x ]
+dir = $d
+database = $d/index.txt
+new_certs_dir = $d/newcerts
+certificate = $d/ca.pem
+private_key = $d/ca.key
+serial = $d/serial
+crlnumber = $d/crlnumber
+default_md = sha256
+default_days = 30
+default_crl_days = 7
+policy = p
+unique_subject = no
+x509_extensions = u
+crl_extensions = c
+[ p ]
+commonName = supplied
+userId = optional
+[ u ]
+basicConstraints = critical, CA:FALSE
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ c ]
+authorityKeyIdentifier = keyid:always
+[ v3_ca ]
+basicConstraints = critical, CA:TRUE
+subjectKeyIdentifier = hash
+CNF
+        if [[ $type == rsa ]]; then
+                openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$d/ca.key" 2>/dev/null
+        else
+                openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/ca.key" 2>/dev/null
+        fi
+        openssl req -new -x509 -key "$d/ca.key" -subj "/CN=Fuzz CA" -days 30 \
+                -extensions v3_ca -config "$d/ca.cnf" -out "$d/ca.pem" 2>/dev/null
+        : >"$d/revoked.der"
+        for i in 1 2 3; do
+                openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/u$i.key" \
+                        -subj "/UID=user$i/CN=User $i" -out "$d/u$i.csr" 2>/dev/null
+                openssl ca -batch -config "$d/ca.cnf" -in "$d/u$i.csr" -out "$d/u$i.pem" 2>/dev/null
+                openssl x509 -in "$d/u$i.pem" -outform DER >>"$d/revoked.der"
+        done
+        openssl ca -config "$d/ca.cnf" -revoke "$d/u1.pem" -crl_reason keyCompromise 2>/dev/null
+        openssl ca -config "$d/ca.cnf" -revoke "$d/u2.pem" 2>/dev/null
+        openssl ca -config "$d/ca.cnf" -gencrl -out "$d/crl.pem" 2>/dev/null
+        openssl crl -in "$d/crl.pem" -outform DER -out "$d/crl.der"
+        openssl x509 -in "$d/ca.pem" -outform DER -out "$d/ca.der"
+        : >"$d/empty"
+        pack "$d/ca.der" "$d/crl.der" "$d/revoked.der" "$out/seed-$type-full"
+        pack "$d/ca.der" "$d/crl.der" "$d/empty" "$out/seed-$type-no-revoked"
+}
+
+seeds rsa
+seeds ec

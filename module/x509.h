@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The parts of an X.509 certificate the module shows as PKCS#11 attributes,
+ * found by walking the DER in place. */
+#pragma once
+
+#include "der.h"
+
+typedef struct CertFields {
+        Span value;     /* the whole certificate (CKA_VALUE) */
+        Span serial;    /* the serialNumber INTEGER with tag and length (CKA_SERIAL_NUMBER) */
+        Span issuer;    /* the issuer Name, whole (CKA_ISSUER) */
+        Span subject;   /* the subject Name, whole (CKA_SUBJECT) */
+        Span spki;      /* the SubjectPublicKeyInfo, whole (CKA_PUBLIC_KEY_INFO) */
+        Span key_bits;  /* the subjectPublicKey BIT STRING's bits */
+        Span ski;       /* the subjectKeyIdentifier's octets; empty without one */
+        Span login;     /* the subject's UID, else its CN, when it is a login ID */
+        Span cn;        /* the subject's first CN in an ASCII or UTF-8 string type */
+        bool is_ca;     /* basicConstraints cA */
+} CertFields;
+
+/* Takes one certificate off the front of *in.  Returns 0, or -EBADMSG when
+ * the bytes there are not a DER certificate. */
+int x509_parse(Span *in, CertFields *ret);

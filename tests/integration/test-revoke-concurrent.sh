@@ -1,0 +1,189 @@
+#!/bin/bash
+# shellcheck disable=SC2119 # cr_start_daemon is called without arguments
+# Fifty RevokeCertificate calls at once, by one administrator: every one is
+# answered "revoked", every revocation is in the store and on the CRL that
+# is published at the end, every certificate is off its card, and the
+# daemon built fewer CRLs than it got calls (revocations that arrive
+# together share a build), with CRL numbers that only grow.
+
+set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+cr_need_daemon
+cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl certtool setpriv sqlite3
+python=/usr/bin/python3
+[[ -x $python ]] || cr_skip "no $python"
+
+cr_setup_tmp
+cr_softhsm_init
+cr_pam_init
+if [[ $CR_ASAN == 1 ]]; then
+        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
+        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
+fi
+ca=$CR_TMP/ca
+certs=$CR_TMP/certs
+pub=$CR_TMP/public
+mkdir -p "$certs" "$CR_TMP/replies"
+cr_ca_create "$ca"
+past=$(cr_date_utc '-1 day')
+later=$(cr_date_utc '+1 year')
+
+ADMIN=1001
+N=50
+
+# ---- local helpers
+
+# revoke_as UID LOGIN SERIAL REASON PASSWORD: RevokeCertificate through busctl.
+revoke_as() {
+        local uid=$1
+        shift
+        cr_as "$uid" busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
+                org.certrevoke1.Manager RevokeCertificate ssss "$@"
+}
+
+# crl_number: the Manager's CRLNumber property (a bare number).
+crl_number() {
+        local v
+        v=$(cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber)
+        echo "${v#t }"
+}
+
+# ---- fifty users, ten to a card (EC keys: quicker to make)
+for c in 1 2 3 4 5; do
+        cr_token_create "cards-0$c"
+done
+for ((i = 1; i <= N; i++)); do
+        login=$(printf 'user%02d' "$i")
+        CR_KEY_TYPE=ec cr_cert_issue "$ca" "$login" "User $i" "$past" "$later" "$certs/$login.pem"
+        cr_token_put_cert "cards-0$(((i - 1) / 10 + 1))" "$certs/$login.pem" "$(printf '%02x' "$i")" "$login certificate"
+done
+cr_pam_password boss boss-confirm
+
+cr_start_bus
+cr_start_daemon
+cr_ctl add-user boss "Boss Admin" admin $ADMIN
+for ((i = 1; i <= N; i++)); do
+        cr_ctl add-user "$(printf 'user%02d' "$i")" "User $i" general $((2000 + i))
+done
+assert_exit 0 cr_ctl rescan
+assert_eq "$N certificates seen" "$CR_LAST_OUTPUT"
+for _ in {1..100}; do
+        [[ -f $pub/crl.der && $(crl_number) -ge 1 ]] && break
+        sleep 0.1
+done
+[[ -f $pub/crl.der ]] || cr_fail_at "no CRL published at start"
+n0=$(crl_number)
+log_lines=$(wc -l <"$CR_TMP/daemon.log")
+
+# ---- all at once
+# start_revocation I: RevokeCertificate of userI in the background, reply in replies/userI.
+start_revocation() {
+        local login
+        login=$(printf 'user%02d' "$1")
+        revoke_as $ADMIN "$login" "$(cr_cert_serial "$certs/$login.pem")" keyCompromise boss-confirm \
+                >"$CR_TMP/replies/$login" 2>&1 &
+        pids+=($!)
+        cr_track $!
+}
+pids=()
+for ((i = 1; i <= N; i++)); do
+        start_revocation "$i"
+done
+for p in "${pids[@]}"; do
+        wait "$p" || true
+        cr_untrack "$p"
+done
+# pam_wrapper, which stands in for the system's PAM here, picks its scratch
+# directory /tmp/pam.X among 62 names without locking: helpers that start
+# together may collide, and then PAM cannot start ("PWRAP_ERROR" in the log).
+# The daemon answers such a call "could not be checked" and records
+# nothing; those calls, and only as many as pam_wrapper failed, are sent
+# again.
+for round in 1 2 3; do
+        retry=()
+        for ((i = 1; i <= N; i++)); do
+                login=$(printf 'user%02d' "$i")
+                [[ $(cat "$CR_TMP/replies/$login") == "Call failed: the confirmation password could not be checked" ]] &&
+                        retry+=("$i")
+        done
+        ((${#retry[@]})) || break
+        pwrap=$(tail -n +"$((log_lines + 1))" "$CR_TMP/daemon.log" |
+                sed -n 's/^PWRAP_ERROR\[[^(]*(\([0-9]*\))\].*/\1/p' | sort -u | wc -l)
+        cr_log "round $round: ${#retry[@]} calls to send again; pam_wrapper failed in $pwrap helpers so far"
+        ((${#retry[@]} <= pwrap)) ||
+                cr_fail_at "${#retry[@]} confirmations could not be checked, pam_wrapper explains only $pwrap" \
+                        "$(grep -v 'added by' "$CR_TMP/daemon.log" | cr_indent)"
+        pids=()
+        for i in "${retry[@]}"; do
+                start_revocation "$i"
+        done
+        for p in "${pids[@]}"; do
+                wait "$p" || true
+                cr_untrack "$p"
+        done
+done
+for ((i = 1; i <= N; i++)); do
+        login=$(printf 'user%02d' "$i")
+        assert_eq "(sss) \"$login\" \"User $i\" \"revoked\"" "$(cat "$CR_TMP/replies/$login")" "the reply to $login's revocation"
+done
+
+# ---- in the store
+assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" \
+        "SELECT count(*) FROM certificates WHERE revoked_usec != 0 AND revocation_reason = 'keyCompromise'")" \
+        "revoked certificates in the store"
+assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" "SELECT count(DISTINCT revocation_seq) FROM certificates WHERE revocation_seq != 0")" \
+        "each revocation has a sequence number of its own"
+states=$(cr_busctl --json=short call org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager ListUsers |
+        "$python" -c '
+import collections, json, sys
+print(" ".join("%s=%d" % kv for kv in sorted(collections.Counter(u[3] for u in json.load(sys.stdin)["data"][0]).items())))')
+assert_eq "not-issued=1 revoked=$N" "$states" "the states ListUsers shows"
+assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" "SELECT count(*) FROM history WHERE action = 'revoke' AND result = 'ok'")" \
+        "revocations in the history"
+
+# ---- on the CRL, which verifies
+crl=$(openssl crl -inform DER -in "$pub/crl.der" -noout -text)
+assert_eq "$N" "$(grep -c 'Serial Number:' <<<"$crl")" "entries on the CRL"
+assert_eq "$N" "$(grep -c 'Key Compromise' <<<"$crl")" "keyCompromise entries"
+for ((i = 1; i <= N; i++)); do
+        login=$(printf 'user%02d' "$i")
+        grep -q "Serial Number: $(cr_cert_serial "$certs/$login.pem")\$" <<<"$crl" ||
+                cr_fail_at "$login's serial is not on the CRL"
+done
+assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
+assert_contains "$CR_LAST_OUTPUT" "verify OK"
+assert_exit 0 certtool --verify-crl --load-ca-certificate "$ca/ca.pem" --infile "$pub/crl.pem"
+assert_not_contains "$CR_LAST_OUTPUT" "Not verified"
+for login in user01 user25 user50; do
+        assert_exit 2 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$certs/$login.pem"
+        assert_contains "$CR_LAST_OUTPUT" "certificate revoked" "$login"
+done
+
+# ---- off the cards
+for c in 1 2 3 4 5; do
+        assert_eq "" "$(cr_token_list_certs "cards-0$c")" "cards-0$c is empty"
+done
+assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" "SELECT count(*) FROM certificates WHERE removal = 'removed'")" \
+        "removals recorded"
+
+# ---- fewer builds than calls, numbers that only grow
+builds=$(tail -n +"$((log_lines + 1))" "$CR_TMP/daemon.log" |
+        sed -n 's/.*crl: number \([0-9]*\) published with \([0-9]*\) entries.*/\1 \2/p')
+nb=$(grep -c . <<<"$builds" || true)
+cr_log "$nb CRL builds for $N revocations: $(awk '{ printf "#%s:%s ", $1, $2 }' <<<"$builds")"
+((nb >= 1 && nb < N)) || cr_fail_at "$nb CRL builds for $N revocations" "$builds"
+prev=$n0 prev_entries=0
+while read -r num entries; do
+        ((num > prev)) || cr_fail_at "CRL number $num published after $prev"
+        ((entries >= prev_entries)) || cr_fail_at "CRL $num has $entries entries, fewer than before ($prev_entries)"
+        prev=$num prev_entries=$entries
+done <<<"$builds"
+assert_eq "$N" "$prev_entries" "the last build lists all"
+assert_eq "$prev" "$(crl_number)" "CRLNumber is the last build's"
+assert_contains "$(grep -A1 'X509v3 CRL Number' <<<"$crl")" "$prev" "the CRL carries that number"
+assert_not_contains "$(cat "$CR_TMP/daemon.log")" "not published" "every build was published"
+
+cr_stop_daemon
+echo "revoke concurrent OK"
