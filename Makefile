@@ -13,7 +13,7 @@ WARN       := -std=c11 -Wall -Wextra -Werror
 OPT        ?= -O2 -g
 SAN        ?=
 VERSION    := 0.1
-CPPFLAGS   += -D_GNU_SOURCE -DCR_VERSION=\"$(VERSION)\" -Iinclude -Iservice -DLOCALEDIR=\"$(LOCALEDIR)\"
+CPPFLAGS   += -D_GNU_SOURCE -DCR_VERSION=\"$(VERSION)\" -Iinclude -Iservice -Ipam -DLOCALEDIR=\"$(LOCALEDIR)\"
 CFLAGS     += $(WARN) $(OPT) $(SAN)
 LDFLAGS    += $(SAN)
 
@@ -21,7 +21,8 @@ COMMON_SRC := service/names.c service/util.c
 DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
-              service/publish.c service/revoke.c service/atomic-file.c \
+              service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
+              service/bus-account.c pam/confirm-shadow.c pam/password-quality.c \
               $(wildcard service/crl.c service/auth.c)
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
@@ -43,7 +44,7 @@ $(B)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/certrevoked: $(DAEMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CONFIRM_SHADOW_LIBS) -lpthread
 
 $(B)/certrevokectl: $(CTL_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -54,7 +55,7 @@ $(B)/certrevoke-pam-helper: $(B)/service/pam-helper.o
 
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $^ $(PKG_LIBS) $(CONFIRM_SHADOW_LIBS) -lpthread
 
 $(B)/bench/list-users-client: bench/list-users-client.c
 	@mkdir -p $(dir $@)
@@ -139,7 +140,7 @@ $(B)/pam_certrevoke.so: $(PAM_MODULE_OBJ)
 
 $(B)/tests/test-confirm-shadow: tests/unit/test-confirm-shadow.c $(CONFIRM_SHADOW_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Ipam -o $@ $^ $(CONFIRM_SHADOW_LIBS)
+	$(CC) $(CPPFLAGS) $(PWQ_CPPFLAGS) $(CFLAGS) -Itests -Ipam -o $@ $^ $(CONFIRM_SHADOW_LIBS)
 
 # libFuzzer target for the parser; `make fuzz-confirm-shadow` runs it for
 # FUZZ_SECONDS (crashes are left in $(B)/fuzz as crash-*).

@@ -168,7 +168,7 @@ int confirm_shadow_parse(const char *data, size_t len, const char *origin, const
         if (len > CONFIRM_SHADOW_FILE_MAX)
                 return -EFBIG;
         origin = origin ?: "<buffer>";
-        for (const char *q = data; (q = memchr(q, '\n', len - (size_t) (q - data))); q++)
+        for (const char *q = data; len > 0 && (q = memchr(q, '\n', len - (size_t) (q - data))); q++)
                 n_lines++;
         s.text_size = len + 1;
         s.text = malloc(s.text_size);

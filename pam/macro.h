@@ -20,14 +20,4 @@ static inline void closep(int *fd) {
 }
 #define _cleanup_close_ _cleanup_(closep)
 
-/* Frees a NUL-terminated secret after overwriting it. */
-static inline void erase_freep(char **p) {
-        if (*p) {
-                explicit_bzero(*p, strlen(*p));
-                free(*p);
-        }
-}
-#define _cleanup_erase_free_ _cleanup_(erase_freep)
-
-#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })

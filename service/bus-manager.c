@@ -3,6 +3,7 @@
  * authorizes the caller, then acts, emits and replies, in that order. */
 #include <errno.h>
 
+#include "bus-account.h"
 #include "bus-manager.h"
 #include "bus-user.h"
 #include "caller.h"
@@ -360,6 +361,15 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", login_id, "s", serial, "s", reason, "s", confirmation_password),
                                 SD_BUS_RESULT("(sss)", result), method_revoke_certificate,
                                 UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ChangeConfirmationPassword", SD_BUS_ARGS("s", old, "s", new), SD_BUS_NO_RESULT,
+                                method_change_confirmation_password, UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("SetConfirmationPassword",
+                                SD_BUS_ARGS("s", login_id, "s", new, "s", confirmation_password), SD_BUS_NO_RESULT,
+                                method_set_confirmation_password, UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("SuspendUser", SD_BUS_ARGS("s", login_id, "s", confirmation_password),
+                                SD_BUS_NO_RESULT, method_suspend_user, UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("ResumeUser", SD_BUS_ARGS("s", login_id, "s", confirmation_password),
+                                SD_BUS_NO_RESULT, method_resume_user, UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_ARGS("s", login_id, "t", since_usec, "u", limit),
                                 SD_BUS_RESULT("a(tssss)", entries), method_get_history, UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("CertificateRevoked",

@@ -196,6 +196,14 @@ static int property_uint64(sd_bus *bus, const char *path, const char *interface,
         return sd_bus_message_append(reply, "t", t);
 }
 
+static int property_suspended(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const UserView *v = userdata;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append(reply, "b", v->row.suspended_usec != 0);
+}
+
 static int property_uid(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const UserView *v = userdata;
@@ -220,6 +228,8 @@ static const sd_bus_vtable user_vtable[] = {
         SD_BUS_PROPERTY("RevocationReason", "s", property_string, 0, CHANGES),
         /* "removed" or "pending" once revoked: whether the token copy is gone */
         SD_BUS_PROPERTY("CertificateRemoval", "s", property_string, 0, CHANGES),
+        /* 利用者停止: can do nothing, and the certificate is on hold */
+        SD_BUS_PROPERTY("Suspended", "b", property_suspended, 0, CHANGES),
         SD_BUS_VTABLE_END,
 };
 
@@ -240,7 +250,7 @@ static int emit_changed_all(sd_bus *bus, const char *path) {
                                               "CertificateState", "CertificateSerial",
                                               "CertificateSubject", "CertificateNotAfter",
                                               "CertificateURI", "RevokedAt", "RevocationReason",
-                                              "CertificateRemoval", NULL);
+                                              "CertificateRemoval", "Suspended", NULL);
 }
 
 static void emit(Context *c, const char *login_id, emit_fn fn, const char *what) {

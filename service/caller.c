@@ -26,9 +26,16 @@ int caller_identify(Context *c, sd_bus_message *m, Caller *ret) {
                         return -ENOMEM;
                 caller.role = CR_ROLE_MASTER;
         } else {
-                r = store_user_by_uid(c->store, caller.uid, &caller.login, &caller.role);
+                bool suspended = false;
+
+                r = store_user_by_uid(c->store, caller.uid, &caller.login, &caller.role, &suspended);
                 if (r < 0 && r != -ENOENT)
                         return r;
+                /* a suspended user can do nothing: as good as no user */
+                if (suspended) {
+                        caller.suspended_login = TAKE_PTR(caller.login);
+                        caller.role = _CR_ROLE_INVALID;
+                }
         }
         *ret = caller;
         return 0;
@@ -36,7 +43,8 @@ int caller_identify(Context *c, sd_bus_message *m, Caller *ret) {
 
 void caller_done(Caller *caller) {
         free(caller->login);
-        caller->login = NULL;
+        free(caller->suspended_login);
+        caller->login = caller->suspended_login = NULL;
 }
 
 bool caller_is_master(const Caller *caller) {
@@ -56,6 +64,8 @@ const char *caller_name(const Caller *caller) {
 
         if (caller->login)
                 return caller->login;
+        if (caller->suspended_login)
+                return caller->suspended_login;
         snprintf(buf, sizeof buf, "uid:%u", (unsigned) caller->uid);
         return buf;
 }

@@ -12,6 +12,7 @@ typedef struct Caller {
         uid_t uid;
         char *login;            /* NULL: the UID is no user of ours */
         CrRole role;            /* _CR_ROLE_INVALID when login is NULL */
+        char *suspended_login;  /* set instead of login for a suspended user */
 } Caller;
 
 int caller_identify(Context *c, sd_bus_message *m, Caller *ret);

@@ -591,7 +591,7 @@ static int print_user_json(const Prop *props, size_t n) {
         return 0;
 }
 
-typedef enum ShowKind { SHOW_TEXT, SHOW_NUMBER, SHOW_ROLE, SHOW_STATE, SHOW_TIME, SHOW_EXPIRY } ShowKind;
+typedef enum ShowKind { SHOW_TEXT, SHOW_NUMBER, SHOW_ROLE, SHOW_STATE, SHOW_TIME, SHOW_EXPIRY, SHOW_SUSPENDED } ShowKind;
 
 static const struct ShowField {
         const char *property;
@@ -609,6 +609,7 @@ static const struct ShowField {
         { "CertificateURI",      N_("Certificate URI"),   SHOW_TEXT   },
         { "RevokedAt",           N_("Revoked at"),        SHOW_TIME   },
         { "RevocationReason",    N_("Revocation reason"), SHOW_TEXT   },
+        { "Suspended",           N_("Suspended"),         SHOW_SUSPENDED },
 };
 
 /* The human form of one field: "-" when absent, empty or zero, and for
@@ -625,6 +626,8 @@ static char *show_value(const struct ShowField *f, const Prop *p, const char *st
                                 f->kind == SHOW_STATE ? ctl_state_label(p->str) : p->str;
                 return ctl_printable(s, &out) < 0 ? NULL : out;
         }
+        if (f->kind == SHOW_SUSPENDED && p->type == 'b')
+                return strdup(ctl_suspended_label(p->i != 0));
         if ((f->kind == SHOW_TIME || f->kind == SHOW_EXPIRY) && p->type == 't')
                 return strdup(p->u == 0 || ctl_format_time(p->u, buf, sizeof buf) < 0 ? "-" : buf);
         if (p->type == 'u' || p->type == 't' || p->type == 'y' || p->type == 'q')
@@ -960,8 +963,9 @@ static int fail_password_read(int r) {
 }
 
 /* Asks on the controlling terminal with echo off, as passwd(1) does; the
- * terminal gets its settings back on every way out, signals included. */
-static int read_password_tty(Secret *secret) {
+ * terminal gets its settings back on every way out, signals included.
+ * prompt must live until this returns: ^Z shows it again. */
+static int read_password_tty(Secret *secret, const char *prompt) {
         _cleanup_(closep) int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
         int r;
 
@@ -971,8 +975,7 @@ static int read_password_tty(Secret *secret) {
         tty_quiet = tty_saved;
         tty_quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHOE | ECHOK);
         tty_quiet.c_lflag |= ECHONL;
-        /* TRANSLATORS: asked on the terminal; nothing typed is shown. */
-        tty_prompt = _("Confirmation password: ");
+        tty_prompt = prompt;
         tty_fd = fd;
         tty_handlers_install();
         tty_echo_off();
@@ -984,13 +987,15 @@ static int read_password_tty(Secret *secret) {
         return r < 0 ? fail_password_read(r) : 0;
 }
 
-static int read_password(Secret *secret) {
+/* One password: asked on the terminal with prompt, or the next line of
+ * standard input with --password-stdin. */
+static int read_secret(Secret *secret, const char *prompt) {
         int r;
 
         if (!arg_password_stdin) {
                 /* The screen before the question. */
                 fflush(stdout);
-                r = read_password_tty(secret);
+                r = read_password_tty(secret, prompt);
         } else {
                 r = ctl_read_line(STDIN_FILENO, secret->buf, sizeof secret->buf, &secret->len);
                 if (r < 0)
@@ -1004,6 +1009,12 @@ static int read_password(Secret *secret) {
                                                    : _("The confirmation password contains a NUL byte."));
         }
         return 0;
+}
+
+/* The acting user's own confirmation password. */
+static int read_password(Secret *secret) {
+        /* TRANSLATORS: asked on the terminal; nothing typed is shown. */
+        return read_secret(secret, _("Confirmation password: "));
 }
 
 /* ---- revoke ---------------------------------------------------------- */
@@ -1188,6 +1199,171 @@ static int verb_revoke(char **args, size_t n_args) {
         return print_result(r_login, r_name, r_state);
 }
 
+/* ---- confirmation passwords and suspension --------------------------- */
+
+/* A call whose string arguments include passwords: the message is marked
+ * sensitive, so sd-bus wipes it when it frees it; our buffers are wiped by
+ * the callers. */
+static int call_sensitive(sd_bus *bus, const char *member, sd_bus_message **reply, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = new_call(bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, member, &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_sensitive(m);
+        if (r >= 0) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+        }
+        if (r < 0)
+                return fail(CTL_EXIT_FAILURE, r, _("Failed to create the call %s: %s"), member, strerror(-r));
+        return send_call(bus, m, reply);
+}
+
+/* A translated format with one login ID in it, or NULL without memory. */
+static char *with_login(const char *format, const char *login) {
+        char *s = NULL;
+
+        return asprintf(&s, format, login) < 0 ? NULL : s;
+}
+
+/* Reads a new password twice, with the two prompts given; they must agree. */
+static int read_new_password(Secret *secret, const char *prompt, const char *again) {
+        _cleanup_(secret_erase) Secret retyped = { .len = 0 };
+        int r;
+
+        r = read_secret(secret, prompt);
+        if (r >= 0)
+                r = read_secret(&retyped, again);
+        if (r < 0) {
+                secret_erase(secret);
+                return r;
+        }
+        if (secret->len != retyped.len || memcmp(secret->buf, retyped.buf, secret->len) != 0) {
+                secret_erase(secret);
+                return fail_usage(_("The new confirmation passwords do not match."));
+        }
+        return 0;
+}
+
+/* The short line saying what was done, or its JSON form: {"login_id":…,
+ * json_key:json_value}, without login_id when login is NULL. */
+static int print_done(const char *login, const char *json_key, const char *json_value, const char *text) {
+        int r = 0;
+
+        if (!arg_json) {
+                printf("%s\n", text);
+                return 0;
+        }
+        fputs("{", stdout);
+        if (login) {
+                fputs("\"login_id\":", stdout);
+                r = ctl_json_fputs(stdout, login);
+                fputs(",", stdout);
+        }
+        printf("\"%s\":%s}\n", json_key, json_value);
+        return r < 0 ? fail_oom() : 0;
+}
+
+static int verb_passwd(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(secret_erase) Secret old = { .len = 0 }, new = { .len = 0 };
+        int r;
+
+        (void) args;
+        (void) n_args;
+        /* Connected first: no password is asked for a service that is not there. */
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        /* TRANSLATORS: asked on the terminal; nothing typed is shown. */
+        r = read_secret(&old, _("Current confirmation password: "));
+        if (r >= 0)
+                r = read_new_password(&new, _("New confirmation password: "),
+                                      _("Retype new confirmation password: "));
+        if (r >= 0)
+                r = call_sensitive(bus, "ChangeConfirmationPassword", NULL, "ss", old.buf, new.buf);
+        secret_erase(&old);
+        secret_erase(&new);
+        if (r < 0)
+                return r;
+        return print_done(NULL, "confirmation_password", "\"changed\"",
+                          _("Your confirmation password has been changed."));
+}
+
+static int verb_set_password(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(secret_erase) Secret new = { .len = 0 }, own = { .len = 0 };
+        _cleanup_free_ char *prompt = NULL, *again = NULL, *done = NULL;
+        const char *login = args[0];
+        int r;
+
+        (void) n_args;
+        r = check_login_id(login);
+        if (r < 0)
+                return r;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        /* TRANSLATORS: asked on the terminal; %s is a login ID. */
+        prompt = with_login(_("New confirmation password of %s: "), login);
+        again = with_login(_("Retype new confirmation password of %s: "), login);
+        if (!prompt || !again)
+                return fail_oom();
+        r = read_new_password(&new, prompt, again);
+        if (r >= 0)
+                /* TRANSLATORS: the acting user's own, asked after the new one of another user. */
+                r = read_secret(&own, _("Your confirmation password: "));
+        if (r >= 0)
+                r = call_sensitive(bus, "SetConfirmationPassword", NULL, "sss", login, new.buf, own.buf);
+        secret_erase(&new);
+        secret_erase(&own);
+        if (r < 0)
+                return r;
+        done = with_login(_("The confirmation password of %s has been set."), login);
+        if (!done)
+                return fail_oom();
+        return print_done(login, "confirmation_password", "\"set\"", done);
+}
+
+static int suspend_or_resume(const char *login, bool suspend) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(secret_erase) Secret secret = { .len = 0 };
+        _cleanup_free_ char *done = NULL;
+        int r;
+
+        r = check_login_id(login);
+        if (r < 0)
+                return r;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = read_password(&secret);
+        if (r >= 0)
+                r = call_sensitive(bus, suspend ? "SuspendUser" : "ResumeUser", NULL, "ss", login, secret.buf);
+        secret_erase(&secret);
+        if (r < 0)
+                return r;
+        /* TRANSLATORS: 利用者停止 and 停止解除; %s is a login ID. */
+        done = with_login(suspend ? _("%s has been suspended.") : _("%s has been resumed."), login);
+        if (!done)
+                return fail_oom();
+        return print_done(login, "suspended", suspend ? "true" : "false", done);
+}
+
+static int verb_suspend(char **args, size_t n_args) {
+        (void) n_args;
+        return suspend_or_resume(args[0], true);
+}
+
+static int verb_resume(char **args, size_t n_args) {
+        (void) n_args;
+        return suspend_or_resume(args[0], false);
+}
+
 /* ---- history --------------------------------------------------------- */
 
 typedef struct HistoryRow {
@@ -1342,6 +1518,11 @@ static void help(void) {
                  "  revoke LOGIN                 Revoke the certificate of a user: shows it,\n"
                  "                               asks for your confirmation password and\n"
                  "                               shows the result\n"
+                 "  suspend LOGIN                Suspend a user: they can do nothing, and\n"
+                 "                               their certificate is put on hold\n"
+                 "  resume LOGIN                 Lift the suspension of a user\n"
+                 "  passwd                       Change your own confirmation password\n"
+                 "  set-password LOGIN           Set the confirmation password of a user\n"
                  "  history [LOGIN]              Show the operation history, everyone's or\n"
                  "                               that of LOGIN\n"
                  "  add-user LOGIN NAME ROLE UID Add a user\n"
@@ -1366,9 +1547,12 @@ static void help(void) {
                  "                               AACompromise); default unspecified\n"
                  "     --serial=SERIAL           revoke: only if the current certificate has\n"
                  "                               this serial (default: the one shown)\n"
-                 "     --password-stdin          revoke: read the confirmation password from\n"
-                 "                               the first line of standard input instead of\n"
-                 "                               asking on the terminal\n"
+                 "     --password-stdin          revoke, suspend, resume: read the confirmation\n"
+                 "                               password from the first line of standard\n"
+                 "                               input instead of asking on the terminal;\n"
+                 "                               passwd: the current, the new and the new\n"
+                 "                               again, one a line; set-password: the new,\n"
+                 "                               the new again and your own\n"
                  "     --since=DATE              history: entries from DATE on, local time\n"
                  "                               (YYYY-MM-DD or \"YYYY-MM-DD HH:MM:SS\")\n"
                  "     --limit=N                 history: at most the N newest entries\n"
@@ -1387,6 +1571,10 @@ static const Verb verbs[] = {
         { "list",        0, 1, verb_list        },
         { "show",        1, 1, verb_show        },
         { "revoke",      1, 1, verb_revoke      },
+        { "suspend",     1, 1, verb_suspend     },
+        { "resume",      1, 1, verb_resume      },
+        { "passwd",      0, 0, verb_passwd      },
+        { "set-password", 1, 1, verb_set_password },
         { "history",     0, 1, verb_history     },
         { "add-user",    4, 4, verb_add_user    },
         { "remove-user", 1, 1, verb_remove_user },
@@ -1479,8 +1667,12 @@ static int dispatch(char **pos, size_t n_pos) {
                 return fail_usage(_("Too many arguments for %s. See --help."), v->name);
         if ((arg_state || arg_role) && v->run != verb_list)
                 return fail_usage(_("--state= and --role= only apply to list."));
-        if ((arg_reason || arg_serial || arg_password_stdin) && v->run != verb_revoke)
-                return fail_usage(_("--reason=, --serial= and --password-stdin only apply to revoke."));
+        if ((arg_reason || arg_serial) && v->run != verb_revoke)
+                return fail_usage(_("--reason= and --serial= only apply to revoke."));
+        if (arg_password_stdin && v->run != verb_revoke && v->run != verb_suspend && v->run != verb_resume &&
+            v->run != verb_passwd && v->run != verb_set_password)
+                return fail_usage(_("--password-stdin only applies to revoke, suspend, resume, passwd and "
+                                    "set-password."));
         if ((arg_since || arg_limit) && v->run != verb_history)
                 return fail_usage(_("--since= and --limit= only apply to history."));
         return v->run(pos + 1, n_args);

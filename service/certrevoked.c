@@ -15,7 +15,7 @@
 #include "log.h"
 #include "publish.h"
 #include "rescan.h"
-#include "revoke.h"
+#include "confirm.h"
 #include "util.h"
 
 static const char *arg_config = CR_DEFAULT_CONFIG;
@@ -25,7 +25,7 @@ static void context_done(Context *c) {
         /* waiting calls first, then the checks under way, whose answers may
          * still hand revocations to the publisher, which goes last */
         rescan_abandon(c);
-        revoke_drop_queue();
+        confirm_drop_queue();
         auth_cancel_all(c);
         publish_free(c);
         user_view_done(&c->view);

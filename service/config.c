@@ -116,6 +116,7 @@ static int parse_modules(Config *c, const char *value, void *field, const char *
 static const ConfigKey config_keys[] = {
         KEY("Service", "StateDirectory",   parse_path,        state_directory),
         KEY("Service", "PAMService",       parse_pam_service, pam_service),
+        KEY("Service", "ConfirmationFile", parse_path,        confirmation_file),
         KEY("Service", "IdleTimeout",      parse_idle,        idle_timeout_usec),
         KEY("CA",      "Certificate",      parse_path,        ca_certificate),
         KEY("CA",      "Key",              parse_key,         ca_key),
@@ -158,6 +159,11 @@ static int config_defaults(Config *c) {
         if (set_default(&c->state_directory, CR_DEFAULT_STATE_DIR) < 0 ||
             set_default(&c->pam_service, CR_DEFAULT_PAM_SERVICE) < 0)
                 return -ENOMEM;
+        if (!c->confirmation_file &&
+            asprintf(&c->confirmation_file, "%s/confirm.shadow", c->state_directory) < 0) {
+                c->confirmation_file = NULL;
+                return -ENOMEM;
+        }
         if (!c->publish_directory &&
             asprintf(&c->publish_directory, "%s/public", c->state_directory) < 0) {
                 c->publish_directory = NULL;
@@ -204,6 +210,7 @@ void config_done(Config *c) {
         free(c->path);
         free(c->state_directory);
         free(c->pam_service);
+        free(c->confirmation_file);
         free(c->ca_certificate);
         free(c->ca_key);
         free(c->ca_pin_file);

@@ -9,6 +9,7 @@ typedef struct Config {
         /* [Service] */
         char *state_directory;
         char *pam_service;
+        char *confirmation_file;        /* pam_certrevoke's confirm.shadow */
         uint64_t idle_timeout_usec;     /* UINT64_MAX: never exit on idle */
 
         /* [CA] */

@@ -78,6 +78,20 @@ const char *ctl_state_label(const char *state) {
         return s == _CR_CERT_STATE_INVALID ? state : _(state_labels[s]);
 }
 
+/* dgettext of a message in a context, as msgctxt keeps it in the
+ * catalogue: "context\004msgid"; msgid itself when it is not there. */
+static const char *context_gettext(const char *key, const char *msgid) {
+        const char *t = dgettext(CTL_TEXT_DOMAIN, key);
+
+        return t == key ? msgid : t;
+}
+
+#define C_(context, msgid) context_gettext(context "\004" msgid, msgid)
+
+const char *ctl_suspended_label(bool suspended) {
+        return suspended ? C_("suspended", "yes") : C_("suspended", "no");
+}
+
 bool ctl_state_shows_expiry(const char *state) {
         CrCertState s = cr_cert_state_from_string(state);
 
@@ -304,6 +318,10 @@ static const struct {
         { "rescan",             N_("rescan") },
         { "token-removal",      N_("token-removal") },
         { "publish-crl",        N_("publish-crl") },
+        { "suspend",            N_("suspend") },
+        { "resume",             N_("resume") },
+        { "change-confirmation-password", N_("change-confirmation-password") },
+        { "set-confirmation-password",    N_("set-confirmation-password") },
 };
 
 const char *ctl_action_label(const char *action) {

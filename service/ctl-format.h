@@ -70,6 +70,10 @@ void ctl_locale_init(const char *default_localedir);
 const char *ctl_role_label(const char *role);
 const char *ctl_state_label(const char *state);
 
+/* The value shown for the Suspended property (利用者停止): translated
+ * "yes" or "no" in the context "suspended". */
+const char *ctl_suspended_label(bool suspended);
+
 /* Whether the table shows an expiry for this state: only a valid
  * certificate (issued, renewed) has one worth showing. */
 bool ctl_state_shows_expiry(const char *state);
@@ -118,7 +122,7 @@ bool ctl_pattern_is_glob(const char *pattern);
 bool ctl_pattern_match(const char *pattern, const char *s);
 
 /* Translated label of an operation-history action ("revoke", "confirm",
- * "add-user", ...); an unknown action is returned as it is. */
+ * "add-user", "suspend", ...); an unknown action is returned as it is. */
 const char *ctl_action_label(const char *action);
 
 /* Whether reason is a CRLReason name RevokeCertificate takes (DESIGN.md:

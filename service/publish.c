@@ -25,6 +25,7 @@
 
 typedef struct Waiter {
         uint64_t seq;
+        uint64_t job_min;               /* served only by a build started this late */
         publish_done_fn done;
         void *userdata;
 } Waiter;
@@ -47,6 +48,7 @@ typedef struct Job {
         TokenRemoval *items;
         size_t n_removals;
         size_t n_waiters_taken;
+        uint64_t id;
         /* out */
         int result;
         uint64_t seq;
@@ -63,6 +65,7 @@ typedef struct Publisher {
         Removal *removals;
         size_t n_removals, removals_allocated;
         Job *job;
+        uint64_t jobs_started;
         bool again;                     /* a build without new revocations is wanted */
         sd_event_source *defer, *timer;
 } Publisher;
@@ -221,7 +224,7 @@ static void complete_waiters(Context *c, Job *j) {
         /* answered in order; a callback may queue more, so detach first */
         for (size_t i = 0; i < n; i++) {
                 Waiter *w = &p->waiters[i];
-                bool served = j->result >= 0 ? w->seq <= j->seq : i < j->n_waiters_taken;
+                bool served = j->result >= 0 ? w->seq <= j->seq && j->id >= w->job_min : i < j->n_waiters_taken;
 
                 if (served && done)
                         done[k++] = *w;
@@ -316,6 +319,7 @@ static int job_prepare(Context *c, Job *j) {
 
         /* the queued removals and waiters belong to this build, even a failed one */
         j->n_waiters_taken = p->n_waiters;
+        j->id = ++p->jobs_started;
         if (p->n_removals && !(j->items = calloc(p->n_removals, sizeof *j->items)))
                 return -ENOMEM;
         j->removals = TAKE_PTR(p->removals);
@@ -413,6 +417,18 @@ int publish_revocation(Context *c, uint64_t seq, int64_t cert_id, const char *lo
         memcpy(rm->der, der, der_len);
         p->n_removals++;
         p->waiters[p->n_waiters++] = (Waiter) { .seq = seq, .done = done, .userdata = userdata };
+        return schedule(c);
+}
+
+int publish_after(Context *c, publish_done_fn done, void *userdata) {
+        Publisher *p = c->publisher;
+        int r;
+
+        if ((r = grow((void **) &p->waiters, &p->waiters_allocated, p->n_waiters + 1, sizeof *p->waiters)) < 0)
+                return r;
+        /* a build under way read the store before this change */
+        p->waiters[p->n_waiters++] = (Waiter) { .job_min = p->jobs_started + 1, .done = done, .userdata = userdata };
+        p->again = true;
         return schedule(c);
 }
 

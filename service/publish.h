@@ -24,6 +24,11 @@ int publish_revocation(Context *c, uint64_t seq, int64_t cert_id, const char *lo
                        const char *uri, const unsigned char *der, size_t der_len,
                        publish_done_fn done, void *userdata);
 
+/* Calls done once a CRL built after this call is published: for changes
+ * that are no revocation, such as a suspension putting a certificate on
+ * hold. */
+int publish_after(Context *c, publish_done_fn done, void *userdata);
+
 /* Builds and publishes a CRL without a new revocation: at start when one
  * is due or missing, and from the re-signing timer. */
 int publish_schedule(Context *c);

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <openssl/x509v3.h>
 
-#include "auth.h"
+#include "confirm.h"
 #include "bus-user.h"
 #include "caller.h"
 #include "cert.h"
@@ -17,9 +17,6 @@
 #include "revoke.h"
 #include "util.h"
 
-#define MAX_FAILURES 5
-#define LOCK_USEC (15 * 60 * USEC_PER_SEC)
-
 typedef struct Revocation {
         Context *context;
         sd_bus_message *message;
@@ -29,13 +26,7 @@ typedef struct Revocation {
         const char *reason;     /* canonical name */
         char *name;
         char *revoked_serial;
-        struct Revocation *next;        /* in the queue for a confirmation slot */
 } Revocation;
-
-/* Calls whose confirmation waits: a login has at most as many checks with
- * PAM as it has failures left before the lock, so a burst of guesses
- * cannot get past the limit while a burst of good ones goes through. */
-static Revocation *queue_head, **queue_tail = &queue_head;
 
 static void revocation_free(Revocation *rv) {
         if (!rv)
@@ -164,43 +155,6 @@ static void confirmed(Context *c, Revocation *rv) {
                 on_published(c, r, rv);
 }
 
-static void refused(Context *c, Revocation *rv, AuthResult result) {
-        unsigned failures = 0;
-
-        if (result == AUTH_ERROR) {
-                (void) store_history_add(c->store, caller_name(&rv->caller), "confirm", rv->login_id, "error");
-                (void) sd_bus_reply_method_errorf(rv->message, SD_BUS_ERROR_FAILED,
-                                                  "the confirmation password could not be checked");
-        } else {
-                (void) store_auth_failed(c->store, rv->caller.login, now_usec(), MAX_FAILURES, LOCK_USEC, &failures);
-                (void) store_history_add(c->store, caller_name(&rv->caller), "confirm", rv->login_id,
-                                         result == AUTH_ACCOUNT_REFUSED ? "account-refused" : "failed");
-                log_event(LOG_WARNING, CR_MESSAGE_CONFIRMATION_FAILED, "CERTREVOKE_ACTOR", caller_name(&rv->caller),
-                          "CERTREVOKE_LOGIN", rv->login_id, "confirmation of %s failed (%u in a row) revoking %s",
-                          caller_name(&rv->caller), failures, rv->login_id);
-                (void) sd_bus_reply_method_errorf(rv->message, CR_ERROR_AUTHENTICATION_FAILED,
-                                                  result == AUTH_ACCOUNT_REFUSED
-                                                  ? "the account of %s may not confirm revocations"
-                                                  : "the confirmation password of %s is wrong",
-                                                  caller_name(&rv->caller));
-        }
-        revocation_free(rv);
-}
-
-static void dequeue(Context *c, const char *login);
-
-static void on_auth(Context *c, AuthResult result, void *userdata) {
-        Revocation *rv = userdata;
-        _cleanup_free_ char *login = strdup(rv->caller.login);
-
-        if (result == AUTH_OK)
-                confirmed(c, rv);
-        else
-                refused(c, rv, result);
-        if (login)
-                dequeue(c, login);
-}
-
 static int validate(sd_bus_message *m, Revocation *rv, const char **ret_password, sd_bus_error *error) {
         const char *login, *serial, *reason, *why;
 
@@ -220,13 +174,17 @@ static int validate(sd_bus_message *m, Revocation *rv, const char **ret_password
         return 0;
 }
 
-/* Role, configuration and the lock; *ret_slots says how many more checks
- * of the caller's confirmation may run now. */
-static int authorize(Context *c, Revocation *rv, unsigned *ret_slots, sd_bus_error *error) {
+static void revocation_freep(void *p) {
+        revocation_free(p);
+}
+
+static void on_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
+        (void) m, (void) caller;
+        confirmed(c, userdata);
+}
+
+static int authorize(Context *c, Revocation *rv, sd_bus_error *error) {
         const char *why;
-        uint64_t until = 0;
-        unsigned failures = 0, pending;
-        int r;
 
         if (!caller_is_privileged(&rv->caller)) {
                 (void) store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, "denied");
@@ -235,85 +193,18 @@ static int authorize(Context *c, Revocation *rv, unsigned *ret_slots, sd_bus_err
         }
         if (!publish_ready(c, &why))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s", why);
-        r = store_auth_locked(c->store, rv->caller.login, now_usec(), &until, &failures);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                (void) store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, "rate-limited");
-                return sd_bus_error_setf(error, CR_ERROR_RATE_LIMITED,
-                                         "too many failed confirmations by %s: try again in %llu minutes",
-                                         rv->caller.login,
-                                         (unsigned long long) ((until - now_usec()) / (60 * USEC_PER_SEC) + 1));
-        }
-        pending = auth_pending(c, rv->caller.login);
-        *ret_slots = failures + pending < MAX_FAILURES ? MAX_FAILURES - failures - pending : 0;
         return 0;
 }
 
-static int start_confirmation(Context *c, Revocation *rv) {
-        const char *login, *serial, *reason, *password;
-        int r;
-
-        /* the message is SENSITIVE: sd-bus wipes the password when it is freed */
-        if ((r = sd_bus_message_rewind(rv->message, true)) < 0 ||
-            (r = sd_bus_message_read(rv->message, "ssss", &login, &serial, &reason, &password)) < 0)
-                return r;
-        r = auth_check(c, rv->caller.login, password, on_auth, rv);
-        if (r < 0)
-                return log_error_errno(r, "auth: cannot start the PAM helper: %m");
-        return 0;
-}
-
-static void enqueue(Revocation *rv) {
-        rv->next = NULL;
-        *queue_tail = rv;
-        queue_tail = &rv->next;
-}
-
-/* Starts what waited for login's slots, in order; what the lock now
- * refuses is answered so. */
-static void dequeue(Context *c, const char *login) {
-        for (Revocation **p = &queue_head; *p;) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                Revocation *rv = *p;
-                unsigned slots = 0;
-                int r;
-
-                if (strcmp(rv->caller.login, login) != 0) {
-                        p = &rv->next;
-                        continue;
-                }
-                r = authorize(c, rv, &slots, &error);
-                if (r >= 0 && slots == 0)
-                        return;
-                *p = rv->next;
-                if (!*p)
-                        queue_tail = p;
-                if (r >= 0 && (r = start_confirmation(c, rv)) >= 0)
-                        continue;
-                if (!sd_bus_error_is_set(&error))
-                        sd_bus_error_set_errnof(&error, r, "the confirmation could not be started: %m");
-                reply_error(rv, &error);
-                revocation_free(rv);
-        }
-}
-
-void revoke_drop_queue(void) {
-        while (queue_head) {
-                Revocation *rv = queue_head;
-
-                queue_head = rv->next;
-                revocation_free(rv);
-        }
-        queue_tail = &queue_head;
+static void revocation_freepp(Revocation **p) {
+        revocation_free(*p);
 }
 
 int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(current_cert_donep) CurrentCert cur = {};
+        _cleanup_(revocation_freepp) Revocation *rv = calloc(1, sizeof *rv);
         Context *c = userdata;
-        Revocation *rv = calloc(1, sizeof *rv);
         const char *password = NULL;
-        unsigned slots = 0;
         int r;
 
         if (!rv)
@@ -321,20 +212,18 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         rv->context = c;
         if ((r = validate(m, rv, &password, error)) < 0 ||
             (r = caller_identify(c, m, &rv->caller)) < 0 ||
-            (r = authorize(c, rv, &slots, error)) < 0 ||
-            /* answered before the password is asked for: nothing to confirm */
-            (r = check_target(c, rv->login_id, rv->serial, &cur, error)) < 0) {
-                revocation_free(rv);
+            (r = authorize(c, rv, error)) < 0 ||
+            (r = confirm_check_lock(c, &rv->caller, rv->login_id, error)) < 0)
+                return r;
+        /* answered before the password is asked for: nothing to confirm */
+        if ((r = check_target(c, rv->login_id, rv->serial, &cur, error)) < 0) {
+                (void) store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id,
+                                         sd_bus_error_is_set(error) ? error->name : "failed");
                 return r;
         }
         rv->message = sd_bus_message_ref(m);
-        if (slots == 0) {
-                enqueue(rv);
-                return 1;
-        }
-        if ((r = start_confirmation(c, rv)) < 0) {
-                revocation_free(rv);
-                return r;
-        }
-        return 1;
+        r = confirm_request(c, m, &rv->caller, rv->login_id, 3, on_confirmed, revocation_freep, rv, error);
+        if (r >= 0)
+                TAKE_PTR(rv);
+        return r;
 }

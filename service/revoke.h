@@ -5,6 +5,3 @@
 
 /* RevokeCertificate(s login_id, s serial, s reason, s confirmation_password) → (sss) */
 int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *error);
-
-/* Forgets the calls still waiting to be confirmed; at exit. */
-void revoke_drop_queue(void);

@@ -69,12 +69,15 @@ static const char *const migrations[] = {
         "CREATE INDEX certificates_on_crl ON certificates (revocation_seq)"
         "  WHERE revocation_seq != 0 AND listed_after_expiry = 0;"
         "ALTER TABLE crl_state ADD COLUMN published_seq INTEGER NOT NULL DEFAULT 0;"
-        /* number counts reserved numbers; this one the CRL readers have */
-        "ALTER TABLE crl_state ADD COLUMN published_number INTEGER NOT NULL DEFAULT 0;"
         "CREATE TABLE auth_failures ("
         "  login_id TEXT PRIMARY KEY,"
         "  failures INTEGER NOT NULL,"
         "  locked_until_usec INTEGER NOT NULL DEFAULT 0);",
+        /* 3: number counts reserved CRL numbers, published_number the one
+         * readers have; suspended users (their certificate on hold) */
+        "ALTER TABLE crl_state ADD COLUMN published_number INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE crl_state SET published_number = number WHERE this_update_usec != 0;"
+        "ALTER TABLE users ADD COLUMN suspended_usec INTEGER NOT NULL DEFAULT 0;",
 };
 
 CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_after_usec,
@@ -261,7 +264,7 @@ void store_free(Store *s) {
         "SELECT u.login_id, u.name, u.role, u.uid, c.id, c.serial, c.subject, c.uri," \
         "       c.revocation_reason, c.not_after_usec, c.revoked_usec,"          \
         "       (SELECT count(*) FROM certificates n WHERE n.user_id = u.id),"   \
-        "       c.removal"                                                       \
+        "       c.removal, u.suspended_usec"                                     \
         "  FROM users u LEFT JOIN certificates c ON c.id ="                      \
         "       (SELECT id FROM certificates WHERE user_id = u.id"               \
         "         ORDER BY not_before_usec DESC, id DESC LIMIT 1) "
@@ -288,6 +291,7 @@ static void row_from_stmt(sqlite3_stmt *st, uint64_t now, UserRow *u) {
         u->state = cert_state_derive(has_cert, u->revoked_usec, u->not_after_usec, now,
                                      sqlite3_column_int64(st, 11));
         u->removal = col_text(st, 12);
+        u->suspended_usec = (uint64_t) sqlite3_column_int64(st, 13);
 }
 
 int store_foreach_user(Store *s, store_user_cb cb, void *userdata) {
@@ -360,11 +364,11 @@ int store_get_user(Store *s, const char *login_id, UserView *ret) {
         return view_from_row(&u, ret);
 }
 
-int store_user_by_uid(Store *s, uint32_t uid, char **ret_login, CrRole *ret_role) {
+int store_user_by_uid(Store *s, uint32_t uid, char **ret_login, CrRole *ret_role, bool *ret_suspended) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int rc, r;
 
-        if ((r = prepare(s, "SELECT login_id, role FROM users WHERE uid = ?1", &st)) < 0)
+        if ((r = prepare(s, "SELECT login_id, role, suspended_usec FROM users WHERE uid = ?1", &st)) < 0)
                 return r;
         sqlite3_bind_int64(st, 1, uid);
         rc = sqlite3_step(st);
@@ -375,6 +379,7 @@ int store_user_by_uid(Store *s, uint32_t uid, char **ret_login, CrRole *ret_role
         if (!(*ret_login = strdup(col_text(st, 0))))
                 return -ENOMEM;
         *ret_role = cr_role_from_string(col_text(st, 1));
+        *ret_suspended = sqlite3_column_int64(st, 2) != 0;
         return 0;
 }
 
@@ -450,6 +455,19 @@ int store_remove_user(Store *s, const char *login_id) {
                 return r;
         tx = NULL;
         return 0;
+}
+
+int store_set_suspended(Store *s, const char *login_id, uint64_t when_usec) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "UPDATE users SET suspended_usec = ?2 WHERE login_id = ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) when_usec);
+        if ((r = step_done(s, st)) < 0)
+                return r;
+        return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
 int store_set_role(Store *s, const char *login_id, CrRole role) {
@@ -819,6 +837,27 @@ int store_mark_removed(Store *s, const char *fingerprint) {
         return step_done(s, st);
 }
 
+/* The current certificates of suspended users are on hold while the
+ * suspension lasts; they leave the CRL when it ends (RFC 5280 5.3.1). */
+static int snapshot_held(Store *reader, store_entry_cb cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        if ((r = prepare(reader, "SELECT c.serial, u.suspended_usec, c.der FROM users u"
+                                 "  JOIN certificates c ON c.id ="
+                                 "       (SELECT id FROM certificates WHERE user_id = u.id"
+                                 "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"
+                                 " WHERE u.suspended_usec != 0 AND c.revoked_usec = 0 AND c.not_after_usec > ?1",
+                         &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if ((r = cb(col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), "certificateHold",
+                            sqlite3_column_blob(st, 2), (size_t) sqlite3_column_bytes(st, 2), userdata)) < 0)
+                        return r;
+        return rc == SQLITE_DONE ? 0 : sql_error(reader, rc, "held certificates");
+}
+
 int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         Store reader;
@@ -841,6 +880,8 @@ int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint6
         }
         if (r >= 0 && rc != SQLITE_DONE)
                 r = sql_error(&reader, rc, "snapshot");
+        if (r >= 0)
+                r = snapshot_held(&reader, cb, userdata);
         if (r >= 0 && *ret_seq == 0) {
                 /* no entry: the sequence still says what this CRL covers */
                 sqlite3_finalize(TAKE_PTR(st));

@@ -25,6 +25,7 @@ typedef struct UserRow {
         uint64_t not_after_usec;
         uint64_t revoked_usec;
         const char *removal;            /* "", "pending" or "removed": the token copy */
+        uint64_t suspended_usec;        /* 0: not suspended */
 } UserRow;
 
 typedef struct UserView {
@@ -54,11 +55,13 @@ int store_count_users(Store *s, uint64_t *ret);
 int store_get_user(Store *s, const char *login_id, UserView *ret);   /* -ENOENT */
 void user_view_done(UserView *v);
 /* The login and role of the user with that uid; -ENOENT if none. */
-int store_user_by_uid(Store *s, uint32_t uid, char **ret_login, CrRole *ret_role);
+int store_user_by_uid(Store *s, uint32_t uid, char **ret_login, CrRole *ret_role, bool *ret_suspended);
 
 int store_add_user(Store *s, const char *login_id, const char *name, CrRole role, uint32_t uid);
 int store_remove_user(Store *s, const char *login_id);
 int store_set_role(Store *s, const char *login_id, CrRole role);
+/* Suspends (when_usec != 0) or resumes (0) a user; -ENOENT if none. */
+int store_set_suspended(Store *s, const char *login_id, uint64_t when_usec);
 
 /* Files a certificate under a user, or refreshes where it was seen.
  * uri may be NULL (imported): an earlier URI is then kept. *changed tells

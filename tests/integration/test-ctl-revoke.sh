@@ -461,7 +461,8 @@ assert_eq "Time  Actor  Action  Target  Result" "$CR_LAST_OUTPUT" "no entries: t
 assert_exit 0 cr_ctl --json history --since="$(date -d '-1 day' '+%Y-%m-%d %H:%M:%S')"
 assert_eq "$(history_count)" "$(json 'len(d)' <<<"$CR_LAST_OUTPUT")" "--since yesterday: everything"
 assert_exit 0 cr_ctl --json history rita --since="$(date -d '-1 day' +%Y-%m-%d)"
-assert_eq "root:add-user root:import-certificate root:import-certificate adam:revoke" \
+# a refused attempt first, then the confirmation and the revocation
+assert_eq "root:add-user root:import-certificate root:import-certificate adam:revoke adam:confirm adam:revoke" \
         "$(json '" ".join(e["actor"] + ":" + e["action"] for e in d if e["actor"] != "certrevoked")' <<<"$CR_LAST_OUTPUT")"
 
 # ---- no password anywhere it could be read back

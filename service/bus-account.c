@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The seed's user-management menu beyond roles: confirmation passwords
+ * (確認用パスワード) and suspension (利用者停止・解除).  Each call is
+ * validated and authorized at once and acts once the acting user's own
+ * confirmation password was right. */
+#include <errno.h>
+
+#include "bus-account.h"
+#include "bus-user.h"
+#include "caller.h"
+#include "certrevoke.h"
+#include "confirm-shadow.h"
+#include "confirm.h"
+#include "log.h"
+#include "password-quality.h"
+#include "publish.h"
+#include "util.h"
+
+#define _cleanup_caller_ _cleanup_(caller_done)
+
+static int invalid(sd_bus_error *error, const char *why) {
+        return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
+}
+
+static int check_login(const char *login, sd_bus_error *error) {
+        const char *why = cr_login_id_invalid(login);
+
+        return why ? invalid(error, why) : 0;
+}
+
+static int check_quality(const char *login, const char *password, const char *old, sd_bus_error *error) {
+        char reason[PASSWORD_QUALITY_REASON_MAX] = "";
+
+        if (password_quality_check(login, password, old, reason, sizeof reason, NULL) < 0)
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "the new confirmation password is too weak: %s",
+                                         *reason ? reason : "refused");
+        return 0;
+}
+
+static int user_exists(Context *c, const char *login, sd_bus_error *error) {
+        UserView v;
+        int r = store_get_user(c->store, login, &v);
+
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, CR_ERROR_NO_SUCH_USER, "no user with login ID \"%s\"", login);
+        if (r < 0)
+                return r;
+        user_view_done(&v);
+        return 0;
+}
+
+/* The n-th string argument of m, read again once the confirmation came. */
+static const char *string_arg(sd_bus_message *m, unsigned n) {
+        const char *s = NULL;
+
+        if (sd_bus_message_rewind(m, true) < 0)
+                return NULL;
+        for (unsigned i = 0; i <= n; i++)
+                if (sd_bus_message_read_basic(m, 's', &s) <= 0)
+                        return NULL;
+        return s;
+}
+
+static void set_password(Context *c, sd_bus_message *m, const char *actor, const char *login, const char *password,
+                         const char *action) {
+        int r = password ? confirm_shadow_update(c->config.confirmation_file, login, password, 0, 0, NULL) : -EBADMSG;
+
+        (void) store_history_add(c->store, actor, action, login, r >= 0 ? "ok" : "failed");
+        if (r < 0) {
+                log_error_errno(r, "%s of %s failed: %m", action, login);
+                (void) sd_bus_reply_method_errnof(m, r, "the confirmation password could not be stored: %m");
+                return;
+        }
+        log_notice("confirmation password of %s set by %s", login, actor);
+        (void) sd_bus_reply_method_return(m, NULL);
+}
+
+static void on_change_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
+        (void) userdata;
+        set_password(c, m, caller->login, caller->login, string_arg(m, 1), "change-confirmation-password");
+}
+
+int method_change_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        const char *old, *new;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "ss", &old, &new)) < 0)
+                return r;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller.login)
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED, "%s is no active user of certrevoke",
+                                         caller_name(&caller));
+        if ((r = check_quality(caller.login, new, old, error)) < 0)
+                return r;
+        /* the old password is the confirmation */
+        return confirm_request(c, m, &caller, caller.login, 0, on_change_confirmed, NULL, NULL, error);
+}
+
+static void on_set_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
+        (void) userdata;
+        set_password(c, m, caller->login, string_arg(m, 0), string_arg(m, 1), "set-confirmation-password");
+}
+
+int method_set_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        const char *login, *new, *confirmation;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "sss", &login, &new, &confirmation)) < 0)
+                return r;
+        if ((r = check_login(login, error)) < 0 || (r = check_quality(login, new, NULL, error)) < 0)
+                return r;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller_is_master(&caller)) {
+                (void) store_history_add(c->store, caller_name(&caller), "set-confirmation-password", login, "denied");
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                         "only master users may set another user's confirmation password");
+        }
+        if (strcmp(login, CR_ROOT_LOGIN) != 0 && (r = user_exists(c, login, error)) < 0)
+                return r;
+        return confirm_request(c, m, &caller, login, 2, on_set_confirmed, NULL, NULL, error);
+}
+
+typedef struct Suspension {
+        sd_bus_message *message;
+        char *login;
+        bool suspend;
+} Suspension;
+
+static void suspension_free(void *p) {
+        Suspension *s = p;
+
+        if (!s)
+                return;
+        sd_bus_message_unref(s->message);
+        free(s->login);
+        free(s);
+}
+
+static void on_suspension_published(Context *c, int result, void *userdata) {
+        Suspension *s = userdata;
+
+        (void) c;
+        if (result < 0)
+                (void) sd_bus_reply_method_errorf(s->message, SD_BUS_ERROR_FAILED,
+                                                  "%s is %s, but the CRL could not be published: %s; it is published "
+                                                  "as soon as that is mended", s->login,
+                                                  s->suspend ? "suspended" : "resumed", strerror(-result));
+        else
+                (void) sd_bus_reply_method_return(s->message, NULL);
+        suspension_free(s);
+}
+
+static void on_suspension_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
+        Suspension *s = userdata;
+        const char *action = s->suspend ? "suspend" : "resume";
+        int r;
+
+        r = store_set_suspended(c->store, s->login, s->suspend ? now_usec() : 0);
+        if (r >= 0) {
+                /* the PAM account step refuses a suspended user too */
+                int k = confirm_shadow_update(c->config.confirmation_file, s->login, NULL,
+                                              s->suspend ? CONFIRM_SHADOW_SUSPENDED : 0,
+                                              s->suspend ? 0 : CONFIRM_SHADOW_SUSPENDED, NULL);
+                if (k < 0 && k != -ENOENT)
+                        log_warning_errno(k, "%s: the confirmation file keeps the old state of %s: %m", action, s->login);
+        }
+        (void) store_history_add(c->store, caller->login, action, s->login, r >= 0 ? "ok" : "failed");
+        if (r < 0) {
+                (void) sd_bus_reply_method_errnof(m, r, "%s of %s failed: %m", action, s->login);
+                suspension_free(s);
+                return;
+        }
+        log_notice("user %s %s by %s", s->login, s->suspend ? "suspended" : "resumed", caller->login);
+        bus_user_forget_caller(c);
+        user_emit_changed(c, s->login);
+        /* on hold on the CRL while suspended; the reply waits for it */
+        if ((r = publish_after(c, on_suspension_published, s)) < 0)
+                on_suspension_published(c, r, s);
+}
+
+static int suspend_or_resume(sd_bus_message *m, Context *c, bool suspend, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Suspension *s;
+        const char *login, *confirmation, *why;
+        int r;
+
+        if ((r = sd_bus_message_read(m, "ss", &login, &confirmation)) < 0)
+                return r;
+        if ((r = check_login(login, error)) < 0)
+                return r;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        if (!caller_is_privileged(&caller)) {
+                (void) store_history_add(c->store, caller_name(&caller), suspend ? "suspend" : "resume", login, "denied");
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                         "only master and administrator users may suspend or resume users");
+        }
+        if (streq_ptr(caller.login, login))
+                return invalid(error, "users cannot suspend or resume themselves");
+        if ((r = user_exists(c, login, error)) < 0)
+                return r;
+        if (!publish_ready(c, &why))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s", why);
+        if (!(s = calloc(1, sizeof *s)) || !(s->login = strdup(login))) {
+                suspension_free(s);
+                return -ENOMEM;
+        }
+        s->message = sd_bus_message_ref(m);
+        s->suspend = suspend;
+        r = confirm_request(c, m, &caller, login, 1, on_suspension_confirmed, suspension_free, s, error);
+        if (r < 0)
+                suspension_free(s);
+        return r;
+}
+
+int method_suspend_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return suspend_or_resume(m, userdata, true, error);
+}
+
+int method_resume_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return suspend_or_resume(m, userdata, false, error);
+}
+

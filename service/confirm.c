@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The acting user's confirmation password: checked through PAM by a helper
+ * process, with the failure count kept in the store across restarts. */
+#include <errno.h>
+
+#include "auth.h"
+#include "certrevoke.h"
+#include "confirm.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_FAILURES 5
+#define LOCK_USEC (15 * 60 * USEC_PER_SEC)
+
+typedef struct Request {
+        sd_bus_message *message;
+        Caller caller;
+        char *target;
+        unsigned password_index;
+        confirm_done_fn done;
+        void (*free_userdata)(void *);
+        void *userdata;
+        struct Request *next;           /* in the queue for a turn */
+} Request;
+
+/* Requests waiting: a login has at most as many checks with PAM as it has
+ * failures left before the lock, so a burst of guesses cannot get past the
+ * limit while a burst of good ones goes through. */
+static Request *queue_head, **queue_tail = &queue_head;
+
+static void request_free(Request *q, bool with_userdata) {
+        if (!q)
+                return;
+        if (with_userdata && q->free_userdata)
+                q->free_userdata(q->userdata);
+        sd_bus_message_unref(q->message);
+        caller_done(&q->caller);
+        free(q->target);
+        free(q);
+}
+
+static int caller_copy(const Caller *from, Caller *to) {
+        *to = (Caller) { .uid = from->uid, .role = from->role };
+        if (from->login && !(to->login = strdup(from->login)))
+                return -ENOMEM;
+        return 0;
+}
+
+int confirm_check_lock(Context *c, const Caller *caller, const char *target, sd_bus_error *error) {
+        uint64_t until = 0, now = now_usec();
+        unsigned failures = 0;
+        int r;
+
+        r = store_auth_locked(c->store, caller->login, now, &until, &failures);
+        if (r <= 0)
+                return r;
+        (void) store_history_add(c->store, caller->login, "confirm", target, "rate-limited");
+        return sd_bus_error_setf(error, CR_ERROR_RATE_LIMITED,
+                                 "too many failed confirmations by %s: try again in %llu minutes", caller->login,
+                                 (unsigned long long) ((until - now) / (60 * USEC_PER_SEC) + 1));
+}
+
+/* How many more checks of the login may run now. */
+static unsigned free_slots(Context *c, const char *login) {
+        uint64_t until = 0;
+        unsigned failures = 0, pending = auth_pending(c, login);
+
+        if (store_auth_locked(c->store, login, now_usec(), &until, &failures) != 0)
+                return 0;
+        return failures + pending < MAX_FAILURES ? MAX_FAILURES - failures - pending : 0;
+}
+
+static void refused(Context *c, Request *q, AuthResult result) {
+        unsigned failures = 0;
+
+        if (result == AUTH_ERROR) {
+                (void) store_history_add(c->store, q->caller.login, "confirm", q->target, "error");
+                (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_FAILED,
+                                                  "the confirmation password could not be checked");
+                return;
+        }
+        (void) store_auth_failed(c->store, q->caller.login, now_usec(), MAX_FAILURES, LOCK_USEC, &failures);
+        (void) store_history_add(c->store, q->caller.login, "confirm", q->target,
+                                 result == AUTH_ACCOUNT_REFUSED ? "account-refused" : "failed");
+        log_event(LOG_WARNING, CR_MESSAGE_CONFIRMATION_FAILED, "CERTREVOKE_ACTOR", q->caller.login,
+                  "CERTREVOKE_LOGIN", q->target, "confirmation of %s failed (%u in a row) acting on %s",
+                  q->caller.login, failures, q->target);
+        (void) sd_bus_reply_method_errorf(q->message, CR_ERROR_AUTHENTICATION_FAILED,
+                                          result == AUTH_ACCOUNT_REFUSED
+                                          ? "the account of %s may not confirm this"
+                                          : "the confirmation password of %s is wrong", q->caller.login);
+}
+
+static void dequeue(Context *c, const char *login);
+
+static void on_auth(Context *c, AuthResult result, void *userdata) {
+        Request *q = userdata;
+        _cleanup_free_ char *login = strdup(q->caller.login);
+
+        if (result == AUTH_OK) {
+                (void) store_auth_succeeded(c->store, q->caller.login);
+                (void) store_history_add(c->store, q->caller.login, "confirm", q->target, "ok");
+                q->done(c, q->message, &q->caller, q->userdata);
+                request_free(q, false);
+        } else {
+                refused(c, q, result);
+                request_free(q, true);
+        }
+        if (login)
+                dequeue(c, login);
+}
+
+static int start(Context *c, Request *q) {
+        const char *password = NULL;
+        int r;
+
+        /* the message is SENSITIVE: sd-bus wipes the password when it is freed */
+        if ((r = sd_bus_message_rewind(q->message, true)) < 0)
+                return r;
+        for (unsigned i = 0; i <= q->password_index; i++)
+                if ((r = sd_bus_message_read_basic(q->message, 's', &password)) <= 0)
+                        return r < 0 ? r : -EBADMSG;
+        r = auth_check(c, q->caller.login, password, on_auth, q);
+        if (r < 0)
+                return log_error_errno(r, "auth: cannot start the PAM helper: %m");
+        return 0;
+}
+
+static void enqueue(Request *q) {
+        q->next = NULL;
+        *queue_tail = q;
+        queue_tail = &q->next;
+}
+
+/* Starts what waited for login's turns, in order; what the lock now
+ * refuses is answered so. */
+static void dequeue(Context *c, const char *login) {
+        for (Request **p = &queue_head; *p;) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                Request *q = *p;
+                int r;
+
+                if (strcmp(q->caller.login, login) != 0) {
+                        p = &q->next;
+                        continue;
+                }
+                r = confirm_check_lock(c, &q->caller, q->target, &error);
+                if (r == 0 && free_slots(c, login) == 0)
+                        return;
+                *p = q->next;
+                if (!*p)
+                        queue_tail = p;
+                if (r == 0 && (r = start(c, q)) >= 0)
+                        continue;
+                if (!sd_bus_error_is_set(&error))
+                        sd_bus_error_set_errnof(&error, r, "the confirmation could not be started: %m");
+                (void) sd_bus_reply_method_error(q->message, &error);
+                request_free(q, true);
+        }
+}
+
+int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *target,
+                    unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
+                    void *userdata, sd_bus_error *error) {
+        Request *q;
+        int r;
+
+        if (!caller->login)
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED, "UID %u is no user of certrevoke",
+                                         (unsigned) caller->uid);
+        if ((r = confirm_check_lock(c, caller, target, error)) != 0)
+                return r < 0 ? r : -EBUSY;
+        if (!(q = calloc(1, sizeof *q)))
+                return -ENOMEM;
+        if (caller_copy(caller, &q->caller) < 0 || !(q->target = strdup(target ? target : ""))) {
+                request_free(q, false);
+                return -ENOMEM;
+        }
+        q->message = sd_bus_message_ref(m);
+        q->password_index = password_index;
+        q->done = done;
+        q->free_userdata = free_userdata;
+        q->userdata = userdata;
+        if (free_slots(c, caller->login) == 0) {
+                enqueue(q);
+                return 1;
+        }
+        if ((r = start(c, q)) < 0) {
+                request_free(q, false);
+                return r;
+        }
+        return 1;
+}
+
+void confirm_drop_queue(void) {
+        while (queue_head) {
+                Request *q = queue_head;
+
+                queue_head = q->next;
+                request_free(q, true);
+        }
+        queue_tail = &queue_head;
+}

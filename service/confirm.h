@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "caller.h"
+#include "context.h"
+
+/* Called on the loop once the caller's confirmation password was right;
+ * it owns userdata from then on and must answer m. */
+typedef void (*confirm_done_fn)(Context *c, sd_bus_message *m, const Caller *caller, void *userdata);
+
+/* Checks the confirmation password that is string argument password_index
+ * of m, for the caller's own login, through PAM, off the loop.  A login
+ * locked after too many failures is answered RateLimited at once; a login
+ * has at most as many checks running as it has failures left, the rest
+ * wait their turn.  A wrong password is answered AuthenticationFailed and
+ * counted; every attempt goes to the history as action "confirm" with
+ * target.  Returns 1 when the answer will come later (done, or an error
+ * reply), <0 with error set when it was refused at once; free_userdata
+ * then was not called, and the caller keeps userdata. */
+int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *target,
+                    unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
+                    void *userdata, sd_bus_error *error);
+
+/* Whether the caller's login is locked out now (RateLimited set in error). */
+int confirm_check_lock(Context *c, const Caller *caller, const char *target, sd_bus_error *error);
+
+/* Forgets the requests still waiting for a turn; at exit. */
+void confirm_drop_queue(void);
