@@ -77,7 +77,7 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
-            python3 psmisc time
+            python3 psmisc time bc
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \
@@ -104,6 +104,7 @@ check: deps
 bench: deps all $(B)/bench/list-users-client $(B)/bench/crl-bench
 	bench/list-users.sh --build=$(B)
 	bench/crl.sh --build=$(B)
+	bench/revoke.sh --build=$(B)
 
 clean:
 	rm -rf build build-asan
