@@ -82,6 +82,7 @@ for t in "${tests[@]}"; do
         esac
         [[ -z $filter || $name == *"$filter"* ]] || continue
         log=$logdir/${name//\//-}.log
+        mkdir -p "$logdir"
         if [[ $t == *.sh ]]; then
                 cmd=(bash "$t")
         else
@@ -110,7 +111,7 @@ for t in "${tests[@]}"; do
                 note=
                 ((rc == 124 || rc == 137)) && note=", timed out after ${timeout_s}s"
                 echo "FAIL $name (exit $rc$note, log: $log)"
-                tail -n 40 "$log" | sed 's/^/    | /'
+                { tail -n 40 "$log" 2>/dev/null || echo "(the log is gone)"; } | sed 's/^/    | /'
                 failed=$((failed + 1))
                 ;;
         esac
