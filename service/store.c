@@ -78,6 +78,8 @@ static const char *const migrations[] = {
         "ALTER TABLE crl_state ADD COLUMN published_number INTEGER NOT NULL DEFAULT 0;"
         "UPDATE crl_state SET published_number = number WHERE this_update_usec != 0;"
         "ALTER TABLE users ADD COLUMN suspended_usec INTEGER NOT NULL DEFAULT 0;",
+        /* 4: max(revocation_seq) at every revocation must not scan the table */
+        "CREATE INDEX certificates_by_seq ON certificates (revocation_seq);",
 };
 
 CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_after_usec,

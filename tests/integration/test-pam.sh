@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # crypt strings hold a literal $
 # pam_certrevoke.so through pamtester under pam_wrapper: authentication with
 # right, wrong, empty and unknown passwords; a suspended login refused by the
 # account step; password changes by root and by the file's owner, with the

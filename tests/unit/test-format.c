@@ -378,6 +378,15 @@ static void test_english(void) {
         check_str(ctl_action_label("revoke"), "revoke", "C action revoke");
         check_str(ctl_action_label("token-removal"), "token-removal", "C action token-removal");
         check_str(ctl_action_label("launch-rocket"), "launch-rocket", "C unknown action passes through");
+        check_str(ctl_action_label("suspend"), "suspend", "C action suspend");
+        check_str(ctl_action_label("resume"), "resume", "C action resume");
+        check_str(ctl_action_label("change-confirmation-password"), "change-confirmation-password",
+                  "C action change-confirmation-password");
+        check_str(ctl_action_label("set-confirmation-password"), "set-confirmation-password",
+                  "C action set-confirmation-password");
+        check_str(ctl_suspended_label(true), "yes", "C suspended yes, without the context");
+        check_str(ctl_suspended_label(false), "no", "C suspended no, without the context");
+        check_str(_("Suspended"), "Suspended", "C label Suspended");
         check_str(ctl_reason_label(""), "unspecified", "C reason \"\"");
         check_str(ctl_reason_label("keyCompromise"), "key compromise", "C reason keyCompromise");
         check_str(ctl_reason_label("AACompromise"), "AA compromise", "C reason AACompromise");
@@ -443,6 +452,9 @@ static void test_japanese(const char *localedir) {
                         { "set-role", "利用者区分変更" },  { "import-certificate", "証明書登録" },
                         { "rescan", "再走査" },            { "token-removal", "トークンから削除" },
                         { "publish-crl", "CRL発行" },
+                        { "suspend", "利用者停止" },       { "resume", "停止解除" },
+                        { "change-confirmation-password", "確認用パスワード変更" },
+                        { "set-confirmation-password", "確認用パスワード設定" },
                 };
 
                 for (size_t i = 0; i < ELEMENTSOF(actions); i++)
@@ -461,6 +473,17 @@ static void test_japanese(const char *localedir) {
         check_str(_("Action"), "操作", "ja header Action");
         check_str(_("Target"), "対象", "ja header Target");
         check_str(_("Result"), "結果", "ja header Result");
+        check_str(_("Suspended"), "利用状態", "ja label Suspended");
+        check_str(ctl_suspended_label(true), "停止中", "ja suspended yes");
+        check_str(ctl_suspended_label(false), "利用中", "ja suspended no");
+        check_str(_("yes"), "yes", "ja: \"yes\" outside the context \"suspended\" is not translated");
+        check_str(_("Current confirmation password: "), "現在の確認用パスワード: ", "ja prompt of passwd");
+        check_str(_("Retype new confirmation password: "), "新しい確認用パスワード (再入力): ",
+                  "ja prompt of passwd, again");
+        check_str(_("The new confirmation passwords do not match."), "新しい確認用パスワードが一致しません。",
+                  "ja mismatch");
+        check_str(_("%s has been suspended."), "利用者 %s を停止しました。", "ja result of suspend");
+        check_str(_("%s has been resumed."), "利用者 %s の停止を解除しました。", "ja result of resume");
 
         set_tz("JST-9");
         check_time(SEED_EXPIRY_USEC, "2019年12月16日 09時59分39秒", "ja date as on the product page");

@@ -85,6 +85,7 @@ static void test_store(void) {
         char *error = NULL, *login = NULL;
         Store *s = NULL, *second = NULL;
         CrRole role;
+        bool suspended = true;
         UserView v;
         int n = 0;
 
@@ -101,10 +102,15 @@ static void test_store(void) {
         CHECK(store_add_user(s, "jinoh", "Other", CR_ROLE_GENERAL, 1099) == -EEXIST, "login IDs are unique");
         CHECK(store_add_user(s, "other", "Other", CR_ROLE_GENERAL, 1002) == -EADDRINUSE, "UIDs are unique");
 
-        CHECK(store_user_by_uid(s, 1001, &login, &role) == 0 && strcmp(login, "sachiboh") == 0 &&
-              role == CR_ROLE_ADMIN, "UID 1001 is the admin sachiboh");
+        CHECK(store_user_by_uid(s, 1001, &login, &role, &suspended) == 0 && strcmp(login, "sachiboh") == 0 &&
+              role == CR_ROLE_ADMIN && !suspended, "UID 1001 is the admin sachiboh");
         free(login);
-        CHECK(store_user_by_uid(s, 4242, &login, &role) == -ENOENT, "an unknown UID is no user");
+        CHECK(store_user_by_uid(s, 4242, &login, &role, &suspended) == -ENOENT, "an unknown UID is no user");
+        CHECK(store_set_suspended(s, "sachiboh", 5) == 0 &&
+              store_user_by_uid(s, 1001, &login, &role, &suspended) == 0 && suspended, "a suspended user is told so");
+        free(login);
+        CHECK(store_set_suspended(s, "sachiboh", 0) == 0 && store_set_suspended(s, "nobody", 5) == -ENOENT,
+              "resume; nobody cannot be suspended");
 
         file_cert(s, "sachiboh", 10, now - 3600, now + 86400, "pkcs11:token=a");
         file_cert(s, "schiboh", 11, now - 7200, now - 3600, NULL);
