@@ -15,6 +15,7 @@
 #include "password-quality.h"
 #include "publish.h"
 #include "util.h"
+#include "worker.h"
 
 #define _cleanup_caller_ _cleanup_(caller_done)
 
@@ -61,18 +62,84 @@ static const char *string_arg(sd_bus_message *m, unsigned n) {
         return s;
 }
 
+/* A change of the confirmation file: hashing and fsync run off the loop. */
+typedef struct FileChange {
+        sd_bus_message *message;
+        char *path;
+        char *actor;
+        char *login;
+        char *password;                 /* NULL: flags only; wiped after use */
+        unsigned set_flags, clear_flags;
+        const char *action;
+        int result;
+        void *userdata;                 /* a Suspension, for the flags */
+} FileChange;
+
+static void file_change_free(FileChange *f) {
+        if (!f)
+                return;
+        sd_bus_message_unref(f->message);
+        if (f->password) {
+                erase_memory(f->password, strlen(f->password));
+                free(f->password);
+        }
+        free(f->path);
+        free(f->actor);
+        free(f->login);
+        free(f);
+}
+
+static void file_change_work(void *data) {
+        FileChange *f = data;
+
+        f->result = confirm_shadow_update(f->path, f->login, f->password, f->set_flags, f->clear_flags, NULL);
+        if (f->password)
+                erase_memory(f->password, strlen(f->password));
+}
+
+static FileChange *file_change_new(Context *c, sd_bus_message *m, const char *actor, const char *login,
+                                   const char *password, const char *action) {
+        FileChange *f = calloc(1, sizeof *f);
+
+        if (!f)
+                return NULL;
+        f->message = sd_bus_message_ref(m);
+        f->action = action;
+        f->path = strdup(c->config.confirmation_file);
+        f->actor = strdup(actor);
+        f->login = strdup(login ? login : "");
+        f->password = password ? strdup(password) : NULL;
+        if (!f->path || !f->actor || !f->login || (password && !f->password)) {
+                file_change_free(f);
+                return NULL;
+        }
+        return f;
+}
+
+static void password_set(Context *c, void *data) {
+        FileChange *f = data;
+
+        (void) store_history_add(c->store, f->actor, f->action, f->login, f->result >= 0 ? "ok" : "failed");
+        if (f->result < 0) {
+                log_error_errno(f->result, "%s of %s failed: %m", f->action, f->login);
+                (void) sd_bus_reply_method_errnof(f->message, f->result,
+                                                  "the confirmation password could not be stored: %m");
+        } else {
+                log_notice("confirmation password of %s set by %s", f->login, f->actor);
+                (void) sd_bus_reply_method_return(f->message, NULL);
+        }
+        file_change_free(f);
+}
+
 static void set_password(Context *c, sd_bus_message *m, const char *actor, const char *login, const char *password,
                          const char *action) {
-        int r = password ? confirm_shadow_update(c->config.confirmation_file, login, password, 0, 0, NULL) : -EBADMSG;
+        FileChange *f = file_change_new(c, m, actor, login, password, action);
+        int r = f ? worker_run(c, file_change_work, password_set, f) : -ENOMEM;
 
-        (void) store_history_add(c->store, actor, action, login, r >= 0 ? "ok" : "failed");
         if (r < 0) {
-                log_error_errno(r, "%s of %s failed: %m", action, login);
                 (void) sd_bus_reply_method_errnof(m, r, "the confirmation password could not be stored: %m");
-                return;
+                file_change_free(f);
         }
-        log_notice("confirmation password of %s set by %s", login, actor);
-        (void) sd_bus_reply_method_return(m, NULL);
 }
 
 static void on_change_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
@@ -96,7 +163,7 @@ int method_change_confirmation_password(sd_bus_message *m, void *userdata, sd_bu
         if ((r = check_quality(caller.login, new, old, error)) < 0)
                 return r;
         /* the old password is the confirmation */
-        return confirm_request(c, m, &caller, caller.login, 0, on_change_confirmed, NULL, NULL, error);
+        return confirm_request(c, m, &caller, "change-confirmation-password", caller.login, 0, on_change_confirmed, NULL, NULL, error);
 }
 
 static void on_set_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
@@ -123,7 +190,13 @@ int method_set_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_e
         }
         if (strcmp(login, CR_ROOT_LOGIN) != 0 && (r = user_exists(c, login, error)) < 0)
                 return r;
-        return confirm_request(c, m, &caller, login, 2, on_set_confirmed, NULL, NULL, error);
+        /* root can write the file anyway; asking root for a password it may
+         * not have yet would leave no way to give anyone the first one */
+        if (caller.uid == 0) {
+                set_password(c, m, CR_ROOT_LOGIN, login, new, "set-confirmation-password");
+                return 1;
+        }
+        return confirm_request(c, m, &caller, "set-confirmation-password", login, 2, on_set_confirmed, NULL, NULL, error);
 }
 
 typedef struct Suspension {
@@ -156,20 +229,29 @@ static void on_suspension_published(Context *c, int result, void *userdata) {
         suspension_free(s);
 }
 
+static void suspension_recorded(Context *c, void *data) {
+        FileChange *f = data;
+        Suspension *s = f->userdata;
+        int r;
+
+        /* the PAM account step refuses a suspended user too; a login with
+         * no confirmation password has no line to mark */
+        if (f->result < 0 && f->result != -ENOENT)
+                log_warning_errno(f->result, "%s: the confirmation file keeps the old state of %s: %m",
+                                  f->action, s->login);
+        file_change_free(f);
+        /* on hold on the CRL while suspended; the reply waits for it */
+        if ((r = publish_after(c, on_suspension_published, s)) < 0)
+                on_suspension_published(c, r, s);
+}
+
 static void on_suspension_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
         Suspension *s = userdata;
         const char *action = s->suspend ? "suspend" : "resume";
+        FileChange *f;
         int r;
 
         r = store_set_suspended(c->store, s->login, s->suspend ? now_usec() : 0);
-        if (r >= 0) {
-                /* the PAM account step refuses a suspended user too */
-                int k = confirm_shadow_update(c->config.confirmation_file, s->login, NULL,
-                                              s->suspend ? CONFIRM_SHADOW_SUSPENDED : 0,
-                                              s->suspend ? 0 : CONFIRM_SHADOW_SUSPENDED, NULL);
-                if (k < 0 && k != -ENOENT)
-                        log_warning_errno(k, "%s: the confirmation file keeps the old state of %s: %m", action, s->login);
-        }
         (void) store_history_add(c->store, caller->login, action, s->login, r >= 0 ? "ok" : "failed");
         if (r < 0) {
                 (void) sd_bus_reply_method_errnof(m, r, "%s of %s failed: %m", action, s->login);
@@ -179,9 +261,17 @@ static void on_suspension_confirmed(Context *c, sd_bus_message *m, const Caller 
         log_notice("user %s %s by %s", s->login, s->suspend ? "suspended" : "resumed", caller->login);
         bus_user_forget_caller(c);
         user_emit_changed(c, s->login);
-        /* on hold on the CRL while suspended; the reply waits for it */
-        if ((r = publish_after(c, on_suspension_published, s)) < 0)
-                on_suspension_published(c, r, s);
+        f = file_change_new(c, m, caller->login, s->login, NULL, action);
+        if (f) {
+                f->set_flags = s->suspend ? CONFIRM_SHADOW_SUSPENDED : 0;
+                f->clear_flags = s->suspend ? 0 : CONFIRM_SHADOW_SUSPENDED;
+                f->userdata = s;
+        }
+        if (!f || (r = worker_run(c, file_change_work, suspension_recorded, f)) < 0) {
+                file_change_free(f);
+                if ((r = publish_after(c, on_suspension_published, s)) < 0)
+                        on_suspension_published(c, r, s);
+        }
 }
 
 static int suspend_or_resume(sd_bus_message *m, Context *c, bool suspend, sd_bus_error *error) {
@@ -213,7 +303,7 @@ static int suspend_or_resume(sd_bus_message *m, Context *c, bool suspend, sd_bus
         }
         s->message = sd_bus_message_ref(m);
         s->suspend = suspend;
-        r = confirm_request(c, m, &caller, login, 1, on_suspension_confirmed, suspension_free, s, error);
+        r = confirm_request(c, m, &caller, suspend ? "suspend" : "resume", login, 1, on_suspension_confirmed, suspension_free, s, error);
         if (r < 0)
                 suspension_free(s);
         return r;

@@ -8,6 +8,7 @@
 #include "bus-user.h"
 #include "caller.h"
 #include "certrevoke.h"
+#include "confirm-shadow.h"
 #include "filing.h"
 #include "log.h"
 #include "rescan.h"
@@ -165,6 +166,7 @@ static int method_add_user(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_caller_ Caller caller = {};
         Context *c = userdata;
+        bool suspended;
         UserView v;
         const char *login;
         int r;
@@ -182,7 +184,12 @@ static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return no_such_user(login, error);
         if (r < 0)
                 return r;
+        suspended = v.row.suspended_usec != 0;
         user_view_done(&v);
+        /* its certificate is on hold: removing the user would take it off the CRL */
+        if (suspended)
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
+                                         "%s is suspended: resume the user or revoke the certificate first", login);
 
         /* InterfacesRemoved must go out while the object still exists */
         user_emit_removed(c, login);
@@ -191,6 +198,10 @@ static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         }
         bus_user_forget_caller(c);
+        /* a login added again later must not inherit the old password */
+        r = confirm_shadow_remove(c->config.confirmation_file, login, NULL);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "the confirmation password of the removed user %s stays: %m", login);
         (void) store_history_add(c->store, caller_name(&caller), "remove-user", login, "ok");
         log_info("user %s removed by %s", login, caller_name(&caller));
         return sd_bus_reply_method_return(m, NULL);

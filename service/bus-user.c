@@ -49,6 +49,7 @@ static int seen_caller(Context *c, sd_bus_message *m, Caller *ret) {
                 c->seen.uid = caller.uid;
                 c->seen.login = caller.login;
                 c->seen.role = caller.role;
+                free(caller.suspended_login);
         }
         *ret = (Caller) { .uid = c->seen.uid, .login = c->seen.login, .role = c->seen.role };
         return 0;

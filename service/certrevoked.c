@@ -17,6 +17,7 @@
 #include "rescan.h"
 #include "confirm.h"
 #include "util.h"
+#include "worker.h"
 
 static const char *arg_config = CR_DEFAULT_CONFIG;
 static int arg_config_required = 0;
@@ -25,6 +26,7 @@ static void context_done(Context *c) {
         /* waiting calls first, then the checks under way, whose answers may
          * still hand revocations to the publisher, which goes last */
         rescan_abandon(c);
+        worker_finish_all();
         confirm_drop_queue();
         auth_cancel_all(c);
         publish_free(c);

@@ -15,6 +15,7 @@
 typedef struct Request {
         sd_bus_message *message;
         Caller caller;
+        char *action;
         char *target;
         unsigned password_index;
         confirm_done_fn done;
@@ -35,6 +36,7 @@ static void request_free(Request *q, bool with_userdata) {
                 q->free_userdata(q->userdata);
         sd_bus_message_unref(q->message);
         caller_done(&q->caller);
+        free(q->action);
         free(q->target);
         free(q);
 }
@@ -46,7 +48,8 @@ static int caller_copy(const Caller *from, Caller *to) {
         return 0;
 }
 
-int confirm_check_lock(Context *c, const Caller *caller, const char *target, sd_bus_error *error) {
+int confirm_check_lock(Context *c, const Caller *caller, const char *action, const char *target,
+                       sd_bus_error *error) {
         uint64_t until = 0, now = now_usec();
         unsigned failures = 0;
         int r;
@@ -54,7 +57,7 @@ int confirm_check_lock(Context *c, const Caller *caller, const char *target, sd_
         r = store_auth_locked(c->store, caller->login, now, &until, &failures);
         if (r <= 0)
                 return r;
-        (void) store_history_add(c->store, caller->login, "confirm", target, "rate-limited");
+        (void) store_history_add(c->store, caller->login, action, target, "rate-limited");
         return sd_bus_error_setf(error, CR_ERROR_RATE_LIMITED,
                                  "too many failed confirmations by %s: try again in %llu minutes", caller->login,
                                  (unsigned long long) ((until - now) / (60 * USEC_PER_SEC) + 1));
@@ -144,7 +147,7 @@ static void dequeue(Context *c, const char *login) {
                         p = &q->next;
                         continue;
                 }
-                r = confirm_check_lock(c, &q->caller, q->target, &error);
+                r = confirm_check_lock(c, &q->caller, q->action, q->target, &error);
                 if (r == 0 && free_slots(c, login) == 0)
                         return;
                 *p = q->next;
@@ -159,7 +162,7 @@ static void dequeue(Context *c, const char *login) {
         }
 }
 
-int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *target,
+int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *action, const char *target,
                     unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
                     void *userdata, sd_bus_error *error) {
         Request *q;
@@ -168,11 +171,12 @@ int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const c
         if (!caller->login)
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED, "UID %u is no user of certrevoke",
                                          (unsigned) caller->uid);
-        if ((r = confirm_check_lock(c, caller, target, error)) != 0)
+        if ((r = confirm_check_lock(c, caller, action, target, error)) != 0)
                 return r < 0 ? r : -EBUSY;
         if (!(q = calloc(1, sizeof *q)))
                 return -ENOMEM;
-        if (caller_copy(caller, &q->caller) < 0 || !(q->target = strdup(target ? target : ""))) {
+        if (caller_copy(caller, &q->caller) < 0 || !(q->target = strdup(target ? target : "")) ||
+            !(q->action = strdup(action))) {
                 request_free(q, false);
                 return -ENOMEM;
         }

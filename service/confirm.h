@@ -14,15 +14,17 @@ typedef void (*confirm_done_fn)(Context *c, sd_bus_message *m, const Caller *cal
  * has at most as many checks running as it has failures left, the rest
  * wait their turn.  A wrong password is answered AuthenticationFailed and
  * counted; every attempt goes to the history as action "confirm" with
- * target.  Returns 1 when the answer will come later (done, or an error
+ * target, a refusal by the lock as action.  Returns 1 when the answer will come later (done, or an error
  * reply), <0 with error set when it was refused at once; free_userdata
  * then was not called, and the caller keeps userdata. */
-int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *target,
+int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *action, const char *target,
                     unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
                     void *userdata, sd_bus_error *error);
 
-/* Whether the caller's login is locked out now (RateLimited set in error). */
-int confirm_check_lock(Context *c, const Caller *caller, const char *target, sd_bus_error *error);
+/* Whether the caller's login is locked out now: RateLimited set in error,
+ * and the refused action recorded in the history. */
+int confirm_check_lock(Context *c, const Caller *caller, const char *action, const char *target,
+                       sd_bus_error *error);
 
 /* Forgets the requests still waiting for a turn; at exit. */
 void confirm_drop_queue(void);

@@ -213,7 +213,7 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         if ((r = validate(m, rv, &password, error)) < 0 ||
             (r = caller_identify(c, m, &rv->caller)) < 0 ||
             (r = authorize(c, rv, error)) < 0 ||
-            (r = confirm_check_lock(c, &rv->caller, rv->login_id, error)) < 0)
+            (r = confirm_check_lock(c, &rv->caller, "revoke", rv->login_id, error)) < 0)
                 return r;
         /* answered before the password is asked for: nothing to confirm */
         if ((r = check_target(c, rv->login_id, rv->serial, &cur, error)) < 0) {
@@ -222,7 +222,7 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         }
         rv->message = sd_bus_message_ref(m);
-        r = confirm_request(c, m, &rv->caller, rv->login_id, 3, on_confirmed, revocation_freep, rv, error);
+        r = confirm_request(c, m, &rv->caller, "revoke", rv->login_id, 3, on_confirmed, revocation_freep, rv, error);
         if (r >= 0)
                 TAKE_PTR(rv);
         return r;

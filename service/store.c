@@ -463,7 +463,9 @@ int store_set_suspended(Store *s, const char *login_id, uint64_t when_usec) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = prepare(s, "UPDATE users SET suspended_usec = ?2 WHERE login_id = ?1", &st)) < 0)
+        /* suspending again keeps the date the hold started: it is on the CRL */
+        if ((r = prepare(s, "UPDATE users SET suspended_usec = CASE WHEN ?2 != 0 AND suspended_usec != 0"
+                            " THEN suspended_usec ELSE ?2 END WHERE login_id = ?1", &st)) < 0)
                 return r;
         sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64) when_usec);
