@@ -1314,7 +1314,8 @@ static int verb_set_password(char **args, size_t n_args) {
         if (!prompt || !again)
                 return fail_oom();
         r = read_new_password(&new, prompt, again);
-        if (r >= 0)
+        /* the service asks root for no confirmation: root gives the first ones */
+        if (r >= 0 && geteuid() != 0)
                 /* TRANSLATORS: the acting user's own, asked after the new one of another user. */
                 r = read_secret(&own, _("Your confirmation password: "));
         if (r >= 0)
@@ -1552,7 +1553,7 @@ static void help(void) {
                  "                               input instead of asking on the terminal;\n"
                  "                               passwd: the current, the new and the new\n"
                  "                               again, one a line; set-password: the new,\n"
-                 "                               the new again and your own\n"
+                 "                               the new again and your own (not as root)\n"
                  "     --since=DATE              history: entries from DATE on, local time\n"
                  "                               (YYYY-MM-DD or \"YYYY-MM-DD HH:MM:SS\")\n"
                  "     --limit=N                 history: at most the N newest entries\n"
