@@ -22,7 +22,7 @@ DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
               service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
-              service/bus-account.c pam/confirm-shadow.c pam/password-quality.c \
+              service/bus-account.c service/worker.c pam/confirm-shadow.c pam/password-quality.c \
               $(wildcard service/crl.c service/auth.c)
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
@@ -98,10 +98,11 @@ demo: deps all
 check: deps
 	$(MAKE) all unit-tests
 	tests/run.sh --build=$(B)
+	$(MAKE) fuzz FUZZ_SECONDS=15
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" all unit-tests
 	tests/run.sh --build=build-asan
 
-bench: deps all $(B)/bench/list-users-client $(B)/bench/crl-bench
+bench: deps all $(B)/bench/list-users-client $(B)/bench/crl-bench bench-module
 	bench/list-users.sh --build=$(B)
 	bench/crl.sh --build=$(B)
 	bench/revoke.sh --build=$(B)
@@ -199,6 +200,9 @@ $(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard
 		fuzz/fuzz-module-loader.c $(MODULE_SRC) -lcrypto -lpthread
 
 # Seeds are made fresh with openssl each run; crashes stay in $(B)/fuzz.
+# `make fuzz` runs every fuzz target that adds itself here.
+fuzz: fuzz-module-loader fuzz-confirm-shadow
+
 fuzz-module-loader: $(B)/fuzz/fuzz-module-loader
 	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader
 	cd $(B)/fuzz && ./fuzz-module-loader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
@@ -206,7 +210,7 @@ fuzz-module-loader: $(B)/fuzz/fuzz-module-loader
 
 $(B)/bench/module-bench: bench/module-bench.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -ldl
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -ldl -lcrypto
 
 $(B)/bench/module-gen: bench/module-gen.c
 	@mkdir -p $(dir $@)
@@ -215,4 +219,99 @@ $(B)/bench/module-gen: bench/module-gen.c
 bench-module: $(MODULES) $(B)/bench/module-bench $(B)/bench/module-gen
 	bench/module.sh --build=$(B)
 
-.PHONY: fuzz-module-loader bench-module
+.PHONY: fuzz fuzz-module-loader bench-module
+
+# Installation
+# `make install` and `make uninstall`, honouring DESTDIR and PREFIX (give the
+# same PREFIX to `make`: the message catalogue's directory is built in).
+# Programs, catalogues and documentation go under PREFIX; the files other
+# packages read go where those packages look, as their pkg-config files say
+# (falling back to Debian's places).  Every directory can be overridden on
+# the command line, e.g. `make install PAMMODULEDIR=/usr/lib64/security`.
+# An existing /etc/pam.d/certrevoke is the administrator's and is kept;
+# uninstall removes it only while it is the shipped one, unchanged.
+pc_var = $(or $(shell pkg-config --variable=$(2) $(1) 2>/dev/null),$(3))
+
+BINDIR               ?= $(PREFIX)/bin
+LIBEXECDIR           ?= $(PREFIX)/libexec
+PKGLIBEXECDIR        ?= $(LIBEXECDIR)/certrevoke
+DATADIR              ?= $(PREFIX)/share
+DOCDIR               ?= $(DATADIR)/doc/certrevoke
+SYSCONFDIR           ?= /etc
+PAMCONFDIR           ?= $(SYSCONFDIR)/pam.d
+SYSTEMDSYSTEMUNITDIR ?= $(call pc_var,systemd,systemdsystemunitdir,/lib/systemd/system)
+TMPFILESDIR          ?= $(call pc_var,systemd,tmpfilesdir,/usr/lib/tmpfiles.d)
+DBUSDATADIR          ?= $(call pc_var,dbus-1,datadir,/usr/share)
+DBUSPOLICYDIR        ?= $(DBUSDATADIR)/dbus-1/system.d
+DBUSSYSTEMSERVICEDIR ?= $(call pc_var,dbus-1,system_bus_services_dir,$(DBUSDATADIR)/dbus-1/system-services)
+P11MODULECONFIGDIR   ?= $(call pc_var,p11-kit-1,p11_module_configs,/usr/share/p11-kit/modules)
+P11MODULEDIR         ?= $(call pc_var,p11-kit-1,p11_module_path,/usr/lib/pkcs11)
+MULTIARCH            ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMMODULEDIR         ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,$(call pc_var,pam,libdir,/usr/lib)/security)
+
+INSTALL ?= install
+# The units and the activation file name the daemon by its default path.
+SUBST_LIBEXEC = sed 's|/usr/libexec/certrevoke/|$(PKGLIBEXECDIR)/|g'
+
+# Every file install puts in place but /etc/pam.d/certrevoke.
+INSTALLED_FILES = \
+	$(BINDIR)/certrevokectl \
+	$(PKGLIBEXECDIR)/certrevoked \
+	$(PKGLIBEXECDIR)/certrevoke-pam-helper \
+	$(patsubst $(B)/locale/%,$(LOCALEDIR)/%,$(MO_FILES)) \
+	$(PAMMODULEDIR)/pam_certrevoke.so \
+	$(P11MODULEDIR)/certrevoke-pkcs11.so \
+	$(P11MODULECONFIGDIR)/certrevoke.module \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoked.service \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-refresh.service \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-refresh.timer \
+	$(TMPFILESDIR)/certrevoke.conf \
+	$(DBUSPOLICYDIR)/org.certrevoke1.conf \
+	$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service \
+	$(DOCDIR)/certrevoke.conf.example \
+	$(DOCDIR)/pam.d-certrevoke
+
+install: all
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBEXECDIR) $(DESTDIR)$(PAMMODULEDIR) \
+		$(DESTDIR)$(P11MODULEDIR) $(DESTDIR)$(P11MODULECONFIGDIR) $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DBUSPOLICYDIR) $(DESTDIR)$(DBUSSYSTEMSERVICEDIR) \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(PAMCONFDIR)
+	$(INSTALL) -m 0755 $(B)/certrevokectl $(DESTDIR)$(BINDIR)/certrevokectl
+	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(DESTDIR)$(PKGLIBEXECDIR)/
+	set -e; for mo in $(MO_FILES); do \
+		$(INSTALL) -D -m 0644 $$mo $(DESTDIR)$(LOCALEDIR)/$${mo#$(B)/locale/}; \
+	done
+	$(INSTALL) -m 0644 $(B)/pam_certrevoke.so $(DESTDIR)$(PAMMODULEDIR)/pam_certrevoke.so
+	$(INSTALL) -m 0644 $(B)/certrevoke-pkcs11.so $(DESTDIR)$(P11MODULEDIR)/certrevoke-pkcs11.so
+	$(INSTALL) -m 0644 units/certrevoke.module $(DESTDIR)$(P11MODULECONFIGDIR)/certrevoke.module
+	$(SUBST_LIBEXEC) units/certrevoked.service >$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoked.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoked.service
+	$(INSTALL) -m 0644 units/certrevoke-refresh.service units/certrevoke-refresh.timer \
+		$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/
+	$(INSTALL) -m 0644 units/certrevoke.tmpfiles $(DESTDIR)$(TMPFILESDIR)/certrevoke.conf
+	$(INSTALL) -m 0644 units/org.certrevoke1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.certrevoke1.conf
+	$(SUBST_LIBEXEC) units/org.certrevoke1.service >$(DESTDIR)$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service
+	chmod 0644 $(DESTDIR)$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service
+	$(INSTALL) -m 0644 units/certrevoke.conf.example $(DESTDIR)$(DOCDIR)/certrevoke.conf.example
+	$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(DOCDIR)/pam.d-certrevoke
+	@if [ ! -e $(DESTDIR)$(PAMCONFDIR)/certrevoke ]; then \
+		echo "$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke"; \
+		$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke; \
+	elif ! cmp -s pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke; then \
+		echo "install: kept $(DESTDIR)$(PAMCONFDIR)/certrevoke, which differs from the shipped" \
+			"$(DOCDIR)/pam.d-certrevoke"; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	@if cmp -s pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke; then \
+		echo "rm -f $(DESTDIR)$(PAMCONFDIR)/certrevoke"; \
+		rm -f $(DESTDIR)$(PAMCONFDIR)/certrevoke; \
+	elif [ -e $(DESTDIR)$(PAMCONFDIR)/certrevoke ]; then \
+		echo "uninstall: kept $(DESTDIR)$(PAMCONFDIR)/certrevoke: changed since installation"; \
+	fi
+	for d in $(DESTDIR)$(PKGLIBEXECDIR) $(DESTDIR)$(DOCDIR); do \
+		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; \
+	done
+
+.PHONY: install uninstall

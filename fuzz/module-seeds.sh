@@ -14,6 +14,7 @@ trap 'rm -rf -- "$work"' EXIT
 
 # u16 N: two octets, big-endian.
 u16() {
+        # shellcheck disable=SC2059 # the format is the escape being built
         printf "\\x$(printf %02x $(($1 >> 8)))\\x$(printf %02x $(($1 & 255)))"
 }
 

@@ -60,12 +60,12 @@ static struct {
         TrustState *state;              /* the last good set, NULL before one */
         Session *sessions;
         size_t n_sessions, sessions_allocated;
-        CK_SESSION_HANDLE next_session;
 } g;
 
 /* Handles are never reused, not even across C_Finalize, so that a stale one
- * cannot name another object. */
+ * cannot name another object or session. */
 static CK_OBJECT_HANDLE next_object = 1;
+static CK_SESSION_HANDLE next_session = 1;
 
 static void unlockp(pthread_mutex_t **l) {
         if (*l)
@@ -240,7 +240,6 @@ static CK_RV mod_Initialize(CK_VOID_PTR init_args) {
                         free(TAKE_PTR(g.paths[i]));
                 return CKR_HOST_MEMORY;
         }
-        g.next_session = 1;
         g.initialized = true;
         return CKR_OK;
 }
@@ -398,8 +397,8 @@ static CK_RV mod_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, C
                 g.sessions = v;
                 g.sessions_allocated = n;
         }
-        g.sessions[g.n_sessions++] = (Session) { .handle = g.next_session };
-        *ret = g.next_session++;
+        g.sessions[g.n_sessions++] = (Session) { .handle = next_session };
+        *ret = next_session++;
         return CKR_OK;
 }
 

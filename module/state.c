@@ -405,18 +405,27 @@ static int keep_listed(TrustState *s, X509_CRL *crl) {
                 return -ENOMEM;
         for (int i = 0; i < sk_X509_REVOKED_num(list); i++) {
                 const ASN1_INTEGER *serial = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(list, i));
-                unsigned char buf[64], *p = buf;
+                /* RFC 5280 serials have at most 20 octets; longer ones get
+                 * a buffer of their own */
+                unsigned char buf[64], *p = buf, *der = buf;
                 int len = i2d_ASN1_INTEGER(serial, NULL);
                 Entry *e;
 
-                /* RFC 5280 serials have at most 20 octets; longer ones cannot
-                 * be in revoked.der's certificates either */
-                if (len <= 0 || len > (int) sizeof buf)
+                if (len <= 0)
                         continue;
-                i2d_ASN1_INTEGER(serial, &p);
-                e = trust_state_lookup(s, s->entries[0].f.subject, (Span) { buf, (size_t) len });
+                if (len > (int) sizeof buf) {
+                        der = NULL;
+                        if (i2d_ASN1_INTEGER(serial, &der) != len) {
+                                OPENSSL_free(der);
+                                return -ENOMEM;
+                        }
+                } else
+                        i2d_ASN1_INTEGER(serial, &p);
+                e = trust_state_lookup(s, s->entries[0].f.subject, (Span) { der, (size_t) len });
                 if (e && !e->anchor)
                         listed[e - s->entries] = true;
+                if (der != buf)
+                        OPENSSL_free(der);
         }
         for (size_t n = 1; n < s->n_entries; n++)
                 if (listed[n])

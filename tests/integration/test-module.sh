@@ -49,6 +49,7 @@ sed "s|^module:.*|module: $p11kit_so|" "$CR_SRCDIR/units/certrevoke.module" >"$C
 
 # p11 CMD…: CMD as root, with p11-kit reading only the test configuration.
 p11() {
+        # shellcheck disable=SC2016 # expanded by the inner sh
         unshare -m --propagation private sh -c '
                 dir=$1
                 shift

@@ -4,6 +4,7 @@
  * concurrency; and its DER and certificate readers on their own. */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -678,6 +679,29 @@ static void test_directory_from_environment(void) {
         setenv(MODULE_PUBLISH_DIR_ENV, dir, 1);
 }
 
+/* Serials past RFC 5280's 20 octets are matched too. */
+static void test_long_serial(void) {
+        X509 *erin = gen_cert(w.user_key, "erin", "Erin", 1, NOW, LATER, w.ca, w.ca_key);
+        BIGNUM *bn = NULL;
+        CK_SESSION_HANDLE h;
+        CK_ULONG n;
+
+        BN_hex2bn(&bn, "7F0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F"
+                       "202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F4041");
+        BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(erin));
+        X509_sign(erin, w.ca_key, EVP_sha256());
+        put_ca(w.ca);
+        put_revoked((X509 *[]) { w.alice, erin }, 2);
+        put_crl((X509 *[]) { w.alice, erin }, 2);
+        init_module();
+        h = open_session();
+        CHECK(find_by_issuer_serial(h, erin, CKO_CERTIFICATE, &n) && n == 1, "a 66-octet serial is found");
+        CHECK(find_distrusted(h) == 2, "alice and erin");
+        F->C_Finalize(NULL);
+        BN_free(bn);
+        X509_free(erin);
+}
+
 /* ---------------------------------------------------------------- threads */
 
 static volatile int stop_threads;
@@ -808,6 +832,7 @@ int main(void) {
         test_reload();
         test_empty_directory();
         test_directory_from_environment();
+        test_long_serial();
         test_threads();
 
         remove_file("ca.pem");

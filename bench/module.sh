@@ -1,0 +1,96 @@
+#!/bin/bash
+# The trust module against p11-kit's own trust module (p11-kit-trust.so),
+# side by side in one run, with 1k, 10k and 100k revoked certificates of one
+# CA: certrevoke's module reads them as the daemon publishes them (ca.pem,
+# crl.der, revoked.der), p11-kit's as a blocklist directory (paths=DIR, the
+# CA in DIR/anchors, the certificates as one PEM bundle in DIR/blocklist).
+# Each measurement is a process of its own (BUILD/bench/module-bench):
+#   load    C_Initialize until the first lookup has answered
+#   lookup  {CKA_CLASS, CKA_ISSUER, CKA_SERIAL_NUMBER} of a random revoked
+#           certificate: FindObjectsInit/FindObjects/FindObjectsFinal and
+#           CKA_X_DISTRUSTED read; mean and 99th percentile
+# p11-kit's module grows much worse than linearly with certificates of one
+# issuer; it gets P11KIT_TIMEOUT seconds (default 300) per size, and a size it
+# does not finish in is reported as "> P11KIT_TIMEOUT s".  Prints the times,
+# the ratios and PASS or MISS against the targets: a lookup under 10 µs at
+# 100k, and faster than p11-kit's module at every size.  Leaves nothing behind.
+#
+#   bench/module.sh [--build=DIR]
+
+set -euo pipefail
+
+for arg in "$@"; do
+        case $arg in
+        --build=*) export CR_BUILD=${arg#--build=} ;;
+        *)
+                echo "usage: $0 [--build=DIR]" >&2
+                exit 2
+                ;;
+        esac
+done
+
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../tests/lib.sh"
+
+SIZES=(1000 10000 100000)
+LOOKUPS=100000
+TARGET_US=10
+P11KIT_TIMEOUT=${P11KIT_TIMEOUT:-300}
+
+gen=$CR_BUILD/bench/module-gen
+bench=$CR_BUILD/bench/module-bench
+ours=$CR_BUILD/certrevoke-pkcs11.so
+theirs=$(pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null)/p11-kit-trust.so
+for f in "$gen" "$bench" "$ours"; do
+        [[ -x $f || -f $f ]] || cr_die "no $f: run make bench-module"
+done
+[[ -f $theirs ]] || cr_die "no $theirs: install p11-kit-modules"
+
+cr_setup_tmp
+data=$CR_TMP/data
+cr_log "making a CA and ${SIZES[-1]} revoked certificates"
+"$gen" "$data" "${SIZES[@]}"
+
+results=()
+for n in "${SIZES[@]}"; do
+        cr_log "$n certificates: certrevoke"
+        a=$(CERTREVOKE_PUBLISH_DIR=$data/$n/public "$bench" "$ours" - "$data/$n/public/revoked.der" "$LOOKUPS") ||
+                cr_die "module-bench failed on certrevoke's module"
+        cr_log "$n certificates: p11-kit-trust (up to ${P11KIT_TIMEOUT} s)"
+        b=$(timeout "$P11KIT_TIMEOUT" "$bench" "$theirs" "paths=$data/$n/p11kit" \
+                "$data/$n/public/revoked.der" "$LOOKUPS") || b=timeout
+        results+=("$n $a | $b")
+done
+
+printf '%s\n' "${results[@]}" | awk -v target="$TARGET_US" -v cap="$P11KIT_TIMEOUT" '
+function ms(s) { return s < 10 ? sprintf("%.1f ms", s * 1000) : sprintf("%.1f s", s) }
+{
+        split($0, side, " [|] ")
+        split(side[1], a, " ")
+        n = a[1]
+        printf "  %6d  load %10s", n, ms(a[2])
+        if (side[2] == "timeout") {
+                printf " vs %10s (%8s)", sprintf("> %d s", cap), sprintf("> %.0fx", cap / a[2])
+                printf "   lookup %6.2f µs (p99 %6.2f) vs no answer within %d s\n", a[3], a[4], cap
+                load_ok[n] = 1; lookup_ok[n] = 1
+                lookup_at[n] = a[3]
+                next
+        }
+        split(side[2], b, " ")
+        printf " vs %10s (%8s)", ms(b[1]), sprintf("%.0fx", b[1] / a[2])
+        printf "   lookup %6.2f µs (p99 %6.2f) vs %8.2f µs (p99 %8.2f, %5.0fx)\n", a[3], a[4], b[2], b[3], b[2] / a[3]
+        load_ok[n] = a[2] < b[1]; lookup_ok[n] = a[3] < b[2]
+        lookup_at[n] = a[3]
+}
+END {
+        faster = 1
+        for (n in load_ok) if (!load_ok[n] || !lookup_ok[n]) faster = 0
+        big = 100000
+        printf "  target: a lookup under %d µs at %d: %s (%.2f µs)\n", target, big,
+                (lookup_at[big] != "" && lookup_at[big] < target ? "PASS" : "MISS"), lookup_at[big]
+        printf "  target: faster than p11-kit-trust at every size, load and lookup: %s\n", faster ? "PASS" : "MISS"
+}' | {
+        echo "PKCS#11 trust modules: certrevoke vs p11-kit-trust, revoked certificates of one CA"
+        echo "  (load: C_Initialize to first answer; lookup: issuer+serial find and CKA_X_DISTRUSTED)"
+        cat
+}
