@@ -171,7 +171,7 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
 
         (void) error;
-        if (sd_bus_message_get_type(m, NULL) == 0 && sd_bus_message_is_method_call(m, NULL, NULL))
+        if (sd_bus_message_is_method_call(m, NULL, NULL) > 0)
                 (void) sd_event_now(c->event, CLOCK_MONOTONIC, &c->last_call_usec);
         return 0;
 }
