@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "bus-manager.h"
@@ -118,8 +119,18 @@ static int setup(Context *c) {
         return publish_setup(c);
 }
 
+static bool busy(Context *c) {
+        return c->rescan || publish_busy(c) || auth_pending(c, NULL) > 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        (void) userdata, (void) si;
+        Context *c = userdata;
+
+        (void) si;
+        /* exiting on idle already: the calls queued before the name went
+         * are being answered, and the loop ends when they are */
+        if (c->exiting)
+                return 0;
         log_info("stopping");
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
@@ -155,9 +166,10 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void) s, (void) si;
         (void) sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
         r = config_load(&n, arg_config, arg_config_required, &error);
-        if (r < 0)
+        if (r < 0) {
                 log_error("config: %s; keeping the configuration in use", error ? error : strerror(-r));
-        else {
+                config_done(&n);
+        } else {
                 keep_for_restart(&c->config, &n);
                 config_done(&c->config);
                 c->config = n;
@@ -176,13 +188,28 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return 0;
 }
 
+/* Ends the loop once nothing started by the last calls is left. */
+static int exit_when_done(Context *c) {
+        uint64_t now;
+
+        if (!busy(c)) {
+                log_info("idle: exiting; the bus starts certrevoked again on the next call");
+                return sd_event_exit(c->event, 0);
+        }
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0 ||
+            sd_event_source_set_time(c->idle_timer, now + USEC_PER_SEC / 10) < 0)
+                return sd_event_exit(c->event, 0);
+        return sd_event_source_set_enabled(c->idle_timer, SD_EVENT_ONESHOT);
+}
+
 static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
 
         (void) m, (void) error;
-        /* what was queued for us before the release has been read by now */
-        log_info("idle: exiting; the bus starts certrevoked again on the next call");
-        return sd_event_exit(c->event, 0);
+        /* what was queued for us before the release has been read by now;
+         * what it started must still finish and be answered */
+        c->name_released = true;
+        return exit_when_done(c);
 }
 
 /* Idle: no call for IdleTimeout= and no work under way.  The name goes
@@ -191,12 +218,14 @@ static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *err
 static int on_idle_check(sd_event_source *s, uint64_t usec, void *userdata) {
         Context *c = userdata;
         uint64_t idle = c->config.idle_timeout_usec;
-        bool busy = c->rescan || publish_busy(c) || auth_pending(c, NULL) > 0;
+        bool working = busy(c);
 
+        if (c->name_released)
+                return exit_when_done(c);
         if (c->exiting || idle == UINT64_MAX)
                 return 0;
-        if (busy || usec < c->last_call_usec + idle) {
-                uint64_t next = busy ? usec + USEC_PER_SEC : c->last_call_usec + idle;
+        if (working || usec < c->last_call_usec + idle) {
+                uint64_t next = working ? usec + USEC_PER_SEC : c->last_call_usec + idle;
 
                 (void) sd_event_source_set_time(s, next);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -255,6 +284,8 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
+        /* the store and its lock are nobody else's, however we were started */
+        umask(0077);
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);

@@ -35,4 +35,5 @@ typedef struct Context {
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
         sd_event_source *idle_timer;
         bool exiting;
+        bool name_released;
 } Context;

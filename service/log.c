@@ -94,7 +94,9 @@ void log_event(int prio, const char *message_id, const char *field1, const char 
                         f[--n] = NULL;
                 for (int i = 0; i < n; i++)
                         iov[i] = (struct iovec) { .iov_base = f[i], .iov_len = strlen(f[i]) };
-                (void) sd_journal_sendv(iov, n);
+                /* an event the journal did not take still goes somewhere */
+                if (sd_journal_sendv(iov, n) < 0)
+                        fprintf(stderr, "<%d>%s\n", prio, buf);
                 for (int i = 0; i < n; i++)
                         free(f[i]);
         }

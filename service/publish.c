@@ -473,7 +473,11 @@ int publish_setup(Context *c) {
                 log_warning("crl: no [CA] Key= and Certificate=: revocations are refused");
                 return 0;
         }
-        if (mkdir(c->config.publish_directory, 0755) < 0 && errno != EEXIST)
+        if (mkdir(c->config.publish_directory, 0755) >= 0) {
+                /* whatever the umask: the trust module reads it from every user's programs */
+                if (chmod(c->config.publish_directory, 0755) < 0)
+                        log_warning("crl: cannot make %s readable: %m", c->config.publish_directory);
+        } else if (errno != EEXIST)
                 log_warning("crl: cannot create %s: %m", c->config.publish_directory);
         r = crl_signer_open(c->config.ca_key, c->config.ca_pin_file, c->ca, &p->signer, &error);
         if (r < 0)
