@@ -30,6 +30,7 @@ CR_TOKEN_PIN=${CR_TOKEN_PIN:-1234}
 CR_TOKEN_SO_PIN=${CR_TOKEN_SO_PIN:-12345678}
 CR_KEY_TYPE=${CR_KEY_TYPE:-rsa}
 CR_DAEMON_TIMEOUT=${CR_DAEMON_TIMEOUT:-10}
+CR_PYTHON=${CR_PYTHON:-/usr/bin/python3}
 
 # Extra VAR=value words put into the daemon's environment by cr_start_daemon
 # (for example pam_wrapper's variables).
@@ -76,6 +77,12 @@ cr_skip() {
 cr_need_daemon() {
         [[ -x $CR_BUILD/certrevoked && -x $CR_BUILD/certrevokectl ]] ||
                 cr_skip "certrevoked/certrevokectl not built in $CR_BUILD"
+}
+
+# cr_need_python: skips the test unless $CR_PYTHON (default /usr/bin/python3)
+# exists.
+cr_need_python() {
+        [[ -x $CR_PYTHON ]] || cr_skip "no $CR_PYTHON"
 }
 
 # cr_need_cmd CMD…: skips the test unless every command exists.
@@ -670,6 +677,10 @@ cr_pam_init() {
         CR_DAEMON_BIN=$CR_TMP/bin/certrevoked
         CR_PAM_ENV=(PAM_WRAPPER_SERVICE_DIR="$CR_TMP/pam" PAM_MATRIX_PASSWD="$CR_TMP/matrix.passwd")
         CR_DAEMON_ENV+=("${CR_PAM_ENV[@]}")
+        if [[ $CR_ASAN == 1 ]]; then
+                # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
+                CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
+        fi
 }
 
 # cr_pam_password LOGIN PASSWORD [SERVICE]: LOGIN's confirmation password.
@@ -764,6 +775,108 @@ cr_ctl_as() {
         shift
         cr_as "$uid" env CERTREVOKE_LOCALEDIR="$CR_BUILD/locale" \
                 "$CR_BUILD/certrevokectl" --address="$CR_BUS_ADDRESS" "$@"
+}
+
+# ---------------------------------------------------------------- a world of users with cards
+
+# cr_world_init: the usual start of a test that runs the daemon: creates
+# $CR_TMP (cr_setup_tmp), the SoftHSM tokens' home (cr_softhsm_init) and a CA
+# in $CR_CA, and sets
+#   CR_CA     $CR_TMP/ca, the CA (ca.pem, ca.key, openssl.cnf)
+#   CR_CERTS  $CR_TMP/certs, made empty, for the users' certificates and keys
+#   CR_PUB    $CR_TMP/public, where the daemon publishes its CRL
+#   CR_PAST   yesterday, CR_LATER  a year from now (cr_date_utc format): the
+#             validity of a current certificate.
+# Confirmation passwords need cr_pam_init besides.
+cr_world_init() {
+        cr_setup_tmp
+        cr_softhsm_init
+        CR_CA=$CR_TMP/ca
+        CR_CERTS=$CR_TMP/certs
+        CR_PUB=$CR_TMP/public
+        mkdir -p "$CR_CERTS"
+        cr_ca_create "$CR_CA"
+        CR_PAST=$(cr_date_utc '-1 day')
+        CR_LATER=$(cr_date_utc '+1 year')
+}
+
+# cr_card LOGIN NAME [START END]: a token card-LOGIN-01 holding one
+# certificate for LOGIN (object label "LOGIN certificate", CKA_ID 01), issued
+# by $CR_CA as $CR_CERTS/LOGIN.pem (key LOGIN.key), valid from START to END
+# (default $CR_PAST to $CR_LATER).
+cr_card() {
+        cr_token_create "card-$1-01"
+        cr_cert_issue "$CR_CA" "$1" "$2" "${3:-$CR_PAST}" "${4:-$CR_LATER}" "$CR_CERTS/$1.pem"
+        cr_token_put_cert "card-$1-01" "$CR_CERTS/$1.pem" 01 "$1 certificate"
+}
+
+# cr_wait_first_crl [PUBDIR [WHAT]]: waits up to 10 s for the CRL the daemon
+# publishes when it starts with none: PUBDIR/crl.der (default $CR_PUB) and a
+# CRLNumber of 1 or more; fails otherwise, with the end of the daemon's log.
+# WHAT, if given, starts the failure message.
+cr_wait_first_crl() {
+        local pub=${1:-$CR_PUB} what=${2:+$2: } i
+        for ((i = 0; i < 100; i++)); do
+                [[ -f $pub/crl.der && $(cr_crl_number) -ge 1 ]] && return 0
+                sleep 0.1
+        done
+        cr_fail_at "${what}no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
+}
+
+# ---------------------------------------------------------------- the daemon's objects on the bus
+
+# cr_revoke_as UID LOGIN SERIAL REASON PASSWORD: calls RevokeCertificate as
+# UID through busctl (prints the reply, "(sss) LOGIN NAME STATE").
+cr_revoke_as() {
+        local uid=$1
+        shift
+        cr_as "$uid" busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
+                org.certrevoke1.Manager RevokeCertificate ssss "$@"
+}
+
+# cr_revoke_send UID LOGIN SERIAL REASON PASSWORD: the same through
+# dbus-send, which prints the D-Bus error name of a failure.
+cr_revoke_send() {
+        cr_as "$1" dbus-send --bus="$CR_BUS_ADDRESS" --print-reply --dest=org.certrevoke1 /org/certrevoke1 \
+                org.certrevoke1.Manager.RevokeCertificate "string:$2" "string:$3" "string:$4" "string:$5"
+}
+
+# assert_revoke_refused ERROR UID LOGIN SERIAL REASON PASSWORD: fails unless
+# RevokeCertificate as UID fails with the D-Bus error ERROR (a full name such
+# as org.certrevoke1.Error.AccessDenied); its output is left in
+# CR_LAST_OUTPUT for further checks of the message.
+assert_revoke_refused() {
+        local want=$1
+        shift
+        assert_exit 1 cr_revoke_send "$@"
+        assert_contains "$CR_LAST_OUTPUT" "Error $want" "revocation of '$2' (serial '$3') by UID $1"
+}
+
+# cr_user_prop LOGIN PROPERTY: a property of LOGIN's user object, read as
+# root, as busctl prints it ('s "issued"', 't 0').
+cr_user_prop() {
+        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" org.certrevoke1.User "$2"
+}
+
+# cr_crl_number: the Manager's CRLNumber property as a bare number.
+cr_crl_number() {
+        local v
+        v=$(cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber)
+        echo "${v#t }"
+}
+
+# cr_history [LOGIN]: the history (GetHistory) of LOGIN, or of everyone, read
+# as root: one "actor action target result" a line, oldest first.  Fails if
+# the reply is not of the type a(tssss).  Needs cr_need_python.
+cr_history() {
+        cr_busctl --json=short call org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager \
+                GetHistory stu "${1:-}" 0 0 |
+                "$CR_PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["type"] == "a(tssss)", d["type"]
+for e in d["data"][0]:
+    print(" ".join(e[1:]))'
 }
 
 # ---------------------------------------------------------------- assertions

@@ -16,17 +16,9 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon dbus-send busctl softhsm2-util pkcs11-tool openssl setpriv sqlite3
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 
-cr_setup_tmp
-cr_softhsm_init
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+cr_world_init
 
 ROOT=0 MASTER=1001 ADMIN=1002 GENERAL=1003 WORKER=1004 STRANGER=1009
 everyone="adam boss gina walt"
@@ -47,7 +39,7 @@ ds_as() {
 
 # json_get EXPR: evaluates EXPR on the JSON document on stdin (as d).
 json_get() {
-        "$python" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+        "$CR_PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
 # listed_as UID: the login IDs ListUsers returns to UID, space-separated.
@@ -81,10 +73,10 @@ denied_count() {
 }
 
 cr_token_create card-gina-01
-cr_cert_issue "$ca" gina "Gina" "$past" "$later" "$certs/gina.pem"
-cr_token_put_cert card-gina-01 "$certs/gina.pem" 01 "gina certificate"
-cr_cert_issue "$ca" walt "Walt" "$past" "$later" "$certs/walt.pem"
-cr_cert_issue "$ca" adam "Adam" "$past" "$later" "$certs/adam.pem"
+cr_cert_issue "$CR_CA" gina "Gina" "$CR_PAST" "$CR_LATER" "$CR_CERTS/gina.pem"
+cr_token_put_cert card-gina-01 "$CR_CERTS/gina.pem" 01 "gina certificate"
+cr_cert_issue "$CR_CA" walt "Walt" "$CR_PAST" "$CR_LATER" "$CR_CERTS/walt.pem"
+cr_cert_issue "$CR_CA" adam "Adam" "$CR_PAST" "$CR_LATER" "$CR_CERTS/adam.pem"
 
 cr_start_bus
 cr_start_daemon
@@ -201,10 +193,10 @@ done
 assert_eq "$before" "$(snapshot)"
 
 # ---- ImportCertificate and Rescan: master and admin users
-assert_exit 4 cr_ctl_as $GENERAL import-cert gina "$certs/gina.pem"
+assert_exit 4 cr_ctl_as $GENERAL import-cert gina "$CR_CERTS/gina.pem"
 assert_contains "$CR_LAST_OUTPUT" "gina is not allowed to import-certificate"
-assert_exit 4 cr_ctl_as $WORKER import-cert walt "$certs/walt.pem"
-assert_exit 4 cr_ctl_as $STRANGER import-cert walt "$certs/walt.pem"
+assert_exit 4 cr_ctl_as $WORKER import-cert walt "$CR_CERTS/walt.pem"
+assert_exit 4 cr_ctl_as $STRANGER import-cert walt "$CR_CERTS/walt.pem"
 assert_exit 4 cr_ctl_as $GENERAL rescan
 assert_contains "$CR_LAST_OUTPUT" "gina is not allowed to rescan"
 assert_exit 4 cr_ctl_as $WORKER rescan
@@ -214,8 +206,8 @@ assert_eq "Call failed: Access denied" "$CR_LAST_OUTPUT"
 assert_eq "$before" "$(snapshot)" "refused imports and rescans change nothing"
 assert_eq 's "not-issued"' "$(cr_busctl get-property org.certrevoke1 /org/certrevoke1/user/gina org.certrevoke1.User CertificateState)"
 
-assert_exit 0 cr_ctl_as $ADMIN import-cert walt "$certs/walt.pem"
-assert_exit 0 cr_ctl_as $MASTER import-cert adam "$certs/adam.pem"
+assert_exit 0 cr_ctl_as $ADMIN import-cert walt "$CR_CERTS/walt.pem"
+assert_exit 0 cr_ctl_as $MASTER import-cert adam "$CR_CERTS/adam.pem"
 assert_exit 0 cr_ctl_as $ADMIN rescan
 assert_eq "1 certificate seen" "$CR_LAST_OUTPUT"
 assert_exit 0 cr_ctl_as $MASTER rescan
@@ -243,7 +235,7 @@ assert_contains "$(cat "$CR_TMP/general-monitor.out")" "member=NameAcquired" "th
 cr_ctl set-role boss master
 cr_ctl add-user secret "Secret Person" admin 1007
 cr_ctl set-role secret general
-cr_ctl import-cert walt "$certs/walt.pem"
+cr_ctl import-cert walt "$CR_CERTS/walt.pem"
 cr_ctl remove-user secret
 # A change to gina herself, as a marker that the listener has caught up
 # (if she hears her own signals at all; otherwise give them a moment).

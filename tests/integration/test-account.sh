@@ -29,20 +29,12 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl setpriv pamtester flock
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 module=$CR_BUILD/pam_certrevoke.so
 [[ -f $module ]] || cr_skip "pam_certrevoke.so not built in $CR_BUILD"
 [[ $(id -u) == 0 ]] || cr_skip "needs root: the daemon's confirmation file belongs to root"
 
-cr_setup_tmp
-cr_softhsm_init
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+cr_world_init
 
 BOSS=1001 KANRI=1002 GINA=1003 GREG=1004 WALT=1005
 ROOT_PW='R00t-Confirm#4821'
@@ -53,7 +45,7 @@ GINA_PW='Hn7-Confirm&9035'
 WRONG_PW='Wr0ng-Guess-b8e6'
 
 for who in gina greg; do
-        cr_cert_issue "$ca" "$who" "${who^}" "$past" "$later" "$certs/$who.pem"
+        cr_cert_issue "$CR_CA" "$who" "${who^}" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$who.pem"
 done
 
 # ---- the world: the real module under pam_wrapper, for the daemon and for pamtester
@@ -67,10 +59,6 @@ cr_start_bus
 # The daemon's copy and the helper's pam_wrapper preload come from here;
 # the pam_matrix stack it puts in place is replaced by the real module.
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
 cat >"$CR_TMP/pam/certrevoke" <<EOF
 auth      required  $module file=$shadow
 account   required  $module file=$shadow
@@ -103,7 +91,7 @@ cr_ctl add-user gina "Gina" general $GINA
 cr_ctl add-user greg "Greg" general $GREG
 cr_ctl add-user walt "Walt" worker $WALT
 for who in gina greg; do
-        cr_ctl import-cert "$who" "$certs/$who.pem"
+        cr_ctl import-cert "$who" "$CR_CERTS/$who.pem"
 done
 
 # ---- local helpers
@@ -127,7 +115,7 @@ state() {
 
 # json EXPR: evaluates EXPR on the JSON document on stdin (as d).
 json() {
-        "$python" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+        "$CR_PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
 history_count() {
@@ -278,7 +266,7 @@ print("\n".join(report))
 print("--- transcript")
 sys.stdout.write(out.decode("utf-8", "replace").replace("\r\n", "\n"))
 EOF
-out=$(LC_ALL=ja_JP.UTF-8 "$python" "$CR_TMP/pty-type.py" "$KANRI_PW1" "$KANRI_PW2" "$KANRI_PW2" -- \
+out=$(LC_ALL=ja_JP.UTF-8 "$CR_PYTHON" "$CR_TMP/pty-type.py" "$KANRI_PW1" "$KANRI_PW2" "$KANRI_PW2" -- \
         setpriv --reuid=$KANRI --regid=$KANRI --clear-groups env CERTREVOKE_LOCALEDIR="$CR_BUILD/locale" \
         "$CR_BUILD/certrevokectl" --address="$CR_BUS_ADDRESS" passwd)
 for line in "echo at question 1: off" "echo at question 2: off" "echo at question 3: off" "echo after: on" \
@@ -308,7 +296,7 @@ assert_eq 's "revoked"' "$(state greg)"
 assert_exit 0 cr_ctl --json history --limit=100000
 hist=$CR_LAST_OUTPUT
 has() {
-        "$python" -c 'import json, sys
+        "$CR_PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[1])
 print(sum(1 for e in d if [e["actor"], e["action"], e["target"], e["result"]] == sys.argv[2:]))' "$hist" "$@"
 }

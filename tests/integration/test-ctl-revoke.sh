@@ -26,18 +26,10 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl setpriv setsid
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8' || cr_skip "the ja_JP.UTF-8 locale is not installed"
 
-cr_setup_tmp
-cr_softhsm_init
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+cr_world_init
 
 MASTER=1001 ADMIN=1002 GINA=1003 WALT=1004 OLGA=1005 RITA=1006 NINA=1007 PIA=1008
 ADMIN_PW='Adm1n confirmation!'
@@ -46,21 +38,17 @@ WRONG_PW='not-the-password-7'
 
 # gina's certificate is on her card; the others are imported.
 cr_token_create card-gina-01
-cr_cert_issue "$ca" gina "ゲータ妻子" "$past" "$later" "$certs/gina.pem"
-cr_token_put_cert card-gina-01 "$certs/gina.pem" 01 "gina certificate"
+cr_cert_issue "$CR_CA" gina "ゲータ妻子" "$CR_PAST" "$CR_LATER" "$CR_CERTS/gina.pem"
+cr_token_put_cert card-gina-01 "$CR_CERTS/gina.pem" 01 "gina certificate"
 for who in walt olga pia; do
-        cr_cert_issue "$ca" "$who" "${who^}" "$past" "$later" "$certs/$who.pem"
+        cr_cert_issue "$CR_CA" "$who" "${who^}" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$who.pem"
 done
 # rita's certificate was renewed: the first one is replaced.
-cr_cert_issue "$ca" rita "Rita" "$(cr_date_utc '-300 days')" "$(cr_date_utc '+60 days')" "$certs/rita1.pem"
-cr_cert_issue "$ca" rita "Rita" "$(cr_date_utc '-10 days')" "$(cr_date_utc '+2 years')" "$certs/rita2.pem"
+cr_cert_issue "$CR_CA" rita "Rita" "$(cr_date_utc '-300 days')" "$(cr_date_utc '+60 days')" "$CR_CERTS/rita1.pem"
+cr_cert_issue "$CR_CA" rita "Rita" "$(cr_date_utc '-10 days')" "$(cr_date_utc '+2 years')" "$CR_CERTS/rita2.pem"
 
 cr_start_bus
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
 cr_pam_password adam "$ADMIN_PW"
 cr_pam_password pia "$PIA_PW"
 cr_start_daemon
@@ -75,7 +63,7 @@ cr_ctl add-user nina "Nina" general $NINA
 cr_ctl add-user pia "Pia" general $PIA
 cr_ctl rescan >/dev/null
 for f in walt olga pia rita1 rita2; do
-        cr_ctl import-cert "${f%[0-9]}" "$certs/$f.pem"
+        cr_ctl import-cert "${f%[0-9]}" "$CR_CERTS/$f.pem"
 done
 
 # ---- local helpers
@@ -112,7 +100,7 @@ no_tty_as() {
 
 # json EXPR: evaluates EXPR on the JSON document on stdin (as d).
 json() {
-        "$python" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+        "$CR_PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
 # history_count: the number of history entries (as root).
@@ -179,7 +167,7 @@ assert_eq 's "issued"' "$(state gina)"
 assert_eq "$before" "$(history_count)" "nothing refused locally reaches the service"
 
 # ---- the confirmation screen; a wrong password
-gina_expiry=$(expiry "$certs/gina.pem" UTC '%Y-%m-%d %H:%M:%S')
+gina_expiry=$(expiry "$CR_CERTS/gina.pem" UTC '%Y-%m-%d %H:%M:%S')
 assert_exit 5 revoke_as $ADMIN "$WRONG_PW" gina --reason=keyCompromise
 for line in "The certificate of the following user will be revoked." \
         "         Login ID: gina" \
@@ -196,7 +184,7 @@ assert_eq 's "issued"' "$(state gina)" "a wrong password changes nothing"
 assert_eq "gina certificate" "$(on_card card-gina-01)"
 
 # The Japanese screen, as on the product page.
-gina_expiry_ja=$(expiry "$certs/gina.pem" Asia/Tokyo '%Y年%m月%d日 %H時%M分%S秒')
+gina_expiry_ja=$(expiry "$CR_CERTS/gina.pem" Asia/Tokyo '%Y年%m月%d日 %H時%M分%S秒')
 assert_exit 5 ja_revoke_as $ADMIN "$WRONG_PW" gina --reason=keyCompromise
 for line in "以下の利用者の証明書を失効します。" \
         "    ログインID: gina" \
@@ -222,14 +210,14 @@ assert_eq "revoked keyCompromise" "$(json 'd["CertificateState"] + " " + d["Revo
 
 crl_pem=$CR_TMP/public/crl.pem
 crl_der=$CR_TMP/public/crl.der
-assert_exit 0 openssl crl -inform DER -in "$crl_der" -noout -verify -CAfile "$ca/ca.pem"
+assert_exit 0 openssl crl -inform DER -in "$crl_der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_contains "$CR_LAST_OUTPUT" "verify OK"
 assert_exit 0 openssl crl -inform DER -in "$crl_der" -noout -text
-assert_contains "$CR_LAST_OUTPUT" "Serial Number: $(serial_of "$certs/gina.pem")"
+assert_contains "$CR_LAST_OUTPUT" "Serial Number: $(serial_of "$CR_CERTS/gina.pem")"
 assert_contains "$CR_LAST_OUTPUT" "Key Compromise"
-assert_exit 2 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$crl_pem" "$certs/gina.pem"
+assert_exit 2 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$crl_pem" "$CR_CERTS/gina.pem"
 assert_contains "$CR_LAST_OUTPUT" "certificate revoked"
-assert_exit 0 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$crl_pem" "$certs/walt.pem"
+assert_exit 0 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$crl_pem" "$CR_CERTS/walt.pem"
 assert_contains "$CR_LAST_OUTPUT" "walt.pem: OK"
 for _ in {1..50}; do
         [[ -z $(on_card card-gina-01) ]] && break
@@ -254,16 +242,16 @@ assert_eq "$before" "$(history_count)" "the service was not asked to revoke"
 
 # ---- --serial of a replaced certificate: CertificateChanged
 assert_eq 's "renewed"' "$(state rita)"
-assert_exit 7 revoke_as $ADMIN "$ADMIN_PW" rita --serial="$(serial_of "$certs/rita1.pem")"
-assert_contains "$CR_LAST_OUTPUT" "is no longer $(serial_of "$certs/rita1.pem") but $(serial_of "$certs/rita2.pem")"
+assert_exit 7 revoke_as $ADMIN "$ADMIN_PW" rita --serial="$(serial_of "$CR_CERTS/rita1.pem")"
+assert_contains "$CR_LAST_OUTPUT" "is no longer $(serial_of "$CR_CERTS/rita1.pem") but $(serial_of "$CR_CERTS/rita2.pem")"
 assert_eq 's "renewed"' "$(state rita)"
 # The current one, spelt in lower case with colons: revoked, with --json.
-current=$(serial_of "$certs/rita2.pem" | tr 'A-F' 'a-f' | sed 's/../&:/g; s/:$//')
+current=$(serial_of "$CR_CERTS/rita2.pem" | tr 'A-F' 'a-f' | sed 's/../&:/g; s/:$//')
 rc=0
 out=$(printf '%s\n' "$ADMIN_PW" | cr_ctl_as $ADMIN --json revoke --password-stdin rita --serial="$current" \
         --reason=superseded) || rc=$?
 assert_eq 0 "$rc" "revoke --json of rita"
-"$python" -m json.tool >/dev/null <<<"$out" || cr_fail_at "revoke --json is not JSON" "$out"
+"$CR_PYTHON" -m json.tool >/dev/null <<<"$out" || cr_fail_at "revoke --json is not JSON" "$out"
 assert_eq '{"login_id":"rita","name":"Rita","state":"revoked"}' "$out"
 assert_eq 's "revoked"' "$(state rita)"
 
@@ -357,7 +345,7 @@ EOF
 on_tty() {
         local mode=$1 pw=$2 uid=$3
         shift 3
-        "$python" "$CR_TMP/pty-drive.py" "$mode" "$pw" setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+        "$CR_PYTHON" "$CR_TMP/pty-drive.py" "$mode" "$pw" setpriv --reuid="$uid" --regid="$uid" --clear-groups \
                 env CERTREVOKE_LOCALEDIR="$CR_BUILD/locale" "$CR_BUILD/certrevokectl" \
                 --address="$CR_BUS_ADDRESS" "$@"
 }
@@ -395,10 +383,10 @@ assert_eq 's "revoked"' "$(state olga)"
 # ---- history
 assert_exit 0 cr_ctl_as $ADMIN --json history
 hist=$CR_LAST_OUTPUT
-"$python" -m json.tool >/dev/null <<<"$hist" || cr_fail_at "history --json is not JSON" "$hist"
+"$CR_PYTHON" -m json.tool >/dev/null <<<"$hist" || cr_fail_at "history --json is not JSON" "$hist"
 # has ACTOR ACTION TARGET RESULT: how many entries of the JSON in $hist match.
 has() {
-        "$python" -c 'import json, sys
+        "$CR_PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[1])
 print(sum(1 for e in d if [e["actor"], e["action"], e["target"], e["result"]] == sys.argv[2:]))' "$hist" "$@"
 }
@@ -411,7 +399,7 @@ assert_eq 1 "$(has certrevoked token-removal gina removed)"
 assert_eq 1 "$(has pia revoke pia denied)"
 assert_eq 0 "$(has adam confirm rita failed)" "CertificateChanged is answered before PAM"
 # time is time_usec in ISO 8601, UTC.
-assert_eq "ok" "$("$python" -c 'import json, sys, datetime
+assert_eq "ok" "$("$CR_PYTHON" -c 'import json, sys, datetime
 d = json.loads(sys.argv[1])
 bad = [e for e in d if datetime.datetime.fromtimestamp(e["time_usec"] // 1000000, datetime.timezone.utc)
        .strftime("%Y-%m-%dT%H:%M:%SZ") != e["time"]]
@@ -436,7 +424,7 @@ assert_contains "$ja" " root 利用者追加 gina ok"
 # A general user: entries about themselves only, and no one else's.
 assert_exit 0 cr_ctl_as $GINA --json history
 hist=$CR_LAST_OUTPUT
-assert_eq "ok" "$("$python" -c 'import json, sys
+assert_eq "ok" "$("$CR_PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[1])
 bad = [e for e in d if "gina" not in (e["actor"], e["target"])]
 print("ok" if d and not bad else bad)' "$hist")" "gina sees only entries about gina"

@@ -14,8 +14,7 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util openssl setpriv
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 
 cr_setup_tmp
 cr_softhsm_init
@@ -58,7 +57,7 @@ logins() {
 }
 
 json_ok() {
-        "$python" -m json.tool >/dev/null
+        "$CR_PYTHON" -m json.tool >/dev/null
 }
 
 # ---- filters
@@ -111,16 +110,16 @@ assert_contains "$CR_LAST_OUTPUT" "Too many arguments for list"
 # ---- --json
 assert_exit 0 cr_ctl --json list
 json_ok <<<"$CR_LAST_OUTPUT" || cr_fail_at "list --json is not JSON" "$CR_LAST_OUTPUT"
-assert_eq 6 "$("$python" -c 'import json, sys; print(len(json.load(sys.stdin)))' <<<"$CR_LAST_OUTPUT")"
+assert_eq 6 "$("$CR_PYTHON" -c 'import json, sys; print(len(json.load(sys.stdin)))' <<<"$CR_LAST_OUTPUT")"
 assert_exit 0 cr_ctl --json list --role=general 'ゲータ?郎'
 json_ok <<<"$CR_LAST_OUTPUT" || cr_fail_at "filtered list --json is not JSON" "$CR_LAST_OUTPUT"
 assert_eq "jinoh schib schiboh" \
-        "$("$python" -c 'import json, sys; print(" ".join(u["login_id"] for u in json.load(sys.stdin)))' <<<"$CR_LAST_OUTPUT")"
+        "$("$CR_PYTHON" -c 'import json, sys; print(" ".join(u["login_id"] for u in json.load(sys.stdin)))' <<<"$CR_LAST_OUTPUT")"
 assert_exit 0 cr_ctl --json list nobody-matches-this
 assert_eq "[]" "$CR_LAST_OUTPUT"
 assert_exit 0 cr_ctl --json show schib
 json_ok <<<"$CR_LAST_OUTPUT" || cr_fail_at "show --json is not JSON" "$CR_LAST_OUTPUT"
-assert_eq "schib ゲータ太郎 renewed 1005" "$("$python" -c 'import json, sys; d = json.load(sys.stdin)
+assert_eq "schib ゲータ太郎 renewed 1005" "$("$CR_PYTHON" -c 'import json, sys; d = json.load(sys.stdin)
 print(d["LoginId"], d["Name"], d["CertificateState"], d["Uid"])' <<<"$CR_LAST_OUTPUT")"
 assert_exit 0 cr_ctl --json rescan
 json_ok <<<"$CR_LAST_OUTPUT" || cr_fail_at "rescan --json is not JSON" "$CR_LAST_OUTPUT"

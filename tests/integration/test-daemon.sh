@@ -16,8 +16,7 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl setpriv timeout
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 
 cr_setup_tmp
 cr_softhsm_init
@@ -75,7 +74,7 @@ while True:
         with open(out, "a") as f:
             f.write(line + note + "\n")
 EOF
-"$python" "$CR_TMP/notify.py" "$CR_TMP/notify.sock" "$CR_TMP/notify.out" "$CR_BUS_ADDRESS" &
+"$CR_PYTHON" "$CR_TMP/notify.py" "$CR_TMP/notify.sock" "$CR_TMP/notify.out" "$CR_BUS_ADDRESS" &
 cr_track $!
 for _ in {1..50}; do
         [[ -s $CR_TMP/notify.out ]] && break
@@ -153,7 +152,7 @@ cr_stop_daemon
 
 # ---- bad configurations: stopped before the bus and the store.  The bus
 # address is a socket that only records whether anyone connected.
-"$python" -c '
+"$CR_PYTHON" -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1])

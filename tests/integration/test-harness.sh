@@ -10,8 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl setpriv
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 hold_name=$CR_SRCDIR/tests/data/hold-name.py
 
 cr_setup_tmp
@@ -36,9 +35,9 @@ assert_exit 0 cr_as 4242 busctl --address="$CR_BUS_ADDRESS" call \
 assert_contains "$(cat "$CR_TMP/passwd")" "late-user:x:4242:4242:"
 
 # Nobody but root may own the name.
-assert_exit 1 cr_as 1001 "$python" "$hold_name" "$CR_BUS_ADDRESS" org.certrevoke1
+assert_exit 1 cr_as 1001 "$CR_PYTHON" "$hold_name" "$CR_BUS_ADDRESS" org.certrevoke1
 assert_eq "error org.freedesktop.DBus.Error.AccessDenied" "$CR_LAST_OUTPUT"
-"$python" "$hold_name" "$CR_BUS_ADDRESS" org.certrevoke1 >"$CR_TMP/hold.out" 2>&1 &
+"$CR_PYTHON" "$hold_name" "$CR_BUS_ADDRESS" org.certrevoke1 >"$CR_TMP/hold.out" 2>&1 &
 cr_track $!
 for _ in {1..50}; do
         [[ -s $CR_TMP/hold.out ]] && break

@@ -20,8 +20,7 @@ set -euo pipefail
 cr_need_daemon
 cr_need_cmd dbus-daemon dbus-send dbus-monitor busctl softhsm2-util pkcs11-tool openssl setpriv \
         unshare nsenter mount stat flock
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 [[ $(id -u) == 0 ]] || cr_skip "needs root (setpriv, unshare, nsenter)"
 [[ -x $CR_BUILD/certrevoke-pam-helper ]] || cr_skip "no $CR_BUILD/certrevoke-pam-helper"
 
@@ -32,21 +31,9 @@ ID_CRL_PUBLISHED=$(sed -n 's/^#define CR_MESSAGE_CRL_PUBLISHED *"\([0-9a-f]*\)"/
 [[ ${#ID_REVOKED} == 32 && ${#ID_CONFIRM_FAILED} == 32 && ${#ID_CRL_PUBLISHED} == 32 ]] ||
         cr_die "cannot read the message IDs from service/log.h"
 
-cr_setup_tmp
-cr_softhsm_init
+cr_world_init
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
 base_env=("${CR_DAEMON_ENV[@]}")
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
 ADMIN=1001
 good=Conf1rm-Life-4c8e
 wrong=Wr0ng-Life-0f3a
@@ -116,7 +103,7 @@ wait_file() {
 # datagrams OUT KEY=VALUE…: the datagrams of OUT having every KEY=VALUE,
 # one JSON object a line.
 datagrams() {
-        "$python" - "$@" <<'EOF'
+        "$CR_PYTHON" - "$@" <<'EOF'
 import json, sys
 out, want = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
 for line in open(out):
@@ -135,13 +122,6 @@ conf_set() {
                 insec && index($0, k "=") == 1 { next }
                 { print }' "$f" >"$f.tmp"
         mv -f -- "$f.tmp" "$f"
-}
-
-# card LOGIN NAME: a token card-LOGIN-01 with a certificate for LOGIN.
-card() {
-        cr_token_create "card-$1-01"
-        cr_cert_issue "$ca" "$1" "$2" "$past" "$later" "$certs/$1.pem"
-        cr_token_put_cert "card-$1-01" "$certs/$1.pem" 01 "$1 certificate"
 }
 
 # revoke LOGIN PASSWORD: RevokeCertificate by the admin, through dbus-send.
@@ -185,8 +165,8 @@ wait_log() {
 # crl_days: nextUpdate - lastUpdate of the published CRL, in seconds.
 crl_validity() {
         local last next
-        last=$(openssl crl -inform DER -in "$pub/crl.der" -noout -lastupdate)
-        next=$(openssl crl -inform DER -in "$pub/crl.der" -noout -nextupdate)
+        last=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -lastupdate)
+        next=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -nextupdate)
         echo $(($(date -d "${next#nextUpdate=}" +%s) - $(date -d "${last#lastUpdate=}" +%s)))
 }
 
@@ -213,13 +193,13 @@ now_ms() {
 
 # mono: CLOCK_MONOTONIC in seconds, as the listener stamps datagrams.
 mono() {
-        "$python" -c 'import time; print("%.3f" % time.monotonic())'
+        "$CR_PYTHON" -c 'import time; print("%.3f" % time.monotonic())'
 }
 
 # targets of revocations, each revoked once, and glen for failed confirmations
 targets=(gina gene gwen gail gus glen)
 for u in "${targets[@]}"; do
-        card "$u" "${u^} General"
+        cr_card "$u" "${u^} General"
 done
 cr_pam_password boss "$good"
 
@@ -228,7 +208,7 @@ cr_write_config "$CR_TMP/certrevoke.conf"
 conf_set Service IdleTimeout 0
 
 # ==== watchdog, readiness and reload, seen on NOTIFY_SOCKET
-"$python" "$CR_TMP/listener.py" "$CR_TMP/notify.sock" "$CR_TMP/notify.json" &
+"$CR_PYTHON" "$CR_TMP/listener.py" "$CR_TMP/notify.sock" "$CR_TMP/notify.json" &
 cr_track $!
 wait_file "$CR_TMP/notify.json.ready"
 CR_DAEMON_ENV=("${base_env[@]}" NOTIFY_SOCKET="$CR_TMP/notify.sock" WATCHDOG_USEC=2000000)
@@ -239,7 +219,7 @@ for i in "${!targets[@]}"; do
 done
 assert_exit 0 cr_ctl rescan
 for _ in {1..100}; do
-        [[ -f $pub/crl.der ]] && break
+        [[ -f $CR_PUB/crl.der ]] && break
         sleep 0.1
 done
 assert_eq $((7 * 86400)) "$(crl_validity)" "the first CRL: Validity=7d"
@@ -288,12 +268,12 @@ cr_stop_daemon
 
 # ---- what NOTIFY_SOCKET received
 notify=$CR_TMP/notify.json
-pings=$(datagrams "$notify" WATCHDOG=1 | "$python" -c '
+pings=$(datagrams "$notify" WATCHDOG=1 | "$CR_PYTHON" -c '
 import json, sys
 print(" ".join("%.3f" % json.loads(l)["t"] for l in sys.stdin))')
 read -ra ping <<<"$pings"
 ((${#ping[@]} >= 5)) || cr_fail_at "only ${#ping[@]} WATCHDOG=1 in the daemon's life: $pings"
-"$python" - "$notify" "$m0" "$m1" <<'EOF' || cr_fail_at "WATCHDOG=1 not about every second: $pings"
+"$CR_PYTHON" - "$notify" "$m0" "$m1" <<'EOF' || cr_fail_at "WATCHDOG=1 not about every second: $pings"
 import json, sys
 m0, m1 = float(sys.argv[2]), float(sys.argv[3])
 d = [json.loads(l) for l in open(sys.argv[1])]
@@ -314,7 +294,7 @@ if len(during) < 2:
 print("WATCHDOG=1: %d pings in %.1f s, gaps %.2f..%.2f s, %d during the PAM check"
       % (len(t), stopping - ready, min(gaps[1:-1]), max(gaps), len(during)), file=sys.stderr)
 EOF
-order=$("$python" - "$notify" <<'EOF'
+order=$("$CR_PYTHON" - "$notify" <<'EOF'
 import json, sys
 for line in open(sys.argv[1]):
     f = dict(json.loads(line)["fields"])
@@ -434,7 +414,7 @@ done
 # shellcheck disable=SC2016 # expanded by that sh
 unshare -m --propagation private sh -c 'mount -t tmpfs -o mode=0755 tmpfs "$1" &&
         mkdir -p /run/systemd/journal && exec "$2" "$3" /run/systemd/journal/socket "$4"' \
-        sh "$run_dir" "$python" "$CR_TMP/listener.py" "$CR_TMP/journal.json" &
+        sh "$run_dir" "$CR_PYTHON" "$CR_TMP/listener.py" "$CR_TMP/journal.json" &
 journal_pid=$!
 cr_track "$journal_pid"
 wait_file "$CR_TMP/journal.json.ready"
@@ -464,7 +444,7 @@ confirm_fails glen
 cr_stop_daemon
 entries=$(datagrams "$journal" "MESSAGE_ID=$ID_REVOKED" CERTREVOKE_LOGIN=gail)
 assert_eq 1 "$(grep -c . <<<"$entries")" "one revoked entry for gail: $(cat "$journal")"
-for want in '"PRIORITY", "5"' '"SYSLOG_IDENTIFIER", "certrevoked"' '"CERTREVOKE_SERIAL", "'"$(cr_cert_serial "$certs/gail.pem")"'"' \
+for want in '"PRIORITY", "5"' '"SYSLOG_IDENTIFIER", "certrevoked"' '"CERTREVOKE_SERIAL", "'"$(cr_cert_serial "$CR_CERTS/gail.pem")"'"' \
         '"MESSAGE", "certificate '; do
         assert_contains "$entries" "$want" "the revoked entry"
 done

@@ -19,24 +19,13 @@ so=$CR_BUILD/certrevoke-pkcs11.so
 [[ $(id -u) == 0 ]] || cr_skip "needs root for the private mount namespace"
 unshare -m --propagation private true 2>/dev/null || cr_skip "unshare -m is not permitted here"
 
-cr_setup_tmp
-cr_softhsm_init
+cr_world_init
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs" "$CR_TMP/p11-modules"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+mkdir -p "$CR_TMP/p11-modules"
 
 # As in test-module.sh: p11-kit's tools cannot run under a preloaded ASan,
 # so they load the plain build's module; NSS gets the ASan one.
-nss_env=(CERTREVOKE_PUBLISH_DIR="$pub")
+nss_env=(CERTREVOKE_PUBLISH_DIR="$CR_PUB")
 p11kit_so=$so
 if [[ $CR_ASAN == 1 ]]; then
         nss_env+=(LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
@@ -53,13 +42,13 @@ trust_list() {
         unshare -m --propagation private sh -c '
                 mount --bind "$1" /usr/share/p11-kit/modules || exit 97
                 if [ -d /etc/pkcs11/modules ]; then mount --bind "$1" /etc/pkcs11/modules || exit 97; fi
-                CERTREVOKE_PUBLISH_DIR=$2 exec trust list --filter="$3"' sh "$CR_TMP/p11-modules" "$pub" "$1"
+                CERTREVOKE_PUBLISH_DIR=$2 exec trust list --filter="$3"' sh "$CR_TMP/p11-modules" "$CR_PUB" "$1"
 }
 
 # trust_list_as UID FILTER: the same as another user, through that user's
 # p11-kit configuration (XDG_CONFIG_HOME, "user-config: only").
 trust_list_as() {
-        cr_as "$1" env CERTREVOKE_PUBLISH_DIR="$pub" HOME="$CR_TMP/home" XDG_CONFIG_HOME="$CR_TMP/xdg" \
+        cr_as "$1" env CERTREVOKE_PUBLISH_DIR="$CR_PUB" HOME="$CR_TMP/home" XDG_CONFIG_HOME="$CR_TMP/xdg" \
                 trust list --filter="$2"
 }
 mkdir -p "$CR_TMP/xdg/pkcs11/modules" "$CR_TMP/home"
@@ -75,18 +64,11 @@ revoke_as() {
                 org.certrevoke1.Manager RevokeCertificate ssss "$1" "" "$2" "$3"
 }
 
-# card LOGIN NAME: a token card-LOGIN-01 with a certificate for LOGIN.
-card() {
-        cr_token_create "card-$1-01"
-        cr_cert_issue "$ca" "$1" "$2" "$past" "$later" "$certs/$1.pem"
-        cr_token_put_cert "card-$1-01" "$certs/$1.pem" 01 "$1 certificate"
-}
-
 ADMIN=1001
-card boss "Boss Admin"
-card gina "Gina General"
-card pete "Pete Plain"
-card vera "Vera Valid"
+cr_card boss "Boss Admin"
+cr_card gina "Gina General"
+cr_card pete "Pete Plain"
+cr_card vera "Vera Valid"
 cr_pam_password boss boss-confirm-secret
 
 cr_start_bus
@@ -100,11 +82,11 @@ daemon_pid=$CR_DAEMON_PID
 
 # The daemon publishes a first, empty CRL when it starts with none.
 for _ in {1..100}; do
-        [[ -f $pub/crl.der ]] && break
+        [[ -f $CR_PUB/crl.der ]] && break
         sleep 0.1
 done
-[[ -f $pub/crl.der ]] || cr_fail_at "no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
-[[ -f $pub/ca.pem ]] || cr_skip "the daemon does not publish ca.pem in its PublishDirectory yet"
+[[ -f $CR_PUB/crl.der ]] || cr_fail_at "no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
+[[ -f $CR_PUB/ca.pem ]] || cr_skip "the daemon does not publish ca.pem in its PublishDirectory yet"
 
 assert_exit 0 trust_list ca-anchors
 assert_contains "$CR_LAST_OUTPUT" "label: Demo Org Certificate Authority" "the daemon's CA is an anchor"
@@ -118,10 +100,10 @@ assert_exit 0 certutil -N -d "$nssdb" --empty-password
 assert_exit 0 env "${nss_env[@]}" modutil -dbdir "$nssdb" -add certrevoke -libfile "$so" -force
 
 # ---- gina's certificate revoked through the daemon
-gina_serial=$(cr_cert_serial "$certs/gina.pem")
+gina_serial=$(cr_cert_serial "$CR_CERTS/gina.pem")
 assert_exit 0 revoke_as $ADMIN gina keyCompromise boss-confirm-secret
 assert_eq '(sss) "gina" "Gina General" "revoked"' "$CR_LAST_OUTPUT" "RevokeCertificate"
-[[ -f $pub/revoked.der ]] ||
+[[ -f $CR_PUB/revoked.der ]] ||
         cr_skip "the daemon does not publish revoked.der yet: the module has no certificates to show"
 
 assert_exit 0 trust_list blocklist
@@ -134,7 +116,7 @@ assert_exit 0 env "${nss_env[@]}" certutil -L -d "$nssdb" -h all
 assert_exit 0 grep -qE "^certrevoke:gina revoked $gina_serial +p,p,p\$" <<<"$CR_LAST_OUTPUT"
 
 # ---- pete's too; vera's stays valid
-pete_serial=$(cr_cert_serial "$certs/pete.pem")
+pete_serial=$(cr_cert_serial "$CR_CERTS/pete.pem")
 assert_exit 0 revoke_as $ADMIN pete superseded boss-confirm-secret
 assert_exit 0 trust_list blocklist
 assert_contains "$CR_LAST_OUTPUT" "label: gina revoked $gina_serial" "gina still distrusted"

@@ -15,23 +15,10 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon dbus-send busctl softhsm2-util pkcs11-tool openssl setpriv sqlite3
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 
-cr_setup_tmp
-cr_softhsm_init
+cr_world_init
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
 
 ADMIN=1001 OTHER_ADMIN=1002 SLOW_ADMIN=1003 BURST_ADMIN=1007
 
@@ -49,79 +36,15 @@ wrongs=()
 
 # ---- local helpers
 
-# revoke_as UID LOGIN SERIAL REASON PASSWORD: RevokeCertificate through busctl.
-revoke_as() {
-        local uid=$1
-        shift
-        cr_as "$uid" busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager RevokeCertificate ssss "$@"
-}
-
-# revoke_send UID LOGIN SERIAL REASON PASSWORD: the same through dbus-send,
-# which prints the D-Bus error name.
-revoke_send() {
-        cr_as "$1" dbus-send --bus="$CR_BUS_ADDRESS" --print-reply --dest=org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager.RevokeCertificate "string:$2" "string:$3" "string:$4" "string:$5"
-}
-
-# refused ERROR UID LOGIN SERIAL REASON PASSWORD: the call fails with ERROR.
-refused() {
-        local want=$1
-        shift
-        assert_exit 1 revoke_send "$@"
-        assert_contains "$CR_LAST_OUTPUT" "Error $want" "revocation of '$3' by UID $2"
-}
-
-# prop LOGIN PROPERTY: a user object's property, read as root.
-prop() {
-        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" org.certrevoke1.User "$2"
-}
-
-# crl_number: the Manager's CRLNumber property (a bare number).
-crl_number() {
-        local v
-        v=$(cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber)
-        echo "${v#t }"
-}
-
-# history: everyone's history as root, one "actor action target result" a line.
-history() {
-        cr_busctl --json=short call org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager \
-                GetHistory stu "" 0 0 |
-                "$python" -c '
-import json, sys
-d = json.load(sys.stdin)
-assert d["type"] == "a(tssss)", d["type"]
-for e in d["data"][0]:
-    print(" ".join(e[1:]))'
-}
-
-# wait_crl: waits for the first CRL the daemon publishes at start.
-wait_crl() {
-        local i
-        for ((i = 0; i < 100; i++)); do
-                [[ -f $pub/crl.der && $(crl_number) -ge 1 ]] && return 0
-                sleep 0.1
-        done
-        cr_fail_at "no CRL published" "$(tail -n 20 "$CR_TMP/daemon.log")"
-}
-
 # now_ms: the monotonic-enough wall clock in milliseconds.
 now_ms() {
         echo $(($(date +%s%N) / 1000000))
 }
 
-# card LOGIN NAME: a token card-LOGIN-01 with a certificate for LOGIN.
-card() {
-        cr_token_create "card-$1-01"
-        cr_cert_issue "$ca" "$1" "$2" "$past" "$later" "$certs/$1.pem"
-        cr_token_put_cert "card-$1-01" "$certs/$1.pem" 01 "$1 certificate"
-}
-
-card gina "Gina General"
-card gene "Gene General"
-card gwen "Gwen General"
-card gail "Gail General"
+cr_card gina "Gina General"
+cr_card gene "Gene General"
+cr_card gwen "Gwen General"
+cr_card gail "Gail General"
 cr_pam_password boss "$good"
 cr_pam_password olive "$good_other"
 cr_pam_password sloane "$good_slow" certrevoke-delay
@@ -138,57 +61,57 @@ cr_ctl add-user gene "Gene General" general 1005
 cr_ctl add-user gwen "Gwen General" general 1006
 cr_ctl add-user gail "Gail General" general 1008
 assert_exit 0 cr_ctl rescan
-wait_crl
-n0=$(crl_number)
-crl_before=$(sha256sum <"$pub/crl.der")
-gina_serial=$(cr_cert_serial "$certs/gina.pem")
+cr_wait_first_crl
+n0=$(cr_crl_number)
+crl_before=$(sha256sum <"$CR_PUB/crl.der")
+gina_serial=$(cr_cert_serial "$CR_CERTS/gina.pem")
 
 # ---- a wrong password: AuthenticationFailed, nothing changes, a failed confirm in the history
-refused org.certrevoke1.Error.AuthenticationFailed $ADMIN gina "$gina_serial" keyCompromise "$wrong"
+assert_revoke_refused org.certrevoke1.Error.AuthenticationFailed $ADMIN gina "$gina_serial" keyCompromise "$wrong"
 assert_contains "$CR_LAST_OUTPUT" "confirmation password of boss is wrong" "the message the admin sees"
-assert_exit 1 revoke_as $ADMIN gina "$gina_serial" keyCompromise "$wrong"
+assert_exit 1 cr_revoke_as $ADMIN gina "$gina_serial" keyCompromise "$wrong"
 assert_contains "$CR_LAST_OUTPUT" "confirmation password of boss is wrong" "what busctl shows"
 # the login password of someone else is no confirmation password either
-refused org.certrevoke1.Error.AuthenticationFailed $ADMIN gina "$gina_serial" keyCompromise "$good_other"
-assert_eq 's "issued"' "$(prop gina CertificateState)" "gina after failed confirmations"
-assert_eq 't 0' "$(prop gina RevokedAt)"
-assert_eq 's ""' "$(prop gina CertificateRemoval)"
-assert_eq "$n0" "$(crl_number)" "no CRL after failed confirmations"
-assert_eq "$crl_before" "$(sha256sum <"$pub/crl.der")" "the CRL is untouched"
+assert_revoke_refused org.certrevoke1.Error.AuthenticationFailed $ADMIN gina "$gina_serial" keyCompromise "$good_other"
+assert_eq 's "issued"' "$(cr_user_prop gina CertificateState)" "gina after failed confirmations"
+assert_eq 't 0' "$(cr_user_prop gina RevokedAt)"
+assert_eq 's ""' "$(cr_user_prop gina CertificateRemoval)"
+assert_eq "$n0" "$(cr_crl_number)" "no CRL after failed confirmations"
+assert_eq "$crl_before" "$(sha256sum <"$CR_PUB/crl.der")" "the CRL is untouched"
 assert_eq "gina certificate" "$(cr_token_list_certs card-gina-01)" "gina's card keeps its certificate"
-hist=$(history)
+hist=$(cr_history)
 assert_eq 3 "$(grep -c '^boss confirm gina failed$' <<<"$hist")" "three failed confirms in the history"
 assert_not_contains "$hist" "boss revoke gina ok" "no revocation in the history"
 
 # ---- the right password resets the count
-assert_exit 0 revoke_as $ADMIN gina "$gina_serial" keyCompromise "$good"
+assert_exit 0 cr_revoke_as $ADMIN gina "$gina_serial" keyCompromise "$good"
 assert_eq '(sss) "gina" "Gina General" "revoked"' "$CR_LAST_OUTPUT"
-assert_contains "$(history)" "boss revoke gina ok"
+assert_contains "$(cr_history)" "boss revoke gina ok"
 
 # ---- five failures in a row lock boss out: the sixth is RateLimited, right password or not
 for i in 1 2 3 4 5; do
         wrongs+=("$wrong-$i")
-        refused org.certrevoke1.Error.AuthenticationFailed $ADMIN gene "" superseded "$wrong-$i"
+        assert_revoke_refused org.certrevoke1.Error.AuthenticationFailed $ADMIN gene "" superseded "$wrong-$i"
 done
-refused org.certrevoke1.Error.RateLimited $ADMIN gene "" superseded "$good"
+assert_revoke_refused org.certrevoke1.Error.RateLimited $ADMIN gene "" superseded "$good"
 assert_contains "$CR_LAST_OUTPUT" "too many failed confirmations by boss" "the message of RateLimited"
-refused org.certrevoke1.Error.RateLimited $ADMIN gene "" superseded "$wrong"
-assert_exit 1 revoke_as $ADMIN gene "" superseded "$good"
+assert_revoke_refused org.certrevoke1.Error.RateLimited $ADMIN gene "" superseded "$wrong"
+assert_exit 1 cr_revoke_as $ADMIN gene "" superseded "$good"
 assert_contains "$CR_LAST_OUTPUT" "try again in" "what busctl shows when rate limited"
-assert_eq 's "issued"' "$(prop gene CertificateState)" "gene is not revoked while boss is locked"
-hist=$(history)
+assert_eq 's "issued"' "$(cr_user_prop gene CertificateState)" "gene is not revoked while boss is locked"
+hist=$(cr_history)
 assert_eq 5 "$(grep -c '^boss confirm gene failed$' <<<"$hist")" "five failed confirms"
 assert_eq 3 "$(grep -c '^boss revoke gene rate-limited$' <<<"$hist")" "three rate-limited calls"
 # another administrator is not locked out
-assert_exit 0 revoke_as $OTHER_ADMIN gwen "" superseded "$good_other"
+assert_exit 0 cr_revoke_as $OTHER_ADMIN gwen "" superseded "$good_other"
 assert_eq '(sss) "gwen" "Gwen General" "revoked"' "$CR_LAST_OUTPUT"
 
 # ---- the lock survives a restart
 cr_stop_daemon
 cr_start_daemon
-refused org.certrevoke1.Error.RateLimited $ADMIN gene "" superseded "$good"
-assert_eq 's "issued"' "$(prop gene CertificateState)" "gene after the restart"
-refused org.certrevoke1.Error.NotRevocable $OTHER_ADMIN gwen "" superseded "$good_other"
+assert_revoke_refused org.certrevoke1.Error.RateLimited $ADMIN gene "" superseded "$good"
+assert_eq 's "issued"' "$(cr_user_prop gene CertificateState)" "gene after the restart"
+assert_revoke_refused org.certrevoke1.Error.NotRevocable $OTHER_ADMIN gwen "" superseded "$good_other"
 
 # ---- a PAM stack that fails with a 2 s delay does not stall the bus
 cr_stop_daemon
@@ -201,7 +124,7 @@ log_lines=$(wc -l <"$CR_TMP/daemon.log")
 wrongs+=("$wrong-slow-1" "$wrong-slow-2" "$wrong-slow-3")
 t0=$(now_ms)
 for i in 1 2 3; do
-        revoke_send $SLOW_ADMIN gene "" superseded "$wrong-slow-$i" >"$CR_TMP/slow-$i.out" 2>&1 &
+        cr_revoke_send $SLOW_ADMIN gene "" superseded "$wrong-slow-$i" >"$CR_TMP/slow-$i.out" 2>&1 &
         slow[i]=$!
         cr_track "${slow[i]}"
 done
@@ -213,7 +136,7 @@ assert_exit 0 cr_as $SLOW_ADMIN busctl --address="$CR_BUS_ADDRESS" call org.cert
 t2=$(now_ms)
 assert_contains "$CR_LAST_OUTPUT" '"gene"' "ListUsers answered"
 ((t2 - t1 < 500)) || cr_fail_at "ListUsers took $((t2 - t1)) ms while PAM failures were delayed"
-assert_eq 's "issued"' "$(prop gene CertificateState)"
+assert_eq 's "issued"' "$(cr_user_prop gene CertificateState)"
 for i in 1 2 3; do
         rc=0
         wait "${slow[i]}" || rc=$?
@@ -233,18 +156,18 @@ max_ms=$(sort -n <<<"$delays" | tail -n1) max_ms=$((max_ms / 1000))
 ((t3 - t0 < max_ms + 1000)) ||
         cr_fail_at "three delayed failures took $((t3 - t0)) ms for delays up to $max_ms ms: they were queued"
 t4=$(now_ms)
-assert_exit 0 revoke_as $SLOW_ADMIN gene "" superseded "$good_slow"
+assert_exit 0 cr_revoke_as $SLOW_ADMIN gene "" superseded "$good_slow"
 t5=$(now_ms)
 assert_eq '(sss) "gene" "Gene General" "revoked"' "$CR_LAST_OUTPUT"
 ((t5 - t4 < 1500)) || cr_fail_at "a right password through the delay stack took $((t5 - t4)) ms"
-assert_eq 3 "$(history | grep -c '^sloane confirm gene failed$')" "the delayed failures are in the history"
+assert_eq 3 "$(cr_history | grep -c '^sloane confirm gene failed$')" "the delayed failures are in the history"
 
 # ---- guesses sent side by side are held to the same limit: at most five
 # of them are checked by PAM, the others are RateLimited, however many are
 # in flight (each failure here takes its 1-3 s delay before it is counted)
 for i in {1..12}; do
         wrongs+=("$wrong-burst-$i")
-        revoke_send $BURST_ADMIN gail "" superseded "$wrong-burst-$i" >"$CR_TMP/burst-$i.out" 2>&1 &
+        cr_revoke_send $BURST_ADMIN gail "" superseded "$wrong-burst-$i" >"$CR_TMP/burst-$i.out" 2>&1 &
         burst[i]=$!
         cr_track "${burst[i]}"
 done
@@ -255,11 +178,11 @@ done
 failed=$(cat "$CR_TMP"/burst-*.out | grep -c 'Error org.certrevoke1.Error.AuthenticationFailed' || true)
 limited=$(cat "$CR_TMP"/burst-*.out | grep -c 'Error org.certrevoke1.Error.RateLimited' || true)
 assert_eq 12 "$((failed + limited))" "every guess of the burst was refused: $(cat "$CR_TMP"/burst-*.out)"
-assert_eq 's "issued"' "$(prop gail CertificateState)" "gail after the burst"
-checked=$(history | grep -c '^pat confirm gail failed$' || true)
+assert_eq 's "issued"' "$(cr_user_prop gail CertificateState)" "gail after the burst"
+checked=$(cr_history | grep -c '^pat confirm gail failed$' || true)
 ((checked <= 5 && failed <= 5)) ||
         late_failures+=("$failed of 12 guesses sent at once were checked by PAM ($checked in the history) and answered AuthenticationFailed, $limited RateLimited: the limit of 5 failures is not kept")
-refused org.certrevoke1.Error.RateLimited $BURST_ADMIN gail "" superseded "$good_burst"
+assert_revoke_refused org.certrevoke1.Error.RateLimited $BURST_ADMIN gail "" superseded "$good_burst"
 
 cr_stop_daemon
 

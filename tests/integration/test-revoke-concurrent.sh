@@ -12,43 +12,14 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl certtool setpriv sqlite3
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 
-cr_setup_tmp
-cr_softhsm_init
+cr_world_init
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs" "$CR_TMP/replies"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+mkdir -p "$CR_TMP/replies"
 
 ADMIN=1001
 N=50
-
-# ---- local helpers
-
-# revoke_as UID LOGIN SERIAL REASON PASSWORD: RevokeCertificate through busctl.
-revoke_as() {
-        local uid=$1
-        shift
-        cr_as "$uid" busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager RevokeCertificate ssss "$@"
-}
-
-# crl_number: the Manager's CRLNumber property (a bare number).
-crl_number() {
-        local v
-        v=$(cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber)
-        echo "${v#t }"
-}
 
 # ---- fifty users, ten to a card (EC keys: quicker to make)
 for c in 1 2 3 4 5; do
@@ -56,8 +27,8 @@ for c in 1 2 3 4 5; do
 done
 for ((i = 1; i <= N; i++)); do
         login=$(printf 'user%02d' "$i")
-        CR_KEY_TYPE=ec cr_cert_issue "$ca" "$login" "User $i" "$past" "$later" "$certs/$login.pem"
-        cr_token_put_cert "cards-0$(((i - 1) / 10 + 1))" "$certs/$login.pem" "$(printf '%02x' "$i")" "$login certificate"
+        CR_KEY_TYPE=ec cr_cert_issue "$CR_CA" "$login" "User $i" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$login.pem"
+        cr_token_put_cert "cards-0$(((i - 1) / 10 + 1))" "$CR_CERTS/$login.pem" "$(printf '%02x' "$i")" "$login certificate"
 done
 cr_pam_password boss boss-confirm
 
@@ -69,12 +40,8 @@ for ((i = 1; i <= N; i++)); do
 done
 assert_exit 0 cr_ctl rescan
 assert_eq "$N certificates seen" "$CR_LAST_OUTPUT"
-for _ in {1..100}; do
-        [[ -f $pub/crl.der && $(crl_number) -ge 1 ]] && break
-        sleep 0.1
-done
-[[ -f $pub/crl.der ]] || cr_fail_at "no CRL published at start"
-n0=$(crl_number)
+cr_wait_first_crl
+n0=$(cr_crl_number)
 log_lines=$(wc -l <"$CR_TMP/daemon.log")
 
 # ---- all at once
@@ -82,7 +49,7 @@ log_lines=$(wc -l <"$CR_TMP/daemon.log")
 start_revocation() {
         local login
         login=$(printf 'user%02d' "$1")
-        revoke_as $ADMIN "$login" "$(cr_cert_serial "$certs/$login.pem")" keyCompromise boss-confirm \
+        cr_revoke_as $ADMIN "$login" "$(cr_cert_serial "$CR_CERTS/$login.pem")" keyCompromise boss-confirm \
                 >"$CR_TMP/replies/$login" 2>&1 &
         pids+=($!)
         cr_track $!
@@ -136,7 +103,7 @@ assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" \
 assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" "SELECT count(DISTINCT revocation_seq) FROM certificates WHERE revocation_seq != 0")" \
         "each revocation has a sequence number of its own"
 states=$(cr_busctl --json=short call org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager ListUsers |
-        "$python" -c '
+        "$CR_PYTHON" -c '
 import collections, json, sys
 print(" ".join("%s=%d" % kv for kv in sorted(collections.Counter(u[3] for u in json.load(sys.stdin)["data"][0]).items())))')
 assert_eq "not-issued=1 revoked=$N" "$states" "the states ListUsers shows"
@@ -144,20 +111,20 @@ assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" "SELECT count(*) FROM history
         "revocations in the history"
 
 # ---- on the CRL, which verifies
-crl=$(openssl crl -inform DER -in "$pub/crl.der" -noout -text)
+crl=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text)
 assert_eq "$N" "$(grep -c 'Serial Number:' <<<"$crl")" "entries on the CRL"
 assert_eq "$N" "$(grep -c 'Key Compromise' <<<"$crl")" "keyCompromise entries"
 for ((i = 1; i <= N; i++)); do
         login=$(printf 'user%02d' "$i")
-        grep -q "Serial Number: $(cr_cert_serial "$certs/$login.pem")\$" <<<"$crl" ||
+        grep -q "Serial Number: $(cr_cert_serial "$CR_CERTS/$login.pem")\$" <<<"$crl" ||
                 cr_fail_at "$login's serial is not on the CRL"
 done
-assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
+assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_contains "$CR_LAST_OUTPUT" "verify OK"
-assert_exit 0 certtool --verify-crl --load-ca-certificate "$ca/ca.pem" --infile "$pub/crl.pem"
+assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
 assert_not_contains "$CR_LAST_OUTPUT" "Not verified"
 for login in user01 user25 user50; do
-        assert_exit 2 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$certs/$login.pem"
+        assert_exit 2 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$CR_CERTS/$login.pem"
         assert_contains "$CR_LAST_OUTPUT" "certificate revoked" "$login"
 done
 
@@ -181,7 +148,7 @@ while read -r num entries; do
         prev=$num prev_entries=$entries
 done <<<"$builds"
 assert_eq "$N" "$prev_entries" "the last build lists all"
-assert_eq "$prev" "$(crl_number)" "CRLNumber is the last build's"
+assert_eq "$prev" "$(cr_crl_number)" "CRLNumber is the last build's"
 assert_contains "$(grep -A1 'X509v3 CRL Number' <<<"$crl")" "$prev" "the CRL carries that number"
 assert_not_contains "$(cat "$CR_TMP/daemon.log")" "not published" "every build was published"
 

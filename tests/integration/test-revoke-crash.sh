@@ -15,20 +15,9 @@ set -euo pipefail
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl certtool setpriv sqlite3
 
-cr_setup_tmp
-cr_softhsm_init
+cr_world_init
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs" "$CR_TMP/replies"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+mkdir -p "$CR_TMP/replies"
 
 ADMIN=1001
 N=30
@@ -37,21 +26,6 @@ N=30
 late_failures=()
 
 # ---- local helpers
-
-# revoke_as UID LOGIN SERIAL REASON PASSWORD: RevokeCertificate through busctl.
-revoke_as() {
-        local uid=$1
-        shift
-        cr_as "$uid" busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager RevokeCertificate ssss "$@"
-}
-
-# crl_number: the Manager's CRLNumber property (a bare number).
-crl_number() {
-        local v
-        v=$(cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber)
-        echo "${v#t }"
-}
 
 # number_of FILE: the CRL number of a DER CRL, in decimal.
 number_of() {
@@ -72,7 +46,7 @@ sampler() {
         local k=0
         while [[ ! -e $CR_TMP/stop-sampling ]]; do
                 k=$((k + 1))
-                if cp "$pub/crl.der" "$CR_TMP/sample.der" 2>/dev/null; then
+                if cp "$CR_PUB/crl.der" "$CR_TMP/sample.der" 2>/dev/null; then
                         if openssl crl -inform DER -in "$CR_TMP/sample.der" -noout 2>/dev/null; then
                                 number_of "$CR_TMP/sample.der" >>"$CR_TMP/samples"
                         else
@@ -89,8 +63,8 @@ for c in 1 2 3; do
 done
 for ((i = 1; i <= N; i++)); do
         login=$(printf 'user%02d' "$i")
-        CR_KEY_TYPE=ec cr_cert_issue "$ca" "$login" "User $i" "$past" "$later" "$certs/$login.pem"
-        cr_token_put_cert "cards-0$(((i - 1) / 10 + 1))" "$certs/$login.pem" "$(printf '%02x' "$i")" "$login certificate"
+        CR_KEY_TYPE=ec cr_cert_issue "$CR_CA" "$login" "User $i" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$login.pem"
+        cr_token_put_cert "cards-0$(((i - 1) / 10 + 1))" "$CR_CERTS/$login.pem" "$(printf '%02x' "$i")" "$login certificate"
 done
 cr_pam_password boss boss-confirm
 
@@ -102,11 +76,7 @@ for ((i = 1; i <= N; i++)); do
 done
 assert_exit 0 cr_ctl rescan
 assert_eq "$N certificates seen" "$CR_LAST_OUTPUT"
-for _ in {1..100}; do
-        [[ -f $pub/crl.der && $(crl_number) -ge 1 ]] && break
-        sleep 0.1
-done
-[[ -f $pub/crl.der ]] || cr_fail_at "no CRL published at start"
+cr_wait_first_crl
 
 : >"$CR_TMP/samples"
 sampler &
@@ -117,7 +87,7 @@ cr_track $sampler_pid
 pids=()
 for ((i = 1; i <= N; i++)); do
         login=$(printf 'user%02d' "$i")
-        revoke_as $ADMIN "$login" "" keyCompromise boss-confirm >"$CR_TMP/replies/$login" 2>&1 &
+        cr_revoke_as $ADMIN "$login" "" keyCompromise boss-confirm >"$CR_TMP/replies/$login" 2>&1 &
         pids+=($!)
         cr_track $!
 done
@@ -145,10 +115,10 @@ cr_log "$sent revocations sent, ${#acked[@]} answered before kill -9"
 ((${#acked[@]} < sent)) || cr_log "every call was answered before the kill: the crash hit no revocation in flight"
 
 # the moment it died: the CRL is whole
-assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
+assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_contains "$CR_LAST_OUTPUT" "verify OK" "crl.der right after kill -9"
 before_max=$(sed -n 's/.*crl: number \([0-9]*\) published.*/\1/p' "$CR_TMP/daemon.log" | sort -n | tail -n1)
-at_kill=$(number_of "$pub/crl.der")
+at_kill=$(number_of "$CR_PUB/crl.der")
 # the daemon may have died between renaming a new CRL into place and
 # recording it: then crl.der is one ahead of the log
 ((at_kill >= before_max)) || cr_fail_at "crl.der has number $at_kill, the log's last published is $before_max"
@@ -184,22 +154,22 @@ else
 fi
 # wait for the start-up CRL to be in place (the property follows publication)
 for _ in {1..100}; do
-        (($(crl_number) >= after_number)) && break
+        (($(cr_crl_number) >= after_number)) && break
         sleep 0.1
 done
-crl=$(openssl crl -inform DER -in "$pub/crl.der" -noout -text)
-assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
+crl=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text)
+assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_contains "$CR_LAST_OUTPUT" "verify OK" "the CRL after the restart"
-assert_exit 0 certtool --verify-crl --load-ca-certificate "$ca/ca.pem" --infile "$pub/crl.pem"
+assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
 assert_not_contains "$CR_LAST_OUTPUT" "Not verified"
 for login in "${acked[@]}"; do
-        serial=$(cr_cert_serial "$certs/$login.pem")
+        serial=$(cr_cert_serial "$CR_CERTS/$login.pem")
         grep -q "Serial Number: $serial\$" <<<"$crl" || cr_fail_at "$login was answered revoked but is not on the CRL"
         assert_eq 's "revoked"' "$(cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$login" \
                 org.certrevoke1.User CertificateState)" "$login answered revoked"
         assert_eq 1 "$(sqlite3 "$CR_TMP/state/store.db" \
                 "SELECT count(*) FROM certificates WHERE serial = '$serial' AND revoked_usec != 0")" "$login in the store"
-        assert_exit 2 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$certs/$login.pem"
+        assert_exit 2 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$CR_CERTS/$login.pem"
         assert_contains "$CR_LAST_OUTPUT" "certificate revoked" "$login"
 done
 # recorded but not answered: listed as well, never lost
@@ -238,14 +208,14 @@ for ((i = 1; i <= N; i++)); do
         login=$(printf 'user%02d' "$i")
         [[ $(cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$login" \
                 org.certrevoke1.User CertificateState) == 's "revoked"' ]] && continue
-        assert_exit 0 revoke_as $ADMIN "$login" "" keyCompromise boss-confirm
+        assert_exit 0 cr_revoke_as $ADMIN "$login" "" keyCompromise boss-confirm
 done
 touch "$CR_TMP/stop-sampling"
 wait $sampler_pid
 cr_untrack $sampler_pid
-final=$(number_of "$pub/crl.der")
+final=$(number_of "$CR_PUB/crl.der")
 ((final > after_number || recorded == N)) || cr_fail_at "CRL number $final after more revocations, $after_number before"
-assert_eq "$N" "$(openssl crl -inform DER -in "$pub/crl.der" -noout -text | grep -c 'Serial Number:')" "all on the CRL"
+assert_eq "$N" "$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text | grep -c 'Serial Number:')" "all on the CRL"
 
 # ---- every look at crl.der found a whole CRL, and the numbers never went back
 bad=$(find "$CR_TMP" -maxdepth 1 -name 'bad-*.der' | wc -l)

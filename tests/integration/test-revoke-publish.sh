@@ -26,20 +26,8 @@ if [[ ${CR_REVOKE_PUBLISH_NS:-} != 1 ]]; then
         CR_REVOKE_PUBLISH_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 fi
 
-cr_setup_tmp
-cr_softhsm_init
+cr_world_init
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
 
 ADMIN=1001
 
@@ -48,65 +36,31 @@ late_failures=()
 
 # ---- local helpers
 
-# revoke_as UID LOGIN SERIAL REASON PASSWORD: RevokeCertificate through busctl.
-revoke_as() {
-        local uid=$1
-        shift
-        cr_as "$uid" busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager RevokeCertificate ssss "$@"
-}
-
-# revoke_send UID LOGIN SERIAL REASON PASSWORD: the same through dbus-send,
-# which prints the D-Bus error name.
-revoke_send() {
-        cr_as "$1" dbus-send --bus="$CR_BUS_ADDRESS" --print-reply --dest=org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager.RevokeCertificate "string:$2" "string:$3" "string:$4" "string:$5"
-}
-
-# prop LOGIN PROPERTY: a user object's property, read as root.
-prop() {
-        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" org.certrevoke1.User "$2"
-}
-
-# crl_number: the Manager's CRLNumber property (a bare number).
-crl_number() {
-        local v
-        v=$(cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber)
-        echo "${v#t }"
-}
-
 # file_number: the CRL number in crl.der, in decimal.
 file_number() {
         local n
-        n=$(openssl crl -inform DER -in "$pub/crl.der" -noout -crlnumber)
+        n=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -crlnumber)
         echo $((16#${n#crlNumber=0x}))
 }
 
 # check_crl: the published CRL verifies with openssl and GnuTLS.
 check_crl() {
-        assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
+        assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
         assert_contains "$CR_LAST_OUTPUT" "verify OK" "openssl crl -verify"
-        assert_exit 0 certtool --verify-crl --load-ca-certificate "$ca/ca.pem" --infile "$pub/crl.pem"
+        assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
         assert_not_contains "$CR_LAST_OUTPUT" "Not verified" "certtool --verify-crl"
 }
 
 # verify CERT.pem: openssl verify with the published CRL; exit status in CR_LAST_EXIT.
 verify() {
         CR_LAST_EXIT=0
-        CR_LAST_OUTPUT=$(openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$1" 2>&1) ||
+        CR_LAST_OUTPUT=$(openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1" 2>&1) ||
                 CR_LAST_EXIT=$?
 }
 
-# card LOGIN NAME: a token card-LOGIN-01 with a certificate for LOGIN.
-card() {
-        cr_token_create "card-$1-01"
-        cr_cert_issue "$ca" "$1" "$2" "$past" "$later" "$certs/$1.pem"
-        cr_token_put_cert "card-$1-01" "$certs/$1.pem" 01 "$1 certificate"
-}
-
-card alice "Alice Example"
-card bob "Bob Example"
-card carl "Carl Example"
+cr_card alice "Alice Example"
+cr_card bob "Bob Example"
+cr_card carl "Carl Example"
 cr_pam_password boss boss-confirm
 
 cr_start_bus
@@ -116,73 +70,69 @@ cr_ctl add-user alice "Alice Example" general 1002
 cr_ctl add-user bob "Bob Example" general 1003
 cr_ctl add-user carl "Carl Example" general 1004
 assert_exit 0 cr_ctl rescan
-for _ in {1..100}; do
-        [[ -f $pub/crl.der && $(crl_number) -ge 1 ]] && break
-        sleep 0.1
-done
-[[ -f $pub/crl.der ]] || cr_fail_at "no CRL published at start"
+cr_wait_first_crl
 
 # a first revocation while all is well
-assert_exit 0 revoke_as $ADMIN alice "" keyCompromise boss-confirm
+assert_exit 0 cr_revoke_as $ADMIN alice "" keyCompromise boss-confirm
 assert_eq '(sss) "alice" "Alice Example" "revoked"' "$CR_LAST_OUTPUT"
 check_crl
-n_good=$(crl_number)
+n_good=$(cr_crl_number)
 assert_eq "$n_good" "$(file_number)" "CRLNumber is the number of crl.der"
-cp -- "$pub/crl.der" "$CR_TMP/old-crl.der"
-cp -- "$pub/crl.pem" "$CR_TMP/old-crl.pem"
-listing=$(find "$pub" -mindepth 1 -printf '%f\n' | sort | paste -sd' ')
+cp -- "$CR_PUB/crl.der" "$CR_TMP/old-crl.der"
+cp -- "$CR_PUB/crl.pem" "$CR_TMP/old-crl.pem"
+listing=$(find "$CR_PUB" -mindepth 1 -printf '%f\n' | sort | paste -sd' ')
 
 # ---- the publish directory becomes read-only
-mount --bind "$pub" "$pub"
-mount -o remount,bind,ro "$pub"
-if touch "$pub/probe" 2>/dev/null; then
-        rm -f -- "$pub/probe"
+mount --bind "$CR_PUB" "$CR_PUB"
+mount -o remount,bind,ro "$CR_PUB"
+if touch "$CR_PUB/probe" 2>/dev/null; then
+        rm -f -- "$CR_PUB/probe"
         cr_fail_at "the read-only bind mount does not stop root from writing"
 fi
 
 log_lines=$(wc -l <"$CR_TMP/daemon.log")
-assert_exit 1 revoke_send $ADMIN bob "" keyCompromise boss-confirm
+assert_exit 1 cr_revoke_send $ADMIN bob "" keyCompromise boss-confirm
 cr_log "the answer while the CRL cannot be written: $CR_LAST_OUTPUT"
 assert_contains "$CR_LAST_OUTPUT" "Error org.freedesktop.DBus.Error.Failed" "the error's name"
 assert_contains "$CR_LAST_OUTPUT" "revocation of bob is recorded" "the error says it is recorded"
 assert_contains "$CR_LAST_OUTPUT" "the CRL could not be published" "the error says the CRL is not published"
 assert_contains "$CR_LAST_OUTPUT" "Read-only file system" "the error says why"
-assert_exit 1 revoke_as $ADMIN carl "" superseded boss-confirm
+assert_exit 1 cr_revoke_as $ADMIN carl "" superseded boss-confirm
 assert_contains "$CR_LAST_OUTPUT" "revocation of carl is recorded, but the CRL could not be published" "what busctl shows"
 
 # nothing lost: both are revoked
-assert_eq 's "revoked"' "$(prop bob CertificateState)"
-assert_eq 's "keyCompromise"' "$(prop bob RevocationReason)"
-assert_eq 's "revoked"' "$(prop carl CertificateState)"
+assert_eq 's "revoked"' "$(cr_user_prop bob CertificateState)"
+assert_eq 's "keyCompromise"' "$(cr_user_prop bob RevocationReason)"
+assert_eq 's "revoked"' "$(cr_user_prop carl CertificateState)"
 # the revocation stands, so the token copy went all the same
 assert_eq "" "$(cr_token_list_certs card-bob-01)" "bob's certificate is off his card"
-assert_eq 's "removed"' "$(prop bob CertificateRemoval)"
+assert_eq 's "removed"' "$(cr_user_prop bob CertificateRemoval)"
 
 # the CRL in place is the old one, whole and valid
-assert_eq "$(sha256sum <"$CR_TMP/old-crl.der")" "$(sha256sum <"$pub/crl.der")" "crl.der is unchanged"
-assert_eq "$(sha256sum <"$CR_TMP/old-crl.pem")" "$(sha256sum <"$pub/crl.pem")" "crl.pem is unchanged"
+assert_eq "$(sha256sum <"$CR_TMP/old-crl.der")" "$(sha256sum <"$CR_PUB/crl.der")" "crl.der is unchanged"
+assert_eq "$(sha256sum <"$CR_TMP/old-crl.pem")" "$(sha256sum <"$CR_PUB/crl.pem")" "crl.pem is unchanged"
 check_crl
-verify "$certs/alice.pem"
+verify "$CR_CERTS/alice.pem"
 assert_eq 2 "$CR_LAST_EXIT" "alice stays revoked on the old CRL: $CR_LAST_OUTPUT"
-verify "$certs/bob.pem"
+verify "$CR_CERTS/bob.pem"
 assert_eq 0 "$CR_LAST_EXIT" "bob is not on the old CRL: $CR_LAST_OUTPUT"
-assert_eq "$listing" "$(find "$pub" -mindepth 1 -printf '%f\n' | sort | paste -sd' ')" \
+assert_eq "$listing" "$(find "$CR_PUB" -mindepth 1 -printf '%f\n' | sort | paste -sd' ')" \
         "the publish directory holds what it held: no temporary file is left"
 assert_contains "$(tail -n +"$((log_lines + 1))" "$CR_TMP/daemon.log")" "not published" "the daemon logs the failure"
 assert_eq "$n_good" "$(file_number)" "crl.der keeps its number"
 # CRLNumber is the number of the CRL that is published, not of one that failed
-n_prop=$(crl_number)
+n_prop=$(cr_crl_number)
 assert_eq "$n_good" "$n_prop" "CRLNumber while nothing new can be published" ||
         late_failures+=("CRLNumber says $n_prop after failed builds, but the published CRL is number $n_good")
 
 # ---- mended: the retry timer (30 s after the last failure) publishes
 t_fixed=$(date +%s)
-umount "$pub"
-touch "$pub/probe" && rm -f -- "$pub/probe"
+umount "$CR_PUB"
+touch "$CR_PUB/probe" && rm -f -- "$CR_PUB/probe"
 published=
 for _ in {1..450}; do
-        if openssl crl -inform DER -in "$pub/crl.der" -noout -text 2>/dev/null |
-                grep -q "Serial Number: $(cr_cert_serial "$certs/carl.pem")\$"; then
+        if openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text 2>/dev/null |
+                grep -q "Serial Number: $(cr_cert_serial "$CR_CERTS/carl.pem")\$"; then
                 published=1
                 break
         fi
@@ -192,10 +142,10 @@ done
         "$(tail -n 10 "$CR_TMP/daemon.log")"
 cr_log "published $(($(date +%s) - t_fixed)) s after the directory was mended"
 check_crl
-crl=$(openssl crl -inform DER -in "$pub/crl.der" -noout -text)
+crl=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text)
 for who in alice bob carl; do
-        assert_contains "$crl" "Serial Number: $(cr_cert_serial "$certs/$who.pem")" "$who on the CRL after the retry"
-        verify "$certs/$who.pem"
+        assert_contains "$crl" "Serial Number: $(cr_cert_serial "$CR_CERTS/$who.pem")" "$who on the CRL after the retry"
+        verify "$CR_CERTS/$who.pem"
         assert_eq 2 "$CR_LAST_EXIT" "$who is refused: $CR_LAST_OUTPUT"
         assert_contains "$CR_LAST_OUTPUT" "certificate revoked"
 done
@@ -203,16 +153,16 @@ assert_eq 3 "$(grep -c 'Serial Number:' <<<"$crl")" "three entries"
 n_new=$(file_number)
 ((n_new > n_good)) || cr_fail_at "CRL number $n_new after the retry, $n_good before"
 for _ in {1..50}; do
-        [[ $(crl_number) == "$n_new" ]] && break
+        [[ $(cr_crl_number) == "$n_new" ]] && break
         sleep 0.1
 done
-assert_eq "$n_new" "$(crl_number)" "CRLNumber after the retry"
+assert_eq "$n_new" "$(cr_crl_number)" "CRLNumber after the retry"
 
 # ---- the daemon keeps working
 cr_stop_daemon
 cr_start_daemon
 assert_eq "$n_new" "$(file_number)" "nothing was left to publish at the restart"
-assert_eq 's "revoked"' "$(prop bob CertificateState)" "bob after the restart"
+assert_eq 's "revoked"' "$(cr_user_prop bob CertificateState)" "bob after the restart"
 
 cr_stop_daemon
 if ((${#late_failures[@]})); then

@@ -18,20 +18,8 @@ set -euo pipefail
 cr_need_daemon
 cr_need_cmd dbus-daemon dbus-send dbus-monitor busctl softhsm2-util pkcs11-tool openssl certtool setpriv timeout
 
-cr_setup_tmp
-cr_softhsm_init
+cr_world_init
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
 
 # Failures that need not stop the rest of the test; reported at the end.
 late_failures=()
@@ -40,44 +28,9 @@ ROOT=0 ADMIN=1001 GENERAL=1002 WORKER=1003 MASTER=1004
 
 # ---- local helpers
 
-# revoke_as UID LOGIN SERIAL REASON PASSWORD: RevokeCertificate through busctl.
-revoke_as() {
-        local uid=$1
-        shift
-        cr_as "$uid" busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager RevokeCertificate ssss "$@"
-}
-
-# revoke_send UID LOGIN SERIAL REASON PASSWORD: the same through dbus-send,
-# which prints the D-Bus error name.
-revoke_send() {
-        cr_as "$1" dbus-send --bus="$CR_BUS_ADDRESS" --print-reply --dest=org.certrevoke1 /org/certrevoke1 \
-                org.certrevoke1.Manager.RevokeCertificate "string:$2" "string:$3" "string:$4" "string:$5"
-}
-
-# refused ERROR UID LOGIN SERIAL REASON PASSWORD: the call fails with ERROR.
-refused() {
-        local want=$1
-        shift
-        assert_exit 1 revoke_send "$@"
-        assert_contains "$CR_LAST_OUTPUT" "Error $want" "revocation of '$3' by UID $2"
-}
-
-# prop LOGIN PROPERTY: a user object's property, read as root.
-prop() {
-        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" org.certrevoke1.User "$2"
-}
-
-# crl_number: the Manager's CRLNumber property (a bare number).
-crl_number() {
-        local v
-        v=$(cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber)
-        echo "${v#t }"
-}
-
 # crl_text: the published CRL as openssl prints it.
 crl_text() {
-        openssl crl -inform DER -in "$pub/crl.der" -noout -text
+        openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text
 }
 
 # crl_entry SERIAL: the lines of the published CRL's entry for SERIAL.
@@ -96,24 +49,24 @@ crl_count() {
 # check_crl: the published CRL verifies with openssl and GnuTLS, and the
 # PEM and DER copies are the same CRL.
 check_crl() {
-        assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
+        assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
         assert_contains "$CR_LAST_OUTPUT" "verify OK" "openssl crl -verify"
-        assert_eq "$(openssl crl -in "$pub/crl.pem" -outform DER | sha256sum)" "$(sha256sum <"$pub/crl.der")" \
+        assert_eq "$(openssl crl -in "$CR_PUB/crl.pem" -outform DER | sha256sum)" "$(sha256sum <"$CR_PUB/crl.der")" \
                 "crl.pem and crl.der are the same CRL"
-        assert_exit 0 certtool --verify-crl --load-ca-certificate "$ca/ca.pem" --infile "$pub/crl.pem"
+        assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
         assert_not_contains "$CR_LAST_OUTPUT" "Not verified" "certtool --verify-crl"
         assert_contains "$CR_LAST_OUTPUT" "Verified" "certtool --verify-crl"
 }
 
 # is_revoked CERT.pem: openssl verify with the CRL refuses it as revoked.
 is_revoked() {
-        assert_exit 2 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$1"
+        assert_exit 2 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
         assert_contains "$CR_LAST_OUTPUT" "certificate revoked" "openssl verify -crl_check $(basename "$1")"
 }
 
 # is_valid CERT.pem: openssl verify with the CRL accepts it.
 is_valid() {
-        assert_exit 0 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$1"
+        assert_exit 0 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
         assert_contains "$CR_LAST_OUTPUT" ": OK" "openssl verify -crl_check $(basename "$1")"
 }
 
@@ -127,22 +80,15 @@ wait_for() {
         cr_fail_at "'$2' did not appear in $(basename "$1")" "$(cr_indent <"$1")"
 }
 
-# card LOGIN NAME [START END]: a token card-LOGIN-01 with a certificate for LOGIN.
-card() {
-        cr_token_create "card-$1-01"
-        cr_cert_issue "$ca" "$1" "$2" "${3:-$past}" "${4:-$later}" "$certs/$1.pem"
-        cr_token_put_cert "card-$1-01" "$certs/$1.pem" 01 "$1 certificate"
-}
-
 # ---- the users
-card boss "Boss Admin"
-card gina "Gina General"
-card walt "Walt Worker"
-card mary "Mary Master"
-card pete "Pete Plain"
-card rita "Rita Root-Target"
-card sam "Sam Unspecified"
-card olga "Olga Old" 20200101000000Z 20210101000000Z
+cr_card boss "Boss Admin"
+cr_card gina "Gina General"
+cr_card walt "Walt Worker"
+cr_card mary "Mary Master"
+cr_card pete "Pete Plain"
+cr_card rita "Rita Root-Target"
+cr_card sam "Sam Unspecified"
+cr_card olga "Olga Old" 20200101000000Z 20210101000000Z
 cr_token_create card-nora-01 # a blank card: nora has no certificate
 
 cr_pam_password boss boss-confirm-secret
@@ -166,55 +112,51 @@ assert_exit 0 cr_ctl rescan
 assert_eq "8 certificates seen" "$CR_LAST_OUTPUT"
 
 # The daemon publishes a first, empty CRL when it starts with none.
-for _ in {1..100}; do
-        [[ -f $pub/crl.der && $(crl_number) -ge 1 ]] && break
-        sleep 0.1
-done
-[[ -f $pub/crl.der ]] || cr_fail_at "no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
+cr_wait_first_crl
 check_crl
-is_valid "$certs/gina.pem"
-n0=$(crl_number)
+is_valid "$CR_CERTS/gina.pem"
+n0=$(cr_crl_number)
 
-gina_serial=$(cr_cert_serial "$certs/gina.pem")
-pete_serial=$(cr_cert_serial "$certs/pete.pem")
+gina_serial=$(cr_cert_serial "$CR_CERTS/gina.pem")
+pete_serial=$(cr_cert_serial "$CR_CERTS/pete.pem")
 
 # ---- general and worker users may not revoke, not even their own; nothing changes
-crl_before=$(sha256sum <"$pub/crl.der")
-refused org.freedesktop.DBus.Error.AccessDenied $GENERAL pete "$pete_serial" keyCompromise gina-confirm-secret
-refused org.freedesktop.DBus.Error.AccessDenied $GENERAL gina "$gina_serial" keyCompromise gina-confirm-secret
-refused org.freedesktop.DBus.Error.AccessDenied $WORKER pete "" "" walt-confirm-secret
+crl_before=$(sha256sum <"$CR_PUB/crl.der")
+assert_revoke_refused org.freedesktop.DBus.Error.AccessDenied $GENERAL pete "$pete_serial" keyCompromise gina-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.AccessDenied $GENERAL gina "$gina_serial" keyCompromise gina-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.AccessDenied $WORKER pete "" "" walt-confirm-secret
 assert_contains "$CR_LAST_OUTPUT" "only master and administrator users may revoke" "the message a worker gets"
-assert_exit 1 revoke_as $WORKER gina "" keyCompromise walt-confirm-secret
+assert_exit 1 cr_revoke_as $WORKER gina "" keyCompromise walt-confirm-secret
 assert_contains "$CR_LAST_OUTPUT" "Access denied" "what busctl shows a worker"
 # A UID that is no certrevoke user at all.
-refused org.freedesktop.DBus.Error.AccessDenied 1010 pete "" keyCompromise whatever
-assert_eq 's "issued"' "$(prop pete CertificateState)" "pete after refused revocations"
-assert_eq 's "issued"' "$(prop gina CertificateState)" "gina after refused revocations"
-assert_eq 't 0' "$(prop pete RevokedAt)"
-assert_eq "$n0" "$(crl_number)" "no CRL for a refused revocation"
-assert_eq "$crl_before" "$(sha256sum <"$pub/crl.der")" "the CRL is untouched"
+assert_revoke_refused org.freedesktop.DBus.Error.AccessDenied 1010 pete "" keyCompromise whatever
+assert_eq 's "issued"' "$(cr_user_prop pete CertificateState)" "pete after refused revocations"
+assert_eq 's "issued"' "$(cr_user_prop gina CertificateState)" "gina after refused revocations"
+assert_eq 't 0' "$(cr_user_prop pete RevokedAt)"
+assert_eq "$n0" "$(cr_crl_number)" "no CRL for a refused revocation"
+assert_eq "$crl_before" "$(sha256sum <"$CR_PUB/crl.der")" "the CRL is untouched"
 assert_eq "pete certificate" "$(cr_token_list_certs card-pete-01)" "pete's card keeps its certificate"
 
 # ---- bad arguments: InvalidArgs, NoSuchUser, NotRevocable; nothing changes
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" bogus boss-confirm-secret
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" certificateHold boss-confirm-secret
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" removeFromCRL boss-confirm-secret
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" KeyCompromise boss-confirm-secret
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN "gi na" "" keyCompromise boss-confirm-secret
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN "../gina" "" keyCompromise boss-confirm-secret
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN "" "" keyCompromise boss-confirm-secret
-refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "not-hex" keyCompromise boss-confirm-secret
-assert_exit 1 revoke_as $ADMIN gina "" bogus boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" bogus boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" certificateHold boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" removeFromCRL boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "" KeyCompromise boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN "gi na" "" keyCompromise boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN "../gina" "" keyCompromise boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN "" "" keyCompromise boss-confirm-secret
+assert_revoke_refused org.freedesktop.DBus.Error.InvalidArgs $ADMIN gina "not-hex" keyCompromise boss-confirm-secret
+assert_exit 1 cr_revoke_as $ADMIN gina "" bogus boss-confirm-secret
 assert_contains "$CR_LAST_OUTPUT" 'unknown revocation reason "bogus"' "what busctl shows for a bad reason"
-refused org.certrevoke1.Error.NoSuchUser $ADMIN nobody-here "" keyCompromise boss-confirm-secret
-refused org.certrevoke1.Error.NotRevocable $ADMIN nora "" keyCompromise boss-confirm-secret
+assert_revoke_refused org.certrevoke1.Error.NoSuchUser $ADMIN nobody-here "" keyCompromise boss-confirm-secret
+assert_revoke_refused org.certrevoke1.Error.NotRevocable $ADMIN nora "" keyCompromise boss-confirm-secret
 assert_contains "$CR_LAST_OUTPUT" "not-issued" "nora has no certificate"
-refused org.certrevoke1.Error.NotRevocable $ADMIN olga "" keyCompromise boss-confirm-secret
+assert_revoke_refused org.certrevoke1.Error.NotRevocable $ADMIN olga "" keyCompromise boss-confirm-secret
 assert_contains "$CR_LAST_OUTPUT" "expired" "olga's certificate is expired"
-assert_eq 's "expired"' "$(prop olga CertificateState)"
-assert_eq 's "issued"' "$(prop gina CertificateState)" "gina after bad calls"
-assert_eq "$n0" "$(crl_number)" "no CRL for a bad call"
-assert_eq "$crl_before" "$(sha256sum <"$pub/crl.der")" "the CRL is untouched by bad calls"
+assert_eq 's "expired"' "$(cr_user_prop olga CertificateState)"
+assert_eq 's "issued"' "$(cr_user_prop gina CertificateState)" "gina after bad calls"
+assert_eq "$n0" "$(cr_crl_number)" "no CRL for a bad call"
+assert_eq "$crl_before" "$(sha256sum <"$CR_PUB/crl.der")" "the CRL is untouched by bad calls"
 
 # ---- an administrator revokes a general user's certificate
 timeout 60 dbus-monitor --address "$CR_BUS_ADDRESS" "type='signal',sender='org.certrevoke1'" \
@@ -225,18 +167,18 @@ cr_track "$monitor"
 wait_for "$CR_TMP/monitor.out" "member=NameLost"
 
 before_usec=$(($(date +%s%N) / 1000))
-assert_exit 0 revoke_as $ADMIN gina "$gina_serial" keyCompromise boss-confirm-secret
+assert_exit 0 cr_revoke_as $ADMIN gina "$gina_serial" keyCompromise boss-confirm-secret
 assert_eq '(sss) "gina" "Gina General" "revoked"' "$CR_LAST_OUTPUT" "the reply of the done step"
 after_usec=$(($(date +%s%N) / 1000))
 
-assert_eq 's "revoked"' "$(prop gina CertificateState)"
-assert_eq 's "keyCompromise"' "$(prop gina RevocationReason)"
-revoked_at=$(prop gina RevokedAt)
+assert_eq 's "revoked"' "$(cr_user_prop gina CertificateState)"
+assert_eq 's "keyCompromise"' "$(cr_user_prop gina RevocationReason)"
+revoked_at=$(cr_user_prop gina RevokedAt)
 revoked_at=${revoked_at#t }
 ((revoked_at >= before_usec && revoked_at <= after_usec)) ||
         cr_fail_at "RevokedAt $revoked_at is not between $before_usec and $after_usec"
-assert_eq "s \"$gina_serial\"" "$(prop gina CertificateSerial)" "the revoked certificate stays the current one"
-n1=$(crl_number)
+assert_eq "s \"$gina_serial\"" "$(cr_user_prop gina CertificateSerial)" "the revoked certificate stays the current one"
+n1=$(cr_crl_number)
 ((n1 > n0)) || cr_fail_at "CRLNumber did not grow: $n0 -> $n1"
 
 # the CRL that the reply waited for lists gina's serial, keyCompromise
@@ -245,15 +187,15 @@ entry=$(crl_entry "$gina_serial")
 assert_contains "$entry" "Serial Number: $gina_serial" "gina's serial is on the CRL"
 assert_contains "$entry" "X509v3 CRL Reason Code" "gina's entry has a reasonCode"
 assert_contains "$entry" "Key Compromise" "gina's entry says keyCompromise"
-file_number=$(openssl crl -inform DER -in "$pub/crl.der" -noout -crlnumber)
+file_number=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -crlnumber)
 assert_eq "$n1" "$((16#${file_number#crlNumber=0x}))" "the CRL's number is CRLNumber"
-is_revoked "$certs/gina.pem"
-is_valid "$certs/pete.pem"
-is_valid "$certs/boss.pem"
+is_revoked "$CR_CERTS/gina.pem"
+is_valid "$CR_CERTS/pete.pem"
+is_valid "$CR_CERTS/boss.pem"
 
 # gone from the card
 assert_eq "" "$(cr_token_list_certs card-gina-01)" "gina's certificate is off her card"
-assert_eq 's "removed"' "$(prop gina CertificateRemoval)"
+assert_eq 's "removed"' "$(cr_user_prop gina CertificateRemoval)"
 
 # the signals; a marker change makes sure every signal before it is in
 cr_ctl set-role walt general
@@ -288,55 +230,55 @@ assert_contains "$crl_changed" 'string "org.certrevoke1.Manager"' "PropertiesCha
 assert_contains "$(grep -A1 '"CRLNumber"' <<<"$crl_changed")" "uint64" "CRLNumber is signalled"
 
 # ---- the same again: NotRevocable, one entry still
-refused org.certrevoke1.Error.NotRevocable $ADMIN gina "" keyCompromise boss-confirm-secret
-refused org.certrevoke1.Error.NotRevocable $ADMIN gina "$gina_serial" superseded boss-confirm-secret
+assert_revoke_refused org.certrevoke1.Error.NotRevocable $ADMIN gina "" keyCompromise boss-confirm-secret
+assert_revoke_refused org.certrevoke1.Error.NotRevocable $ADMIN gina "$gina_serial" superseded boss-confirm-secret
 assert_eq 1 "$(crl_count "$gina_serial")" "gina is listed once"
-assert_eq 's "keyCompromise"' "$(prop gina RevocationReason)" "the reason stays"
+assert_eq 's "keyCompromise"' "$(cr_user_prop gina RevocationReason)" "the reason stays"
 
 # ---- an administrator revokes their own certificate ("" = the current one)
-assert_exit 0 revoke_as $ADMIN boss "" superseded boss-confirm-secret
+assert_exit 0 cr_revoke_as $ADMIN boss "" superseded boss-confirm-secret
 assert_eq '(sss) "boss" "Boss Admin" "revoked"' "$CR_LAST_OUTPUT"
-assert_eq 's "revoked"' "$(prop boss CertificateState)"
-n2=$(crl_number)
+assert_eq 's "revoked"' "$(cr_user_prop boss CertificateState)"
+n2=$(cr_crl_number)
 ((n2 > n1)) || cr_fail_at "CRLNumber did not grow: $n1 -> $n2"
 check_crl
-assert_contains "$(crl_entry "$(cr_cert_serial "$certs/boss.pem")")" "Superseded"
-is_revoked "$certs/boss.pem"
+assert_contains "$(crl_entry "$(cr_cert_serial "$CR_CERTS/boss.pem")")" "Superseded"
+is_revoked "$CR_CERTS/boss.pem"
 
 # ---- a master user
-assert_exit 0 revoke_as $MASTER pete "$pete_serial" affiliationChanged mary-confirm-secret
+assert_exit 0 cr_revoke_as $MASTER pete "$pete_serial" affiliationChanged mary-confirm-secret
 assert_eq '(sss) "pete" "Pete Plain" "revoked"' "$CR_LAST_OUTPUT"
 assert_contains "$(crl_entry "$pete_serial")" "Affiliation Changed"
-is_revoked "$certs/pete.pem"
+is_revoked "$CR_CERTS/pete.pem"
 
 # ---- root, with root's own confirmation password
-refused org.certrevoke1.Error.AuthenticationFailed $ROOT rita "" cessationOfOperation mary-confirm-secret
-assert_exit 0 revoke_as $ROOT rita "" cessationOfOperation root-confirm-secret
+assert_revoke_refused org.certrevoke1.Error.AuthenticationFailed $ROOT rita "" cessationOfOperation mary-confirm-secret
+assert_exit 0 cr_revoke_as $ROOT rita "" cessationOfOperation root-confirm-secret
 assert_eq '(sss) "rita" "Rita Root-Target" "revoked"' "$CR_LAST_OUTPUT"
-assert_contains "$(crl_entry "$(cr_cert_serial "$certs/rita.pem")")" "Cessation Of Operation"
-is_revoked "$certs/rita.pem"
+assert_contains "$(crl_entry "$(cr_cert_serial "$CR_CERTS/rita.pem")")" "Cessation Of Operation"
+is_revoked "$CR_CERTS/rita.pem"
 
 # ---- reason "": unspecified, and the entry carries no reasonCode (RFC 5280 5.3.1)
-sam_serial=$(cr_cert_serial "$certs/sam.pem")
-assert_exit 0 revoke_as $MASTER sam "" "" mary-confirm-secret
+sam_serial=$(cr_cert_serial "$CR_CERTS/sam.pem")
+assert_exit 0 cr_revoke_as $MASTER sam "" "" mary-confirm-secret
 assert_eq '(sss) "sam" "Sam Unspecified" "revoked"' "$CR_LAST_OUTPUT"
-assert_eq 's "unspecified"' "$(prop sam RevocationReason)"
+assert_eq 's "unspecified"' "$(cr_user_prop sam RevocationReason)"
 entry=$(crl_entry "$sam_serial")
 assert_contains "$entry" "Serial Number: $sam_serial" "sam's serial is on the CRL"
 assert_not_contains "$entry" "CRL Reason Code" "an unspecified revocation has no reasonCode"
 assert_not_contains "$entry" "CRL entry extensions" "sam's entry has no extensions"
-is_revoked "$certs/sam.pem"
+is_revoked "$CR_CERTS/sam.pem"
 
 # ---- everything at the end: five entries, each once; the CRL verifies
 check_crl
 assert_eq 5 "$(crl_text | grep -c 'Serial Number:')" "five revocations on the CRL"
 for who in gina boss pete rita sam; do
-        assert_eq 1 "$(crl_count "$(cr_cert_serial "$certs/$who.pem")")" "$who listed once"
+        assert_eq 1 "$(crl_count "$(cr_cert_serial "$CR_CERTS/$who.pem")")" "$who listed once"
         assert_eq "" "$(cr_token_list_certs "card-$who-01")" "$who's card is empty"
-        assert_eq 's "removed"' "$(prop "$who" CertificateRemoval)"
+        assert_eq 's "removed"' "$(cr_user_prop "$who" CertificateRemoval)"
 done
-is_valid "$certs/mary.pem"
-is_valid "$certs/walt.pem"
+is_valid "$CR_CERTS/mary.pem"
+is_valid "$CR_CERTS/walt.pem"
 assert_eq "mary certificate" "$(cr_token_list_certs card-mary-01)" "mary's card is untouched"
 
 cr_stop_daemon

@@ -17,8 +17,7 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl setpriv
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8' || cr_skip "the ja_JP.UTF-8 locale is not installed"
 
 cr_setup_tmp
@@ -42,15 +41,9 @@ row() {
         awk -v l="$1" '$1 == l' | sed -E 's/  +/|/g'
 }
 
-# prop LOGIN PROPERTY: busctl get-property of a user object, as root.
-prop() {
-        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" \
-                org.certrevoke1.User "$2"
-}
-
 # json_get EXPR: evaluates EXPR on the JSON document read from stdin (as d).
 json_get() {
-        "$python" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+        "$CR_PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
 # ---- the cards
@@ -91,7 +84,7 @@ cr_ctl add-user dave "Dave" general 1004
 cr_ctl add-user erin "Erin" master 1005
 
 # Users added after the start-up walk: nothing is filed until a rescan.
-assert_eq "s \"not-issued\"" "$(prop alice CertificateState)" "no certificate before the rescan"
+assert_eq "s \"not-issued\"" "$(cr_user_prop alice CertificateState)" "no certificate before the rescan"
 assert_exit 0 cr_ctl rescan
 assert_eq "5 certificates seen" "$CR_LAST_OUTPUT"
 
@@ -115,7 +108,7 @@ assert_eq "erin|Erin|Master user|issued|$(TZ=UTC date -d "@$erin_exp" '+%Y-%m-%d
         "$(row erin <<<"$list")" "a CN-only certificate is filed by its CN"
 # The columns line up by display width (a Japanese character takes two).
 aligned() {
-        "$python" -c '
+        "$CR_PYTHON" -c '
 import re, sys, unicodedata
 def width(s):
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
@@ -140,7 +133,7 @@ aligned <<<"$list_ja" || cr_fail_at "the columns of the Japanese list do not lin
 
 # ---- certrevokectl --json list: API strings, ISO 8601 in UTC, whatever the locale
 json=$(LC_ALL=ja_JP.UTF-8 TZ=Asia/Tokyo cr_ctl --json list)
-"$python" -m json.tool <<<"$json" >/dev/null || cr_fail_at "list --json is not JSON" "$json"
+"$CR_PYTHON" -m json.tool <<<"$json" >/dev/null || cr_fail_at "list --json is not JSON" "$json"
 assert_eq "alice bob carol dave erin" "$(json_get '" ".join(u["login_id"] for u in d)' <<<"$json")"
 assert_eq "issued renewed expired not-issued issued" "$(json_get '" ".join(u["state"] for u in d)' <<<"$json")"
 assert_eq "2036-11-23T22:18:02Z" "$(json_get 'd[0]["expiry"]' <<<"$json")"
@@ -165,33 +158,33 @@ assert_eq "carol expired $(cr_cert_serial "$certs/carol.pem") $((carol_exp * 100
         "$(json_get '" ".join(str(x) for x in [d["data"][0][2][0], d["data"][0][2][3], d["data"][0][2][4], d["data"][0][2][5]])' <<<"$lu")" \
         "an expired certificate keeps its serial and notAfter in ListUsers"
 
-assert_eq 's "issued"' "$(prop alice CertificateState)"
-assert_eq 's "renewed"' "$(prop bob CertificateState)"
-assert_eq 's "expired"' "$(prop carol CertificateState)"
-assert_eq 's "not-issued"' "$(prop dave CertificateState)"
-assert_eq 's "issued"' "$(prop erin CertificateState)"
+assert_eq 's "issued"' "$(cr_user_prop alice CertificateState)"
+assert_eq 's "renewed"' "$(cr_user_prop bob CertificateState)"
+assert_eq 's "expired"' "$(cr_user_prop carol CertificateState)"
+assert_eq 's "not-issued"' "$(cr_user_prop dave CertificateState)"
+assert_eq 's "issued"' "$(cr_user_prop erin CertificateState)"
 for who in alice:alice bob:bob-new carol:carol erin:erin; do
         login=${who%%:*} pem=$certs/${who#*:}.pem
         s=$(openssl x509 -in "$pem" -noout -serial)
-        assert_eq "s \"${s#serial=}\"" "$(prop "$login" CertificateSerial)" "$login's serial is openssl's"
-        assert_eq "t $(($(epoch_of "$pem") * 1000000))" "$(prop "$login" CertificateNotAfter)"
-        uri=$(prop "$login" CertificateURI)
+        assert_eq "s \"${s#serial=}\"" "$(cr_user_prop "$login" CertificateSerial)" "$login's serial is openssl's"
+        assert_eq "t $(($(epoch_of "$pem") * 1000000))" "$(cr_user_prop "$login" CertificateNotAfter)"
+        uri=$(cr_user_prop "$login" CertificateURI)
         assert_contains "$uri" 's "pkcs11:'
         assert_contains "$uri" "token=card-$login-01;"
         assert_contains "$uri" "type=cert"
 done
-assert_contains "$(prop bob CertificateURI)" "object=bob%20certificate%202" "the URI names the newer object"
+assert_contains "$(cr_user_prop bob CertificateURI)" "object=bob%20certificate%202" "the URI names the newer object"
 [[ $bob_old_exp != "$bob_exp" ]] || cr_fail_at "bob's certificates should differ in notAfter"
-assert_eq 's ""' "$(prop dave CertificateSerial)"
-assert_eq 't 0' "$(prop dave CertificateNotAfter)"
-assert_eq 's ""' "$(prop dave CertificateURI)"
-assert_eq 's "CN=erin"' "$(prop erin CertificateSubject)"
+assert_eq 's ""' "$(cr_user_prop dave CertificateSerial)"
+assert_eq 't 0' "$(cr_user_prop dave CertificateNotAfter)"
+assert_eq 's ""' "$(cr_user_prop dave CertificateURI)"
+assert_eq 's "CN=erin"' "$(cr_user_prop erin CertificateSubject)"
 # busctl escapes non-ASCII bytes in its plain output; its JSON does not.
 assert_eq "CN=ゲータ太郎,UID=bob,O=Demo Org" "$(cr_busctl --json=short get-property org.certrevoke1 \
         /org/certrevoke1/user/bob org.certrevoke1.User CertificateSubject | json_get 'd["data"]')"
-assert_eq 'u 1003' "$(prop carol Uid)"
-assert_eq 't 0' "$(prop alice RevokedAt)"
-assert_eq 's ""' "$(prop alice RevocationReason)"
+assert_eq 'u 1003' "$(cr_user_prop carol Uid)"
+assert_eq 't 0' "$(cr_user_prop alice RevokedAt)"
+assert_eq 's ""' "$(cr_user_prop alice RevocationReason)"
 
 # ---- certrevokectl show
 # field LABEL: the value of one "Label: value" line of `show` (stdin).
@@ -222,7 +215,7 @@ assert_eq "-" "$(field Expiry <<<"$show")"
 assert_eq "-" "$(field 'Certificate URI' <<<"$show")"
 
 json=$(cr_ctl --json show carol)
-"$python" -m json.tool <<<"$json" >/dev/null || cr_fail_at "show --json is not JSON" "$json"
+"$CR_PYTHON" -m json.tool <<<"$json" >/dev/null || cr_fail_at "show --json is not JSON" "$json"
 assert_eq "expired $((carol_exp * 1000000)) 1003" \
         "$(json_get '" ".join(str(d[k]) for k in ["CertificateState", "CertificateNotAfter", "Uid"])' <<<"$json")"
 

@@ -25,15 +25,7 @@ module=$CR_BUILD/pam_certrevoke.so
 [[ -f $module ]] || cr_skip "pam_certrevoke.so not built in $CR_BUILD"
 [[ $(id -u) == 0 ]] || cr_skip "needs root: the daemon's confirmation file belongs to root"
 
-cr_setup_tmp
-cr_softhsm_init
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+cr_world_init
 
 ADAM=1001 HANA=1002 IVAN=1003 IVAN2=1004 GREG=1005
 ROOT_PW='R00t-Confirm#4821'
@@ -42,7 +34,7 @@ IVAN_PW='Vx6-Confirm?5128'
 IVAN2_PW='Vx7-Renewed?3371'
 
 for who in hana greg; do
-        cr_cert_issue "$ca" "$who" "${who^}" "$past" "$later" "$certs/$who.pem"
+        cr_cert_issue "$CR_CA" "$who" "${who^}" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$who.pem"
 done
 
 shadow=$CR_TMP/state/confirm.shadow
@@ -54,9 +46,6 @@ cr_start_bus
 # The daemon's copy and the helper's pam_wrapper preload come from here;
 # the pam_matrix stack it puts in place is replaced by the real module.
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
 cat >"$CR_TMP/pam/certrevoke" <<EOF
 auth      required  $module file=$shadow
 account   required  $module file=$shadow
@@ -84,8 +73,8 @@ cr_ctl add-user adam "Adam" admin $ADAM
 cr_ctl add-user hana "Hana" general $HANA
 cr_ctl add-user ivan "Ivan" admin $IVAN
 cr_ctl add-user greg "Greg" general $GREG
-cr_ctl import-cert hana "$certs/hana.pem"
-cr_ctl import-cert greg "$certs/greg.pem"
+cr_ctl import-cert hana "$CR_CERTS/hana.pem"
+cr_ctl import-cert greg "$CR_CERTS/greg.pem"
 
 ctl_in() {
         local uid=$1 lines=()
@@ -98,17 +87,13 @@ ctl_in() {
         printf '%s\n' "${lines[@]}" | cr_ctl_as "$uid" --password-stdin "$@"
 }
 
-prop() {
-        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" org.certrevoke1.User "$2"
-}
-
 # entry SERIAL: the CRL's entry for SERIAL.
 entry() {
-        openssl crl -inform DER -in "$pub/crl.der" -noout -text | grep -A4 "Serial Number: $1" || true
+        openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text | grep -A4 "Serial Number: $1" || true
 }
 
 verify() {
-        openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$1"
+        openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
 }
 
 late_failures=()
@@ -119,7 +104,7 @@ late() {
         "$@" || late_failures+=("$what")
 }
 
-hana_serial=$(cr_cert_serial "$certs/hana.pem")
+hana_serial=$(cr_cert_serial "$CR_CERTS/hana.pem")
 
 # ---- suspending again keeps the date of the hold
 
@@ -131,23 +116,23 @@ CR_LAST_EXIT=0
 CR_LAST_OUTPUT=$(ctl_in $ADAM "$ADAM_PW" -- suspend hana 2>&1) || CR_LAST_EXIT=$?
 [[ $CR_LAST_EXIT == 0 || $CR_LAST_EXIT == 2 ]] ||
         cr_fail_at "suspending again: exit $CR_LAST_EXIT" "$CR_LAST_OUTPUT"
-assert_eq "b true" "$(prop hana Suspended)"
+assert_eq "b true" "$(cr_user_prop hana Suspended)"
 late "a second suspension moved the hold's date on the CRL" \
         assert_eq "$first" "$(entry "$hana_serial" | grep "Revocation Date")" "the date of the hold"
 
 # ---- a suspended user cannot be removed: that would lift the hold
 
-assert_exit 2 verify "$certs/hana.pem"
+assert_exit 2 verify "$CR_CERTS/hana.pem"
 assert_exit 2 cr_ctl remove-user hana
 assert_contains "$CR_LAST_OUTPUT" "hana is suspended: resume the user or revoke the certificate first"
-assert_eq "b true" "$(prop hana Suspended)" "hana is still there, suspended"
+assert_eq "b true" "$(cr_user_prop hana Suspended)" "hana is still there, suspended"
 # Any later CRL: one for greg's suspension.
 assert_exit 0 ctl_in $ADAM "$ADAM_PW" -- suspend greg
-assert_contains "$(entry "$(cr_cert_serial "$certs/greg.pem")")" "Certificate Hold"
+assert_contains "$(entry "$(cr_cert_serial "$CR_CERTS/greg.pem")")" "Certificate Hold"
 late "hana's held certificate left the CRL" \
         assert_contains "$(entry "$hana_serial")" "Serial Number: $hana_serial" "hana's entry on the CRL"
 CR_LAST_EXIT=0
-CR_LAST_OUTPUT=$(verify "$certs/hana.pem" 2>&1) || CR_LAST_EXIT=$?
+CR_LAST_OUTPUT=$(verify "$CR_CERTS/hana.pem" 2>&1) || CR_LAST_EXIT=$?
 late "openssl accepts hana's held certificate" \
         assert_eq 2 "$CR_LAST_EXIT" "openssl verify -crl_check of hana's certificate: $CR_LAST_OUTPUT"
 
@@ -160,7 +145,7 @@ assert_exit 0 cr_ctl remove-user ivan
 [[ -z $(grep '^ivan:' "$shadow" || true) ]] || cr_fail_at "the removed ivan keeps a confirmation password" \
         "$(grep '^ivan:' "$shadow")"
 cr_ctl add-user ivan "Ivan the second" admin $IVAN2
-assert_eq "b false" "$(prop ivan Suspended)" "the new ivan is not suspended"
+assert_eq "b false" "$(cr_user_prop ivan Suspended)" "the new ivan is not suspended"
 assert_exit 0 ctl_in 0 "$IVAN2_PW" "$IVAN2_PW" -- set-password ivan
 assert_exit 0 pt ivan authenticate "$IVAN2_PW"
 CR_LAST_EXIT=0

@@ -31,22 +31,13 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon dbus-send busctl softhsm2-util pkcs11-tool openssl setpriv pamtester flock
-python=/usr/bin/python3
-[[ -x $python ]] || cr_skip "no $python"
+cr_need_python
 module=$CR_BUILD/pam_certrevoke.so
 [[ -f $module ]] || cr_skip "pam_certrevoke.so not built in $CR_BUILD"
 [[ $(id -u) == 0 ]] || cr_skip "needs root: the daemon's confirmation file belongs to root"
 locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8' || cr_skip "the ja_JP.UTF-8 locale is not installed"
 
-cr_setup_tmp
-cr_softhsm_init
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-pub=$CR_TMP/public
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
+cr_world_init
 
 BOSS=1001 ADAM=1002 ANN=1003 GINA=1004 GREG=1005 WALT=1006
 ROOT_PW='R00t-Confirm#4821'
@@ -59,10 +50,10 @@ WRONG_PW='Wr0ng-Guess-b8e6'
 
 # gina's certificate is on her card; greg's and ann's are imported.
 cr_token_create card-gina-01
-cr_cert_issue "$ca" gina "ゲータ妻子" "$past" "$later" "$certs/gina.pem"
-cr_token_put_cert card-gina-01 "$certs/gina.pem" 01 "gina certificate"
+cr_cert_issue "$CR_CA" gina "ゲータ妻子" "$CR_PAST" "$CR_LATER" "$CR_CERTS/gina.pem"
+cr_token_put_cert card-gina-01 "$CR_CERTS/gina.pem" 01 "gina certificate"
 for who in greg ann; do
-        cr_cert_issue "$ca" "$who" "${who^}" "$past" "$later" "$certs/$who.pem"
+        cr_cert_issue "$CR_CA" "$who" "${who^}" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$who.pem"
 done
 
 # ---- the world: the real module under pam_wrapper, for the daemon and for pamtester
@@ -76,10 +67,6 @@ cr_start_bus
 # The daemon's copy and the helper's pam_wrapper preload come from here;
 # the pam_matrix stack it puts in place is replaced by the real module.
 cr_pam_init
-if [[ $CR_ASAN == 1 ]]; then
-        # pam_wrapper loads libpam with RTLD_DEEPBIND, which ASan refuses.
-        CR_DAEMON_ENV+=(PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1)
-fi
 cat >"$CR_TMP/pam/certrevoke" <<EOF
 auth      required  $module file=$shadow
 account   required  $module file=$shadow
@@ -114,8 +101,8 @@ cr_ctl add-user gina "ゲータ妻子" general $GINA
 cr_ctl add-user greg "Greg" general $GREG
 cr_ctl add-user walt "Walt" worker $WALT
 cr_ctl rescan >/dev/null
-cr_ctl import-cert greg "$certs/greg.pem"
-cr_ctl import-cert ann "$certs/ann.pem"
+cr_ctl import-cert greg "$CR_CERTS/greg.pem"
+cr_ctl import-cert ann "$CR_CERTS/ann.pem"
 
 # ---- local helpers
 
@@ -131,16 +118,12 @@ ctl_in() {
         printf '%s\n' "${lines[@]}" | cr_ctl_as "$uid" --password-stdin "$@"
 }
 
-prop() {
-        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" org.certrevoke1.User "$2"
-}
-
 json() {
-        "$python" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+        "$CR_PYTHON" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
 
 crl_text() {
-        openssl crl -inform DER -in "$pub/crl.der" -noout -text
+        openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text
 }
 
 crl_number() {
@@ -149,7 +132,7 @@ crl_number() {
 
 # verify CERT.pem: openssl's verdict on it with the published CRL.
 verify() {
-        openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$1"
+        openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
 }
 
 # entry SERIAL: the CRL's entry for SERIAL (its line and the four after).
@@ -165,17 +148,17 @@ line_of() {
         grep "^$1:" "$shadow" || true
 }
 
-gina_serial=$(cr_cert_serial "$certs/gina.pem")
-greg_serial=$(cr_cert_serial "$certs/greg.pem")
-ann_serial=$(cr_cert_serial "$certs/ann.pem")
+gina_serial=$(cr_cert_serial "$CR_CERTS/gina.pem")
+greg_serial=$(cr_cert_serial "$CR_CERTS/greg.pem")
+ann_serial=$(cr_cert_serial "$CR_CERTS/ann.pem")
 
 for _ in {1..100}; do
-        [[ -f $pub/crl.pem ]] && break
+        [[ -f $CR_PUB/crl.pem ]] && break
         sleep 0.1
 done
-assert_exit 0 verify "$certs/gina.pem"
-assert_eq 's "issued"' "$(prop gina CertificateState)"
-assert_eq "b false" "$(prop gina Suspended)"
+assert_exit 0 verify "$CR_CERTS/gina.pem"
+assert_eq 's "issued"' "$(cr_user_prop gina CertificateState)"
+assert_eq "b false" "$(cr_user_prop gina Suspended)"
 assert_exit 0 cr_ctl show gina
 assert_contains "$CR_LAST_OUTPUT" "        Suspended: no"
 
@@ -199,7 +182,7 @@ assert_exit 2 ctl_in $ADAM "$ADAM_PW" -- resume adam
 assert_exit 3 ctl_in $ADAM "$ADAM_PW" -- suspend nosuch
 assert_exit 5 ctl_in $ADAM "$WRONG_PW" -- suspend gina
 assert_contains "$CR_LAST_OUTPUT" "the confirmation password of adam is wrong"
-assert_eq "b false" "$(prop gina Suspended)" "refusals change nothing"
+assert_eq "b false" "$(cr_user_prop gina Suspended)" "refusals change nothing"
 assert_eq "" "$(entry "$gina_serial")"
 
 # ---- suspended: on hold on the CRL, still on the card
@@ -207,14 +190,14 @@ assert_eq "" "$(entry "$gina_serial")"
 number=$(crl_number)
 assert_exit 0 ctl_in $ADAM "$ADAM_PW" -- suspend gina
 assert_eq "gina has been suspended." "$CR_LAST_OUTPUT"
-assert_eq "b true" "$(prop gina Suspended)"
+assert_eq "b true" "$(cr_user_prop gina Suspended)"
 [[ $(crl_number) > "$number" ]] || cr_fail_at "no new CRL after the suspension" "$number $(crl_number)"
 assert_contains "$(entry "$gina_serial")" "Certificate Hold"
-assert_exit 2 verify "$certs/gina.pem"
+assert_exit 2 verify "$CR_CERTS/gina.pem"
 assert_contains "$CR_LAST_OUTPUT" "certificate revoked"
-assert_exit 0 verify "$certs/greg.pem"
-assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
-assert_eq 's "issued"' "$(prop gina CertificateState)" "on hold is not revoked"
+assert_exit 0 verify "$CR_CERTS/greg.pem"
+assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
+assert_eq 's "issued"' "$(cr_user_prop gina CertificateState)" "on hold is not revoked"
 assert_eq "gina certificate" "$(on_card card-gina-01)" "a held certificate stays on its card"
 assert_contains "$(line_of gina)" ":suspended" "the confirmation file marks gina suspended"
 assert_exit 0 cr_ctl show gina
@@ -240,7 +223,7 @@ assert_exit 0 pt gina authenticate "$GINA_PW"
 
 # A suspended administrator.
 assert_exit 0 ctl_in $ADAM "$ADAM_PW" -- suspend ann
-assert_eq "b true" "$(prop ann Suspended)"
+assert_eq "b true" "$(cr_user_prop ann Suspended)"
 assert_contains "$(entry "$ann_serial")" "Certificate Hold"
 assert_exit 4 ctl_in $ANN "$ANN_PW" -- revoke greg
 # The CLI stops at GetUser; RevokeCertificate itself refuses too.
@@ -253,9 +236,9 @@ assert_exit 4 ctl_in $ANN "$ANN_PW" -- resume gina
 assert_exit 4 ctl_in $ANN "$ANN_PW" -- resume ann
 assert_exit 0 cr_ctl_as $ANN --json list
 assert_eq "[]" "$CR_LAST_OUTPUT"
-assert_eq 's "issued"' "$(prop greg CertificateState)"
-assert_eq "b false" "$(prop greg Suspended)"
-assert_eq "b true" "$(prop gina Suspended)"
+assert_eq 's "issued"' "$(cr_user_prop greg CertificateState)"
+assert_eq "b false" "$(cr_user_prop greg Suspended)"
+assert_eq "b true" "$(cr_user_prop gina Suspended)"
 assert_exit 1 pt ann acct_mgmt
 assert_contains "$CR_LAST_OUTPUT" "Permission denied"
 
@@ -266,7 +249,7 @@ sed -i 's/^\(adam:[^:]*:\)$/\1suspended/' "$shadow"
 assert_contains "$(line_of adam)" ":suspended"
 assert_exit 5 ctl_in $ADAM "$ADAM_PW" -- suspend greg
 assert_contains "$CR_LAST_OUTPUT" "the account of adam may not confirm this"
-assert_eq "b false" "$(prop greg Suspended)"
+assert_eq "b false" "$(cr_user_prop greg Suspended)"
 sed -i 's/^\(adam:[^:]*:\)suspended$/\1/' "$shadow"
 assert_eq "" "$(line_of adam | cut -d: -f3)"
 
@@ -274,11 +257,11 @@ assert_eq "" "$(line_of adam | cut -d: -f3)"
 
 cr_stop_daemon
 cr_start_daemon
-assert_eq "b true" "$(prop gina Suspended)"
+assert_eq "b true" "$(cr_user_prop gina Suspended)"
 assert_exit 0 cr_ctl_as $GINA --json list
 assert_eq "[]" "$CR_LAST_OUTPUT"
 assert_contains "$(entry "$gina_serial")" "Certificate Hold"
-assert_exit 2 verify "$certs/gina.pem"
+assert_exit 2 verify "$CR_CERTS/gina.pem"
 # Nor can she read her own object (after the restart: under ASan the
 # daemon's exit reports what a suspended caller of the user objects leaked).
 assert_exit 1 cr_as $GINA busctl --address="$CR_BUS_ADDRESS" get-property org.certrevoke1 \
@@ -290,12 +273,12 @@ assert_contains "$CR_LAST_OUTPUT" "Unknown object"
 number=$(crl_number)
 LC_ALL=ja_JP.UTF-8 assert_exit 0 ctl_in $ADAM "$ADAM_PW" -- resume gina
 assert_eq "利用者 gina の停止を解除しました。" "$CR_LAST_OUTPUT"
-assert_eq "b false" "$(prop gina Suspended)"
+assert_eq "b false" "$(cr_user_prop gina Suspended)"
 [[ $(crl_number) > "$number" ]] || cr_fail_at "no new CRL after the resume" "$number $(crl_number)"
 assert_eq "" "$(entry "$gina_serial")" "gina's entry left the CRL"
-assert_exit 0 verify "$certs/gina.pem"
+assert_exit 0 verify "$CR_CERTS/gina.pem"
 assert_contains "$CR_LAST_OUTPUT" "gina.pem: OK"
-assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
+assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_eq "" "$(line_of gina | cut -d: -f3)" "the confirmation file no longer marks gina"
 assert_exit 0 pt gina acct_mgmt
 assert_exit 0 cr_ctl_as $GINA --json list
@@ -304,7 +287,7 @@ assert_exit 0 cr_ctl show gina
 assert_contains "$CR_LAST_OUTPUT" "        Suspended: no"
 assert_exit 0 ctl_in $ADAM "$ADAM_PW" -- --json resume ann
 assert_eq '{"login_id":"ann","suspended":false}' "$CR_LAST_OUTPUT"
-assert_exit 0 verify "$certs/ann.pem"
+assert_exit 0 verify "$CR_CERTS/ann.pem"
 
 # ---- revoked while on hold: listed once, with its reason, and stays
 
@@ -316,15 +299,15 @@ assert_contains "$(entry "$greg_serial")" "Key Compromise"
 assert_not_contains "$(entry "$greg_serial")" "Certificate Hold"
 assert_exit 0 ctl_in $ADAM "$ADAM_PW" -- resume greg
 assert_contains "$(entry "$greg_serial")" "Key Compromise" "a revocation outlives the resume"
-assert_exit 2 verify "$certs/greg.pem"
-assert_eq 's "revoked"' "$(prop greg CertificateState)"
+assert_exit 2 verify "$CR_CERTS/greg.pem"
+assert_eq 's "revoked"' "$(cr_user_prop greg CertificateState)"
 
 # ---- the history
 
 assert_exit 0 cr_ctl --json history --limit=100000
 hist=$CR_LAST_OUTPUT
 has() {
-        "$python" -c 'import json, sys
+        "$CR_PYTHON" -c 'import json, sys
 d = json.loads(sys.argv[1])
 print(sum(1 for e in d if [e["actor"], e["action"], e["target"], e["result"]] == sys.argv[2:]))' "$hist" "$@"
 }

@@ -15,26 +15,14 @@ set -euo pipefail
 cr_need_daemon
 cr_need_cmd dbus-daemon dbus-monitor busctl softhsm2-util pkcs11-tool openssl setpriv timeout
 
-cr_setup_tmp
-cr_softhsm_init
-ca=$CR_TMP/ca
-certs=$CR_TMP/certs
-mkdir -p "$certs"
-cr_ca_create "$ca"
-past=$(cr_date_utc '-1 day')
-later=$(cr_date_utc '+1 year')
-
-prop() {
-        cr_busctl get-property org.certrevoke1 "/org/certrevoke1/user/$1" \
-                org.certrevoke1.User "$2"
-}
+cr_world_init
 
 # card LOGIN: a card holding a new certificate (and key) for LOGIN.
 card() {
         cr_token_create "card-$1-01"
-        cr_cert_issue "$ca" "$1" "User $1" "$past" "$later" "$certs/$1.pem"
-        cr_token_put_cert "card-$1-01" "$certs/$1.pem" 01 "$1 certificate"
-        cr_token_put_key "card-$1-01" "$certs/$1.key" 01 "$1 key"
+        cr_cert_issue "$CR_CA" "$1" "User $1" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$1.pem"
+        cr_token_put_cert "card-$1-01" "$CR_CERTS/$1.pem" 01 "$1 certificate"
+        cr_token_put_key "card-$1-01" "$CR_CERTS/$1.key" 01 "$1 key"
 }
 
 # wait_for FILE TEXT: waits up to 10 s for TEXT to appear in FILE.
@@ -63,17 +51,17 @@ cr_ctl add-user carl "Carl" general 1003
 
 assert_exit 0 cr_ctl rescan
 assert_eq "2 certificates seen" "$CR_LAST_OUTPUT"
-anna_uri=$(prop anna CertificateURI)
+anna_uri=$(cr_user_prop anna CertificateURI)
 assert_contains "$anna_uri" "token=card-anna-01;"
 
 # ---- a card pulled out between walks
 cr_token_remove card-anna-01
 assert_exit 0 cr_ctl rescan
 assert_eq "1 certificate seen" "$CR_LAST_OUTPUT" "the pulled card's certificate is not seen"
-assert_eq 's "issued"' "$(prop anna CertificateState)" "anna keeps her certificate"
-assert_eq "s \"$(cr_cert_serial "$certs/anna.pem")\"" "$(prop anna CertificateSerial)"
-assert_eq "$anna_uri" "$(prop anna CertificateURI)" "the URI stays where it was last seen"
-assert_eq 's "issued"' "$(prop ben CertificateState)"
+assert_eq 's "issued"' "$(cr_user_prop anna CertificateState)" "anna keeps her certificate"
+assert_eq "s \"$(cr_cert_serial "$CR_CERTS/anna.pem")\"" "$(cr_user_prop anna CertificateSerial)"
+assert_eq "$anna_uri" "$(cr_user_prop anna CertificateURI)" "the URI stays where it was last seen"
+assert_eq 's "issued"' "$(cr_user_prop ben CertificateState)"
 assert_exit 0 cr_busctl call org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager Rescan
 assert_eq "u 1" "$CR_LAST_OUTPUT"
 
@@ -87,11 +75,11 @@ cr_track "$monitor"
 wait_for "$CR_TMP/monitor.out" "member=NameLost"
 
 card carl
-assert_eq 's "not-issued"' "$(prop carl CertificateState)"
+assert_eq 's "not-issued"' "$(cr_user_prop carl CertificateState)"
 assert_exit 0 cr_ctl rescan
 assert_eq "2 certificates seen" "$CR_LAST_OUTPUT"
-assert_eq 's "issued"' "$(prop carl CertificateState)"
-assert_contains "$(prop carl CertificateURI)" "token=card-carl-01;"
+assert_eq 's "issued"' "$(cr_user_prop carl CertificateState)"
+assert_contains "$(cr_user_prop carl CertificateURI)" "token=card-carl-01;"
 
 wait_for "$CR_TMP/monitor.out" "path=/org/certrevoke1/user/carl;"
 # A marker change after the rescan: once its signal is in, every signal of
@@ -111,7 +99,7 @@ carl_signal=$(signal_of /org/certrevoke1/user/carl)
 assert_contains "$carl_signal" 'string "org.certrevoke1.User"'
 assert_contains "$(grep -A1 '"CertificateState"' <<<"$carl_signal")" 'string "issued"' \
         "PropertiesChanged carries the new CertificateState"
-assert_contains "$(grep -A1 '"CertificateSerial"' <<<"$carl_signal")" "string \"$(cr_cert_serial "$certs/carl.pem")\""
+assert_contains "$(grep -A1 '"CertificateSerial"' <<<"$carl_signal")" "string \"$(cr_cert_serial "$CR_CERTS/carl.pem")\""
 assert_not_contains "$(cat "$CR_TMP/monitor.out")" "path=/org/certrevoke1/user/anna;" \
         "nothing changed for anna: no signal"
 assert_eq 1 "$(grep -c 'path=/org/certrevoke1/user/ben;' "$CR_TMP/monitor.out")" \
@@ -131,8 +119,8 @@ assert_exit 0 cr_ctl rescan
 assert_eq "2 certificates seen" "$CR_LAST_OUTPUT" "the other module is still walked"
 assert_contains "$(log_since_start)" "cannot load module $CR_TMP/no-such-module.so" \
         "the missing module is logged"
-assert_eq 's "issued"' "$(prop carl CertificateState)"
-assert_eq 's "issued"' "$(prop anna CertificateState)"
+assert_eq 's "issued"' "$(cr_user_prop carl CertificateState)"
+assert_eq 's "issued"' "$(cr_user_prop anna CertificateState)"
 cr_stop_daemon
 
 # Only a missing module: the walk finds nothing and says so, without failing.
@@ -140,6 +128,6 @@ sed -i "s|^Modules=.*|Modules=$CR_TMP/no-such-module.so|" "$CR_TMP/certrevoke.co
 cr_start_daemon
 assert_exit 0 cr_ctl rescan
 assert_eq "0 certificates seen" "$CR_LAST_OUTPUT"
-assert_eq 's "issued"' "$(prop ben CertificateState)" "certificates already filed stay"
+assert_eq 's "issued"' "$(cr_user_prop ben CertificateState)" "certificates already filed stay"
 cr_stop_daemon
 echo "tokens OK"
