@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2119 # cr_start_daemon is called without arguments
 # The CRL over time, with no revocation to prompt it: re-signed by the
 # daemon's timer before nextUpdate, and an entry leaves only after it was on
 # a CRL issued after its certificate expired (RFC 5280 3.3).  Validity=8s
@@ -32,13 +33,9 @@ cr_ctl add-user boss Boss admin 1001 >/dev/null
 cr_ctl add-user shorty Shorty general 1002 >/dev/null
 cr_ctl rescan >/dev/null
 
-crl_number() {
-        cr_busctl get-property org.certrevoke1 /org/certrevoke1 org.certrevoke1.Manager CRLNumber | cut -d' ' -f2
-}
-
 assert_exit 0 cr_as 1001 busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
         org.certrevoke1.Manager RevokeCertificate ssss shorty "" keyCompromise boss-confirm-secret
-first=$(crl_number)
+first=$(cr_crl_number)
 
 # Follow every CRL the timer publishes: its number, thisUpdate, and whether it
 # lists shorty's serial, until two have been issued after the expiry.
@@ -61,7 +58,7 @@ for ((i = 0; i < 120 && ${#after_expiry[@]} < 2; i++)); do
 done
 
 ((${#seen[@]} >= 3)) || cr_die "the timer re-signed too few CRLs: ${!seen[*]}"
-(($(crl_number) > first)) || cr_die "CRLNumber did not grow without revocations"
+(($(cr_crl_number) > first)) || cr_die "CRLNumber did not grow without revocations"
 ((${#after_expiry[@]} == 2)) || cr_die "fewer than two CRLs after the expiry: ${after_expiry[*]}"
 assert_eq yes "${after_expiry[0]#*:}" "the first CRL issued after the expiry still lists the entry"
 assert_eq no "${after_expiry[1]#*:}" "the next one leaves it out"
