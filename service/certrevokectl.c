@@ -395,22 +395,36 @@ static int print_table(char **cells, size_t rows, size_t cols) {
         return 0;
 }
 
-static int print_users_table(const UserRow *rows, size_t n) {
-        static const char *const header[LIST_COLUMNS] = {
-                N_("Login ID"), N_("Name"), N_("Role"), N_("Certificate state"), N_("Expiry"),
-        };
-        size_t count = (n + 1) * LIST_COLUMNS;
+typedef int (*fill_fn)(char **cells, const void *row);
+
+/* A table of n rows of the given size, a header of cols translated labels
+ * above them; fill turns one row into its cells. */
+static int print_rows(const char *const *header, size_t cols, const void *rows, size_t size, size_t n,
+                      fill_fn fill) {
+        size_t count = (n + 1) * cols;
         char **cells = calloc(count, sizeof(char *));
         int r;
 
         if (!cells)
                 return fail_oom();
-        r = fill_header(cells, header, LIST_COLUMNS);
+        r = fill_header(cells, header, cols);
         for (size_t i = 0; i < n && r >= 0; i++)
-                r = fill_row(cells + (i + 1) * LIST_COLUMNS, &rows[i]);
-        r = r < 0 ? fail_oom() : print_table(cells, n + 1, LIST_COLUMNS);
+                r = fill(cells + (i + 1) * cols, (const char *) rows + i * size);
+        r = r < 0 ? fail_oom() : print_table(cells, n + 1, cols);
         cells_free(cells, count);
         return r;
+}
+
+static int fill_user_cells(char **cells, const void *row) {
+        return fill_row(cells, row);
+}
+
+static int print_users_table(const UserRow *rows, size_t n) {
+        static const char *const header[LIST_COLUMNS] = {
+                N_("Login ID"), N_("Name"), N_("Role"), N_("Certificate state"), N_("Expiry"),
+        };
+
+        return print_rows(header, LIST_COLUMNS, rows, sizeof *rows, n, fill_user_cells);
 }
 
 static int verb_list(char **args, size_t n_args) {
@@ -1444,22 +1458,16 @@ static int fill_history_row(char **cells, const HistoryRow *h) {
         return 0;
 }
 
+static int fill_history_cells(char **cells, const void *row) {
+        return fill_history_row(cells, row);
+}
+
 static int print_history_table(const HistoryRow *rows, size_t n) {
         static const char *const header[HISTORY_COLUMNS] = {
                 N_("Time"), N_("Actor"), N_("Action"), N_("Target"), N_("Result"),
         };
-        size_t count = (n + 1) * HISTORY_COLUMNS;
-        char **cells = calloc(count, sizeof(char *));
-        int r;
 
-        if (!cells)
-                return fail_oom();
-        r = fill_header(cells, header, HISTORY_COLUMNS);
-        for (size_t i = 0; i < n && r >= 0; i++)
-                r = fill_history_row(cells + (i + 1) * HISTORY_COLUMNS, &rows[i]);
-        r = r < 0 ? fail_oom() : print_table(cells, n + 1, HISTORY_COLUMNS);
-        cells_free(cells, count);
-        return r;
+        return print_rows(header, HISTORY_COLUMNS, rows, sizeof *rows, n, fill_history_cells);
 }
 
 static int verb_history(char **args, size_t n_args) {
