@@ -24,12 +24,13 @@ static const char *arg_config = CR_DEFAULT_CONFIG;
 static int arg_config_required = 0;
 
 static void context_done(Context *c) {
-        /* waiting calls first, then the checks under way, whose answers may
-         * still hand revocations to the publisher, which goes last */
-        rescan_abandon(c);
+        /* work in threads ends first; then waiting calls, then the checks
+         * under way, whose answers may start more work or hand revocations
+         * to the publisher, which goes last */
         worker_finish_all();
         confirm_drop_queue();
         auth_cancel_all(c);
+        worker_finish_all();
         publish_free(c);
         user_view_done(&c->view);
         bus_user_forget_caller(c);

@@ -6,8 +6,6 @@
  * revocations that arrive together cost one build. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sys/epoll.h>
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
@@ -20,6 +18,7 @@
 #include "publish.h"
 #include "tokens.h"
 #include "util.h"
+#include "worker.h"
 
 #define RETRY_USEC (30 * USEC_PER_SEC)
 
@@ -53,9 +52,6 @@ typedef struct Job {
         int result;
         uint64_t seq;
         size_t n_entries;
-        pthread_t thread;
-        int pipe[2];
-        sd_event_source *io;
 } Job;
 
 typedef struct Publisher {
@@ -179,15 +175,12 @@ static int build_and_publish(Job *j) {
         return crl_publish(j->publish_dir, der, len);
 }
 
-static void *job_thread(void *userdata) {
+static void job_work(void *userdata) {
         Job *j = userdata;
-        char b = 1;
 
         j->result = build_and_publish(j);
         /* the revocation stands either way: the token copy goes */
         tokens_remove(j->modules, j->items, j->n_removals, j->pin);
-        (void) !write(j->pipe[1], &b, 1);
-        return NULL;
 }
 
 /* ---- the loop side ---- */
@@ -206,11 +199,6 @@ static void job_free(Job *j) {
                 erase_memory(j->pin, strlen(j->pin));
                 free(j->pin);
         }
-        sd_event_source_disable_unref(j->io);
-        if (j->pipe[0] >= 0)
-                close(j->pipe[0]);
-        if (j->pipe[1] >= 0)
-                close(j->pipe[1]);
         free(j);
 }
 
@@ -299,18 +287,12 @@ static void job_finished(Context *c, Job *j) {
                 (void) schedule(c);
 }
 
-static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Context *c = userdata;
-        Job *j = c->publisher->job;
-        char b;
+static void job_done(Context *c, void *userdata) {
+        Job *j = userdata;
 
-        (void) s, (void) revents;
-        (void) !read(fd, &b, 1);
-        pthread_join(j->thread, NULL);
         c->publisher->job = NULL;
         job_finished(c, j);
         job_free(j);
-        return 0;
 }
 
 static int job_prepare(Context *c, Job *j) {
@@ -352,11 +334,8 @@ static int start_job(Context *c) {
 
         if (!j)
                 return -ENOMEM;
-        j->pipe[0] = j->pipe[1] = -1;
         p->again = false;
-        if ((r = job_prepare(c, j)) < 0 || (pipe2(j->pipe, O_CLOEXEC) < 0 && (r = -errno)) ||
-            (r = sd_event_add_io(c->event, &j->io, j->pipe[0], EPOLLIN, on_job_done, c)) < 0 ||
-            (r = -pthread_create(&j->thread, NULL, job_thread, j)) < 0) {
+        if ((r = job_prepare(c, j)) < 0 || (r = worker_run(c, job_work, job_done, j)) < 0) {
                 j->result = r;
                 job_finished(c, j);
                 job_free(j);
@@ -496,10 +475,6 @@ void publish_free(Context *c) {
 
         if (!p)
                 return;
-        if (p->job) {
-                pthread_join(p->job->thread, NULL);
-                job_free(p->job);
-        }
         for (size_t i = 0; i < p->n_removals; i++)
                 removal_done(&p->removals[i]);
         free(p->removals);

@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <sys/epoll.h>
 
 #include "bus-user.h"
 #include "cert.h"
@@ -11,26 +8,37 @@
 #include "rescan.h"
 #include "tokens.h"
 #include "util.h"
+#include "worker.h"
 
 struct Rescan {
         Context *context;
-        pthread_t thread;
-        int pipe[2];
-        sd_event_source *io;
         char **modules;                 /* copies: a reload may change the config meanwhile */
         char *state_dir;
         char *pin;
         TokenScan scan;
+        char (*fingerprints)[65];       /* per certificate found, computed once in the worker */
         int *removed;                   /* per certificate found: 1 taken off as revoked */
         int error;
         sd_bus_message **waiters;
         size_t n_waiters;
 };
 
+/* Each certificate found is looked up by its SHA-256, in the store and
+ * against the pending removals: hash it once. */
+static int fingerprint_all(Rescan *rs) {
+        if (rs->scan.n_certs == 0)
+                return 0;
+        if (!(rs->fingerprints = calloc(rs->scan.n_certs, sizeof *rs->fingerprints)))
+                return -ENOMEM;
+        for (size_t i = 0; i < rs->scan.n_certs; i++)
+                if (cert_fingerprint(rs->scan.certs[i].der, rs->scan.certs[i].der_len, rs->fingerprints[i]) < 0)
+                        rs->fingerprints[i][0] = 0;
+        return 0;
+}
+
 /* A revoked certificate that shows up on a token again goes: the removal
  * may have failed at revocation time, or someone put it back. */
 static int remove_revoked(Rescan *rs) {
-        _cleanup_free_ char (*fp)[65] = NULL;
         _cleanup_free_ const char **fps = NULL;
         _cleanup_free_ bool *revoked = NULL;
         _cleanup_free_ TokenRemoval *items = NULL;
@@ -40,19 +48,15 @@ static int remove_revoked(Rescan *rs) {
 
         if (n == 0)
                 return 0;
-        fp = calloc(n, sizeof *fp);
         fps = calloc(n, sizeof *fps);
         revoked = calloc(n, sizeof *revoked);
         items = calloc(n, sizeof *items);
         index = calloc(n, sizeof *index);
         rs->removed = calloc(n, sizeof *rs->removed);
-        if (!fp || !fps || !revoked || !items || !index || !rs->removed)
+        if (!fps || !revoked || !items || !index || !rs->removed)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                if (cert_fingerprint(rs->scan.certs[i].der, rs->scan.certs[i].der_len, fp[i]) < 0)
-                        fp[i][0] = 0;
-                fps[i] = fp[i];
-        }
+        for (size_t i = 0; i < n; i++)
+                fps[i] = rs->fingerprints[i];
         if ((r = store_revoked_fingerprints(rs->state_dir, fps, n, revoked)) < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
@@ -68,35 +72,29 @@ static int remove_revoked(Rescan *rs) {
         return 0;
 }
 
-static void *walk_thread(void *userdata) {
+static void walk(void *userdata) {
         Rescan *r = userdata;
-        char done = 1;
 
         r->error = tokens_scan(r->modules, &r->scan);
+        if (r->error >= 0)
+                r->error = fingerprint_all(r);
         if (r->error >= 0 && remove_revoked(r) < 0)
                 log_warning("rescan: revoked certificates found on tokens could not be removed");
-        /* the event loop wakes on this byte; the pipe cannot be full */
-        (void) !write(r->pipe[1], &done, 1);
-        return NULL;
 }
 
 static void rescan_free(Rescan *r) {
         for (size_t i = 0; i < r->n_waiters; i++)
                 sd_bus_message_unref(r->waiters[i]);
         free(r->waiters);
-        sd_event_source_disable_unref(r->io);
         token_scan_done(&r->scan);
         free(r->removed);
+        free(r->fingerprints);
         strv_free(r->modules);
         free(r->state_dir);
         if (r->pin) {
                 erase_memory(r->pin, strlen(r->pin));
                 free(r->pin);
         }
-        if (r->pipe[0] >= 0)
-                close(r->pipe[0]);
-        if (r->pipe[1] >= 0)
-                close(r->pipe[1]);
         free(r);
 }
 
@@ -130,11 +128,8 @@ typedef struct Gone {
 } Gone;
 
 static bool found_on_tokens(const Rescan *rs, const char *fingerprint) {
-        char fp[65];
-
         for (size_t i = 0; i < rs->scan.n_certs; i++)
-                if (cert_fingerprint(rs->scan.certs[i].der, rs->scan.certs[i].der_len, fp) == 0 &&
-                    strcmp(fp, fingerprint) == 0)
+                if (strcmp(rs->fingerprints[i], fingerprint) == 0)
                         return true;
         return false;
 }
@@ -181,12 +176,6 @@ static int settle_pending(Context *c, const Rescan *rs, Changed *ch) {
 }
 
 /* Files what the walk found in one transaction; counts what was filed. */
-static const char *fingerprint_of(const TokenCert *t) {
-        static char fp[65];
-
-        return cert_fingerprint(t->der, t->der_len, fp) < 0 ? "" : fp;
-}
-
 static int apply(Context *c, const Rescan *rs, Changed *ch, uint32_t *ret_filed) {
         const TokenScan *scan = &rs->scan;
         uint32_t filed = 0;
@@ -211,7 +200,7 @@ static int apply(Context *c, const Rescan *rs, Changed *ch, uint32_t *ret_filed)
                 }
                 filed++;
                 if (rs->removed && rs->removed[i]) {
-                        (void) store_mark_removed(c->store, fingerprint_of(t));
+                        (void) store_mark_removed(c->store, rs->fingerprints[i]);
                         (void) store_history_add(c->store, "certrevoked", "token-removal", login, "removed at rescan");
                         log_notice("rescan: revoked certificate of %s removed from its token", login);
                         changed = 1;
@@ -258,17 +247,12 @@ static void finish(Rescan *rs) {
         }
 }
 
-static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void walked(Context *c, void *userdata) {
         Rescan *rs = userdata;
-        char b;
 
-        (void) s, (void) revents;
-        (void) !read(fd, &b, 1);
-        pthread_join(rs->thread, NULL);
-        rs->context->rescan = NULL;
+        c->rescan = NULL;
         finish(rs);
         rescan_free(rs);
-        return 0;
 }
 
 static int add_waiter(Rescan *rs, sd_bus_message *m) {
@@ -292,7 +276,6 @@ int rescan_start(Context *c, sd_bus_message *reply_to) {
         if (!(rs = calloc(1, sizeof *rs)))
                 return -ENOMEM;
         rs->context = c;
-        rs->pipe[0] = rs->pipe[1] = -1;
         rs->modules = strv_copy(c->config.token_modules);
         rs->state_dir = strdup(c->config.state_directory);
         if (!rs->modules || !rs->state_dir) {
@@ -301,27 +284,10 @@ int rescan_start(Context *c, sd_bus_message *reply_to) {
         }
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &rs->pin)) < 0)
                 log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
-        if (pipe2(rs->pipe, O_CLOEXEC) < 0) {
-                r = -errno;
-                rescan_free(rs);
-                return r;
-        }
-        if ((r = add_waiter(rs, reply_to)) < 0 ||
-            (r = sd_event_add_io(c->event, &rs->io, rs->pipe[0], EPOLLIN, on_done, rs)) < 0 ||
-            (r = -pthread_create(&rs->thread, NULL, walk_thread, rs)) < 0) {
+        if ((r = add_waiter(rs, reply_to)) < 0 || (r = worker_run(c, walk, walked, rs)) < 0) {
                 rescan_free(rs);
                 return r;
         }
         c->rescan = rs;
         return 0;
-}
-
-void rescan_abandon(Context *c) {
-        Rescan *rs = c->rescan;
-
-        if (!rs)
-                return;
-        pthread_join(rs->thread, NULL);
-        c->rescan = NULL;
-        rescan_free(rs);
 }

@@ -8,6 +8,3 @@
  * loop and every waiting Rescan() call (reply may be NULL) gets the count
  * of certificates filed. */
 int rescan_start(Context *c, sd_bus_message *reply_to);
-
-/* Waits for a walk under way and drops its waiters; at shutdown. */
-void rescan_abandon(Context *c);
