@@ -1,13 +1,33 @@
 # certrevoke — top-level build.  `make`, `make check`, `make demo`, `make deps`.
+#
+# `make check`, `make demo` and `make bench` run `make deps` first and then a
+# make of their own, so that every pkg-config answer below is read after deps
+# installed what it answers about.  What the objects were built with is kept
+# in $(B)/build.flags: a change of compiler, flags or libraries rebuilds them.
 
 PREFIX     ?= /usr
 LOCALEDIR  ?= $(PREFIX)/share/locale
 B          ?= build
 
 CC         ?= cc
+FUZZ_CC    ?= clang
+FUZZ_SECONDS ?= 20
+
+# pkg-config name:the Debian package that has it.  A missing one stops the
+# build naming its package; nothing is compiled out.
+REQUIRED   := libsystemd:libsystemd-dev p11-kit-1:libp11-kit-dev openssl:libssl-dev \
+              sqlite3:libsqlite3-dev inih:libinih-dev pwquality:libpwquality-dev \
+              libxcrypt:libcrypt-dev pam:libpam0g-dev
+pc_name     = $(word 1,$(subst :, ,$(1)))
+pc_deb      = $(word 2,$(subst :, ,$(1)))
+MISSING    := $(strip $(foreach p,$(REQUIRED),$(if $(shell pkg-config --exists $(call pc_name,$p) && echo y),,$(call pc_deb,$p))))
+
 PKGS       := libsystemd p11-kit-1 openssl sqlite3 inih
-PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PWQ_LIBS   := $(shell pkg-config --libs pwquality 2>/dev/null)
+CRYPT_LIBS := $(shell pkg-config --libs libxcrypt 2>/dev/null)
+PAM_LIBS   := -lpam
 
 WARN       := -std=c11 -Wall -Wextra -Werror
 OPT        ?= -O2 -g
@@ -17,13 +37,30 @@ CPPFLAGS   += -D_GNU_SOURCE -DCR_VERSION=\"$(VERSION)\" -Iinclude -Iservice -Ipa
 CFLAGS     += $(WARN) $(OPT) $(SAN)
 LDFLAGS    += $(SAN)
 
+FLAGS_FILE := $(B)/build.flags
+BUILD_FLAGS = OPT=$(OPT)\nSAN=$(SAN)\nCC=$(CC)\nCPPFLAGS=$(CPPFLAGS)\nCFLAGS=$(CFLAGS)\nLDFLAGS=$(LDFLAGS)\nPKG_CFLAGS=$(PKG_CFLAGS)\nPKG_LIBS=$(PKG_LIBS) $(PWQ_LIBS) $(CRYPT_LIBS) $(PAM_LIBS)\nFUZZ_CC=$(FUZZ_CC)
+
+# Rewritten only when what it records changed, so that its date says when
+# the build's inputs last changed and every object depending on it follows.
+$(FLAGS_FILE): FORCE
+	@if [ -n "$(MISSING)" ]; then \
+		echo "build: missing libraries: install the Debian packages $(MISSING) (make deps does it)" >&2; \
+		exit 1; \
+	fi
+	@mkdir -p $(B)
+	@printf '%b\n' '$(subst ','\'',$(BUILD_FLAGS))' >$@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; \
+	else [ ! -e $@ ] || echo "build: the flags of $(B) changed: rebuilding"; mv -f $@.new $@; fi
+
+FORCE:
+
 COMMON_SRC := service/names.c service/util.c
 DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
               service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
-              service/bus-account.c service/worker.c pam/confirm-shadow.c pam/password-quality.c \
-              $(wildcard service/crl.c service/auth.c)
+              service/bus-account.c service/worker.c service/crl.c service/auth.c \
+              pam/confirm-shadow.c pam/password-quality.c
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
@@ -35,11 +72,13 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-
 LINGUAS    := ja
 MO_FILES   := $(patsubst %,$(B)/locale/%/LC_MESSAGES/certrevoke.mo,$(LINGUAS))
 
-HELPERS    := $(if $(wildcard service/pam-helper.c),$(B)/certrevoke-pam-helper)
+# The objects and sources of a rule, without the flags record.
+INPUTS      = $(filter-out $(FLAGS_FILE),$^)
 
-all: $(B)/certrevoked $(B)/certrevokectl $(HELPERS) $(MO_FILES)
+all: $(B)/certrevoked $(B)/certrevokectl $(B)/certrevoke-pam-helper $(MO_FILES) \
+     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -51,19 +90,20 @@ $(B)/certrevokectl: $(CTL_OBJ)
 
 # Checks one confirmation password through PAM for the daemon, in its own process.
 $(B)/certrevoke-pam-helper: $(B)/service/pam-helper.o
-	$(CC) $(LDFLAGS) -o $@ $^ -lpam
+	$(CC) $(LDFLAGS) -o $@ $^ $(PAM_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(LIB_OBJ)
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJ) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $^ $(PKG_LIBS) $(CONFIRM_SHADOW_LIBS) -lpthread
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $(INPUTS) $(PKG_LIBS) $(CONFIRM_SHADOW_LIBS) -lpthread
 
-$(B)/bench/list-users-client: bench/list-users-client.c
+$(B)/bench/list-users-client: bench/list-users-client.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
-$(B)/bench/crl-bench: bench/crl-bench.c $(B)/service/crl.o $(B)/service/atomic-file.o $(B)/service/util.o $(B)/service/log.o
+$(B)/bench/crl-bench: bench/crl-bench.c $(B)/service/crl.o $(B)/service/atomic-file.o $(B)/service/util.o \
+                      $(B)/service/log.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
 $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 	@mkdir -p $(dir $@)
@@ -71,10 +111,12 @@ $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 
 unit-tests: $(UNIT_TESTS)
 
-# Everything a fresh Debian 12 machine lacks for building, the demo and the tests.
+# Everything a fresh Debian 12 machine lacks for building, the demo and the
+# tests.  cracklib-runtime brings the dictionary libpwquality checks against
+# (libcrack2 only recommends it).
 DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev \
             libpam0g-dev libsqlite3-dev libinih-dev libcrypt-dev libpwquality-dev \
-            softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
+            cracklib-runtime softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
             python3 psmisc time bc
@@ -92,17 +134,23 @@ deps:
 		echo "deps: generating the ja_JP.UTF-8 locale"; \
 		localedef -i ja_JP -f UTF-8 ja_JP.UTF-8; }
 
-demo: deps all
+# After deps, a make of their own: see the top of this file.
+demo: deps
+	$(MAKE) all
 	tests/demo.sh
+
+ASAN_VARS := B=build-asan OPT="-O1 -g" \
+             SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 check: deps
 	$(MAKE) all unit-tests
 	tests/run.sh --build=$(B)
 	$(MAKE) fuzz FUZZ_SECONDS=15
-	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" OPT="-O1 -g" all unit-tests
+	$(MAKE) $(ASAN_VARS) all unit-tests
 	tests/run.sh --build=build-asan
 
-bench: deps all $(B)/bench/list-users-client $(B)/bench/crl-bench bench-module
+bench: deps
+	$(MAKE) all $(B)/bench/list-users-client $(B)/bench/crl-bench bench-module
 	bench/list-users.sh --build=$(B)
 	bench/crl.sh --build=$(B)
 	bench/revoke.sh --build=$(B)
@@ -110,7 +158,7 @@ bench: deps all $(B)/bench/list-users-client $(B)/bench/crl-bench bench-module
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps demo check bench clean unit-tests
+.PHONY: all deps demo check bench clean unit-tests FORCE
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
@@ -120,39 +168,32 @@ clean:
 # CONFIRM_SHADOW_OBJ and CONFIRM_SHADOW_LIBS are what any other program
 # linking that code needs (the daemon: add them to its objects and libs and
 # -Ipam to its flags).
-PWQ_FOUND           := $(shell pkg-config --exists pwquality 2>/dev/null && echo yes)
-PWQ_CPPFLAGS        := $(if $(PWQ_FOUND),-DHAVE_PWQUALITY=1 $(shell pkg-config --cflags pwquality))
-PWQ_LIBS            := $(if $(PWQ_FOUND),$(shell pkg-config --libs pwquality))
 PAM_MODULE_SRC      := pam/pam_certrevoke.c pam/confirm-shadow.c pam/password-quality.c
 PAM_MODULE_OBJ      := $(patsubst pam/%.c,$(B)/pam/pic/%.o,$(PAM_MODULE_SRC))
 CONFIRM_SHADOW_OBJ  := $(B)/pam/confirm-shadow.o $(B)/pam/password-quality.o
-CONFIRM_SHADOW_LIBS := -lcrypt $(PWQ_LIBS)
-
-all: $(B)/pam_certrevoke.so
-
-$(B)/pam/password-quality.o: CPPFLAGS += $(PWQ_CPPFLAGS)
+CONFIRM_SHADOW_LIBS := $(CRYPT_LIBS) $(PWQ_LIBS)
 
 # Only the pam_sm_* functions are visible (EXPORT in pam_certrevoke.c).
-$(B)/pam/pic/%.o: pam/%.c
+$(B)/pam/pic/%.o: pam/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PWQ_CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/pam_certrevoke.so: $(PAM_MODULE_OBJ)
-	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $^ -lpam -lcrypt $(PWQ_LIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $^ $(PAM_LIBS) $(CONFIRM_SHADOW_LIBS)
 
-$(B)/tests/test-confirm-shadow: tests/unit/test-confirm-shadow.c $(CONFIRM_SHADOW_OBJ)
+$(B)/tests/test-confirm-shadow: tests/unit/test-confirm-shadow.c $(CONFIRM_SHADOW_OBJ) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PWQ_CPPFLAGS) $(CFLAGS) -Itests -Ipam -o $@ $^ $(CONFIRM_SHADOW_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -Ipam -o $@ $(INPUTS) $(CONFIRM_SHADOW_LIBS)
 
 # libFuzzer target for the parser; `make fuzz-confirm-shadow` runs it for
 # FUZZ_SECONDS (crashes are left in $(B)/fuzz as crash-*).
-FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(B)/fuzz/fuzz-confirm-shadow: fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c pam/confirm-shadow.h pam/macro.h
+$(B)/fuzz/fuzz-confirm-shadow: fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c pam/confirm-shadow.h pam/macro.h \
+                               $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -Ipam -o $@ fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c -lcrypt
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -Ipam -o $@ fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c \
+		$(CRYPT_LIBS)
 
 fuzz-confirm-shadow: $(B)/fuzz/fuzz-confirm-shadow
 	@mkdir -p $(B)/fuzz/corpus-confirm-shadow
@@ -174,9 +215,7 @@ MODULE_OBJ      := $(patsubst %.c,$(B)/module/pic/%.o,$(MODULE_SRC))
 MODULE_LIBS     := -lcrypto -lpthread
 MODULES         := $(B)/certrevoke-pkcs11.so
 
-all: $(MODULES)
-
-$(B)/module/pic/%.o: %.c
+$(B)/module/pic/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
@@ -185,16 +224,14 @@ $(B)/certrevoke-pkcs11.so: $(MODULE_OBJ) module/certrevoke-pkcs11.map
 		-Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $(MODULE_OBJ) $(MODULE_LIBS)
 
 # The unit test links the module's objects and calls its function list.
-$(B)/tests/test-module: tests/unit/test-module.c $(MODULE_OBJ) | $(MODULES)
+$(B)/tests/test-module: tests/unit/test-module.c $(MODULE_OBJ) $(FLAGS_FILE) | $(MODULES)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -Imodule -o $@ $< $(MODULE_OBJ) $(MODULE_LIBS)
 
-FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 20
 MODULE_FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                      -fno-sanitize-recover=all
 
-$(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard module/*.h)
+$(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard module/*.h) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(MODULE_FUZZ_FLAGS) -Imodule -o $@ \
 		fuzz/fuzz-module-loader.c $(MODULE_SRC) -lcrypto -lpthread
@@ -208,11 +245,11 @@ fuzz-module-loader: $(B)/fuzz/fuzz-module-loader
 	cd $(B)/fuzz && ./fuzz-module-loader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-print_final_stats=1 corpus-module-loader
 
-$(B)/bench/module-bench: bench/module-bench.c
+$(B)/bench/module-bench: bench/module-bench.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -ldl -lcrypto
 
-$(B)/bench/module-gen: bench/module-gen.c
+$(B)/bench/module-gen: bench/module-gen.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -lcrypto
 

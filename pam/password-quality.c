@@ -7,9 +7,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#if HAVE_PWQUALITY
 #include <pwquality.h>
-#endif
 
 #include "password-quality.h"
 
@@ -33,7 +31,6 @@ static size_t utf8_chars(const char *s) {
         return n;
 }
 
-#if HAVE_PWQUALITY
 static void warn(const ConfirmShadowLog *log, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void warn(const ConfirmShadowLog *log, const char *format, ...) {
         va_list ap;
@@ -89,7 +86,6 @@ static int pwquality(const char *login, const char *new_password, const char *ol
                 return refuse(reason, reason_size, pwquality_strerror(buf, sizeof buf, r, aux));
         return 0;
 }
-#endif
 
 int password_quality_check(const char *login, const char *new_password, const char *old_password,
                            char *reason, size_t reason_size, const ConfirmShadowLog *log) {
@@ -103,10 +99,5 @@ int password_quality_check(const char *login, const char *new_password, const ch
                 return refuse(reason, reason_size, "The password is the login ID.");
         if (old_password && strcmp(new_password, old_password) == 0)
                 return refuse(reason, reason_size, "The password is the same as the old one.");
-#if HAVE_PWQUALITY
         return pwquality(login, new_password, old_password, reason, reason_size, log);
-#else
-        (void) log;
-        return 0;
-#endif
 }

@@ -14,8 +14,8 @@
 /* Whether new_password may become login's confirmation password: at least
  * PASSWORD_QUALITY_MIN_CHARS characters (UTF-8 characters, not bytes), at
  * most CONFIRM_SHADOW_PASSWORD_MAX bytes, not the login ID in any case,
- * not old_password (may be NULL), and, where libpwquality was found at
- * build time, its checks under the site's /etc/security/pwquality.conf
+ * not old_password (may be NULL), and libpwquality's checks under the
+ * site's /etc/security/pwquality.conf
  * (always enforced; a missing cracklib dictionary skips only the
  * dictionary check, with a warning through log).  Returns 0 if so;
  * -EINVAL with a sentence for the user in reason (which never holds the
