@@ -109,7 +109,14 @@ $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
 
-unit-tests: $(UNIT_TESTS)
+# Programs the integration tests drive; not tests of their own.
+TEST_HELPERS := $(B)/tests/helpers/bus-sweep
+
+$(B)/tests/helpers/%: tests/helpers/%.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
+
+unit-tests: $(UNIT_TESTS) $(TEST_HELPERS)
 
 # Everything a fresh Debian 12 machine lacks for building, the demo and the
 # tests.  cracklib-runtime brings the dictionary libpwquality checks against
