@@ -71,7 +71,7 @@ fi
 
 # expected PREFIX: the tree make install must leave, "mode path" a line.
 expected() {
-        local p=${1#/}
+        local p=${1#/} compdir
         {
                 echo "755 $p/bin/certrevokectl"
                 echo "755 $p/libexec/certrevoke/certrevoked"
@@ -89,6 +89,13 @@ expected() {
                 echo "644 ${policydir#/}/org.certrevoke1.conf"
                 echo "644 ${busservicedir#/}/org.certrevoke1.service"
                 echo "644 etc/pam.d/certrevoke"
+                echo "644 $p/share/man/man1/certrevokectl.1"
+                echo "644 $p/share/man/man5/certrevoke.conf.5"
+                echo "644 $p/share/man/man8/certrevoked.8"
+                echo "644 $p/share/man/man8/pam_certrevoke.8"
+                echo "644 $p/share/man/man8/certrevoke-pkcs11.8"
+                compdir=$(pc completionsdir bash-completion "/$p/share/bash-completion/completions")
+                echo "644 ${compdir#/}/certrevokectl"
         } | LC_ALL=C sort
 }
 
