@@ -6,12 +6,14 @@
 # command and option `certrevokectl --help` lists is described in
 # certrevokectl(1), every key config.c accepts under its section in
 # certrevoke.conf(5), every method, signal and property of the D-Bus API in
-# certrevoked(8); the pages refer only to pages that exist; `make install`
-# puts them where `man` finds them and the completion where bash-completion
-# looks, and `make uninstall` takes them away.  Completing `certrevokectl
-# re` offers the commands starting with "re", `--reason=` the RFC 5280
-# names, and a login ID the users the caller may list: everyone for root,
-# themselves for a general user, also on a bus given with --address=.
+# certrevoked(8) and docs/design.md, which the README points at instead of
+# notes outside the repository, beside a list of the pages; the pages refer
+# only to pages that exist; `make install` puts them where `man` finds them
+# and the completion where bash-completion looks, and `make uninstall` takes
+# them away.  Completing `certrevokectl re` offers the commands starting
+# with "re", `--reason=` the RFC 5280 names, and a login ID the users the
+# caller may list: everyone for root, themselves for a general user, also on
+# a bus given with --address=.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -160,7 +162,7 @@ mapfile -t keys < <(grep -oE 'KEY\("[A-Za-z]+", *"[A-Za-z]+"' "$CR_SRCDIR/servic
 ((${#keys[@]} >= 11)) || cr_fail_at "only ${#keys[@]} keys read from service/config.c" "${keys[*]}"
 for k in "${keys[@]}"; do
         sec=${k% *} key=${k#* }
-        body=$(section "$conf" "   [[]$sec[]]")
+        body=$(section "$conf" "   [[]${sec}[]]")
         [[ -n $body ]] || cr_fail_at "certrevoke.conf(5) has no section [$sec]"
         grep -qE "^       $key=" <<<"$body" || cr_fail_at "certrevoke.conf(5) does not describe [$sec] $key="
 done
@@ -193,6 +195,25 @@ done
 for want in "1 to 64 bytes" "at most 512 bytes" "1 to 40 hexadecimal digits" "At most 511 bytes" \
         "1 to 2147483646" "1 to 65536 bytes" "to 10000"; do
         assert_contains "$(tr -s ' \n' ' ' <<<"$api")" "$want" "certrevoked(8) gives the maximum '$want'"
+done
+
+# ---- the design document is in the repository, and the README points at it
+# and at the pages, not at notes elsewhere
+readme=$(cat "$CR_SRCDIR/README.md")
+design=$CR_SRCDIR/docs/design.md
+[[ -s $design ]] || cr_fail_at "docs/design.md is missing"
+assert_contains "$readme" "(docs/design.md)" "the README links docs/design.md"
+assert_not_contains "$readme" "DESIGN.md" "the README points at notes outside the repository"
+assert_not_contains "$readme" "shared notes" "the README points at notes outside the repository"
+for p in "${pages[@]}"; do
+        assert_contains "$readme" "| ${p%.*}(${p##*.}) |" "the README's Manual section lists ${p%.*}(${p##*.})"
+done
+for m in "${methods[@]}"; do
+        grep -q "\b$m\b" "$design" || cr_fail_at "docs/design.md does not describe $m"
+done
+for e in $(grep -ohE '"org\.[a-zA-Z.]*Error\.[A-Za-z]+"' "$CR_SRCDIR/include/certrevoke.h" | tr -d '"') \
+        org.certrevoke1.Error.Busy; do
+        grep -qF "\`$e\`" "$design" || cr_fail_at "docs/design.md does not describe the error $e"
 done
 
 # ---- make install: the pages where man finds them, the completion where
@@ -256,6 +277,8 @@ assert_completes "certrevokectl show " kanri taro tamako
 assert_completes "certrevokectl revoke ta" taro tamako
 assert_completes "certrevokectl set-role taro " master admin general worker
 assert_completes "certrevokectl add-user " # a new login ID: nothing to offer
+assert_contains "$(complete_line "certrevokectl import-cert taro $CR_TMP/ca/ca.p")" "$CR_TMP/ca/ca.pem" \
+        "completion of the certificate file of import-cert"
 # a general user may list only themselves, and is offered only themselves
 out=$(cr_as 1003 env PATH="$PATH" bash -c "$(declare -f complete_line); bash_completion=$bash_completion \
         CR_TMP=$CR_TMP complete_line 'certrevokectl show '")
@@ -266,7 +289,7 @@ out=$(env -u DBUS_SYSTEM_BUS_ADDRESS bash -c "$(declare -f complete_line); bash_
 assert_eq "kanri" "$out" "completion of a login ID on the bus of --address="
 # no service: nothing offered, and nothing printed
 cr_stop_daemon
-out=$(env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$CR_TMP/none.sock bash -c "$(declare -f complete_line); \
+out=$(env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$CR_TMP/none.sock" bash -c "$(declare -f complete_line); \
         bash_completion=$bash_completion CR_TMP=$CR_TMP complete_line 'certrevokectl show ' 2>&1")
 assert_eq "" "$out" "completion of a login ID without a service"
 
