@@ -222,7 +222,8 @@ static int open_last(int dir_fd, const char *name, mode_t create_mode, int *ret_
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if ((r = check_final(&st, ret_why)) < 0)
+        r = check_final(&st, ret_why);
+        if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -234,9 +235,13 @@ static int open_root(int *ret_fd, char **ret_why) {
         struct stat st;
         int r;
 
-        if ((fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
+        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
                 return -errno;
-        if ((r = check_final(&st, ret_why)) < 0)
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        r = check_final(&st, ret_why);
+        if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(fd);
         return 0;
@@ -255,11 +260,16 @@ int directory_open_trusted(const char *path, mode_t create_mode, int *ret_fd, ch
         *ret_why = NULL;
         if (!(copy = strdup(path)))
                 return -ENOMEM;
-        if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
                 return -errno;
-        if ((r = check_ancestor(&st, "/", 1, ret_why)) < 0)
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        r = check_ancestor(&st, "/", 1, ret_why);
+        if (r < 0)
                 return r;
-        if (!(next = strtok_r(copy, "/", &save)))
+        next = strtok_r(copy, "/", &save);
+        if (!next)
                 return open_root(ret_fd, ret_why);
         for (;;) {
                 name = next;
