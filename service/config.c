@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "atomic-file.h"
 #include "certrevoke.h"
 #include "config.h"
 #include "util.h"
@@ -204,6 +205,31 @@ int config_load(Config *c, const char *path, int required, char **error) {
                 return -EINVAL;
         }
         return config_defaults(c);
+}
+
+/* One directory the daemon writes into; a missing one is made where it is
+ * checked again. */
+static int check_directory(const char *key, const char *path, char **error) {
+        _cleanup_free_ char *why = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = directory_open_trusted(path, 0, &fd, &why);
+        if (r == -ENOENT && !why)
+                return 0;
+        if (r < 0 && asprintf(error, "%s=%s: %s", key, path, why ? why : strerror(-r)) < 0)
+                *error = NULL;
+        return r;
+}
+
+int config_check_directories(const Config *c, char **error) {
+        int r;
+
+        *error = NULL;
+        r = check_directory("StateDirectory", c->state_directory, error);
+        if (r < 0)
+                return r;
+        return check_directory("PublishDirectory", c->publish_directory, error);
 }
 
 void config_done(Config *c) {

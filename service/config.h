@@ -32,5 +32,15 @@ typedef struct Config {
 int config_load(Config *c, const char *path, int required, char **error);
 void config_done(Config *c);
 
+/* Refuses a StateDirectory or PublishDirectory that a user other than root
+ * (or the user the daemon runs as) could change: a symbolic link, a
+ * directory of another owner or writable by its group or others, or one
+ * below such a directory (directory_open_trusted says exactly).  A missing
+ * one passes: it is made and checked when first needed.  On failure returns
+ * a negative errno and *error (to be freed) names the key, the path and
+ * why, e.g. "PublishDirectory=/x: is a symbolic link; refusing to write
+ * through it". */
+int config_check_directories(const Config *c, char **error);
+
 /* "7d", "12h", "30min", "90s", "1w 2d" or plain seconds; >0. */
 int config_parse_duration(const char *s, uint64_t *ret_usec);
