@@ -72,6 +72,7 @@ repeat() {
 
 cr_ctl add-user alice "Alice" general 1001
 cr_ctl add-user bob "Bob" admin 1002
+cr_ctl add-user boss "Boss" master 1004
 before=$(snapshot)
 
 # ---- login IDs, for every method that takes one
@@ -138,7 +139,7 @@ refused $EXISTS "UID 1001 belongs to another user already" AddUser string:carol 
 refused $EXISTS 'a user with login ID "bob" exists already' AddUser string:bob string:Bob string:admin uint32:1002
 # Login IDs are one without regard to case, for a new UID too; looking up
 # stays exact.
-for login in ALICE Alice aLiCe BOB; do
+for login in BOSS Boss ALICE Alice aLiCe BOB; do
         refused $EXISTS "a user with login ID \"$login\" exists already (login IDs are unique without regard to case)" \
                 AddUser "string:$login" string:Other string:general uint32:1003
 done

@@ -9,15 +9,17 @@
 # refused one is AccessDenied and changes nothing: ListUsers, every user
 # object's properties (roles, suspension) and the confirmation file are
 # the same before and after.  Then the last active master: they cannot
-# suspend, demote or remove themselves, root can; two masters suspending
-# each other at once leave one of them active.
+# suspend, demote or remove themselves, root can.  Last, what was allowed
+# when asked is authorized again once PAM confirmed it: a role lost
+# meanwhile counts, and two masters suspending each other at once leave
+# one of them active.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 cr_need_daemon
-cr_need_cmd dbus-daemon dbus-send busctl softhsm2-util openssl setpriv sha256sum
+cr_need_cmd dbus-daemon dbus-send busctl softhsm2-util openssl setpriv sha256sum pgrep
 
 cr_world_init
 
@@ -293,8 +295,37 @@ assert_exit 0 ds_as boss SetUserRole string:boss string:admin
 assert_eq 's "admin"' "$(prop boss Role)"
 as_root SetUserRole string:boss string:master
 
-# Two masters suspending each other at once: whichever comes second finds
-# itself suspended or the other the last active master, so one stays.
+# ---- authorized again once the confirmation came
+
+# From here on the PAM check takes 2 s, so that calls are under way
+# together; the checks run one at a time (the test's PAM lock).
+sed -i '1i auth optional pam_exec.so quiet /bin/sleep 2' "$CR_TMP/pam/certrevoke"
+
+# wait_for_pam: until a confirmation is under way.
+wait_for_pam() {
+        local i
+        for ((i = 0; i < 200; i++)); do
+                pgrep -f "$CR_TMP/pam.lock" >/dev/null && return 0
+                sleep 0.05
+        done
+        cr_fail_at "no confirmation under way"
+}
+
+# A role taken away while PAM ran counts.
+(ds_as adam SuspendUser string:greg "string:${PASSWORD[adam]}" >"$CR_TMP/late.out" 2>&1) &
+late=$!
+wait_for_pam
+as_root SetUserRole string:adam string:general
+rc=0
+wait "$late" || rc=$?
+assert_eq 1 "$rc" "adam suspends greg after losing the admin role: $(cat "$CR_TMP/late.out")"
+assert_contains "$(cat "$CR_TMP/late.out")" \
+        "Error $ACCESS_DENIED: adam is not allowed to suspend greg: a general user cannot manage accounts"
+assert_eq "b false" "$(prop greg Suspended)"
+as_root SetUserRole string:adam string:admin
+
+# Two masters suspending each other, both asked before either acted: the
+# second to be confirmed is suspended by then, so one master stays active.
 (ds_as boss SuspendUser string:mona "string:${PASSWORD[boss]}" >"$CR_TMP/boss-suspends.out" 2>&1) &
 first=$!
 (ds_as mona SuspendUser string:boss "string:${PASSWORD[mona]}" >"$CR_TMP/mona-suspends.out" 2>&1) &
@@ -303,7 +334,7 @@ ok=0
 wait "$first" && ok=$((ok + 1))
 wait "$second" && ok=$((ok + 1))
 assert_eq 1 "$ok" "one of the two suspensions went through: $(cat "$CR_TMP"/*-suspends.out)"
-assert_contains "$(cat "$CR_TMP"/*-suspends.out)" "Error $ACCESS_DENIED"
+assert_contains "$(cat "$CR_TMP"/*-suspends.out)" "a suspended user can do nothing"
 suspended=$(for who in boss mona; do prop "$who" Suspended; done | grep -c true || true)
 assert_eq 1 "$suspended" "exactly one master is suspended"
 
