@@ -162,6 +162,14 @@ static int validate(sd_bus_message *m, Revocation *rv, const char **ret_password
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "expected (ssss)");
         if ((why = cr_login_id_invalid(login)))
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
+        if ((why = cr_serial_invalid(serial)))
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
+        if (strnlen(reason, CR_REASON_MAX + 1) > CR_REASON_MAX)
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "reason is longer than %d bytes", CR_REASON_MAX);
+        /* refused before PAM sees it, so it counts as no attempt */
+        if (cr_password_too_long(*ret_password))
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
+                                         "the confirmation password is longer than %d bytes", CR_PASSWORD_MAX);
         if (parse_reason(reason, &rv->reason) < 0)
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
                                          "unknown revocation reason \"%s\": use unspecified, keyCompromise, "

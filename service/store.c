@@ -80,7 +80,13 @@ static const char *const migrations[] = {
         "ALTER TABLE users ADD COLUMN suspended_usec INTEGER NOT NULL DEFAULT 0;",
         /* 4: max(revocation_seq) at every revocation must not scan the table */
         "CREATE INDEX certificates_by_seq ON certificates (revocation_seq);",
+        /* 5: login IDs unique without regard to case (they are ASCII, which
+         * NOCASE folds); refuse_old_login_ids() runs first */
+        "CREATE UNIQUE INDEX users_by_login_nocase ON users (login_id COLLATE NOCASE);",
 };
+
+/* The version whose migration needs refuse_old_login_ids() to pass first. */
+#define LOGIN_RULES_VERSION 5
 
 CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_after_usec,
                               uint64_t now, int64_t n_certs) {
@@ -144,6 +150,57 @@ void store_rollback(Store *s) {
                 (void) exec(s, "ROLLBACK");
 }
 
+/* The login IDs a query finds (its one column: up to 20 of them,
+ * comma-separated); 0 and NULL when none. */
+static int list_logins(Store *s, const char *sql, char **ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        const unsigned char *text;
+        int r;
+
+        *ret = NULL;
+        if ((r = prepare(s, sql, &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "list logins");
+        text = sqlite3_column_text(st, 0);
+        if (!text)
+                return 0;
+        *ret = strdup((const char *) text);
+        return *ret ? 1 : -ENOMEM;
+}
+
+/* From version 5 on login IDs are unique without regard to case, and ".",
+ * ".." and a leading '-' are refused.  Which of two clashing logins stays
+ * is the administrator's decision, so a store that holds such logins stops
+ * the start, naming them and the way out. */
+static int refuse_old_login_ids(Store *s, char **error) {
+        _cleanup_free_ char *clashing = NULL, *refused = NULL;
+        int r;
+
+        r = list_logins(s, "SELECT group_concat(login_id, ', ') FROM (SELECT login_id FROM users"
+                           " WHERE login_id COLLATE NOCASE IN (SELECT login_id COLLATE NOCASE FROM users"
+                           "   GROUP BY login_id COLLATE NOCASE HAVING count(*) > 1)"
+                           " ORDER BY login_id COLLATE NOCASE, login_id LIMIT 20)", &clashing);
+        if (r < 0)
+                return r;
+        r = list_logins(s, "SELECT group_concat(login_id, ', ') FROM (SELECT login_id FROM users"
+                           " WHERE login_id IN ('.', '..') OR substr(login_id, 1, 1) = '-'"
+                           " ORDER BY login_id LIMIT 20)", &refused);
+        if (r < 0)
+                return r;
+        if (!clashing && !refused)
+                return 0;
+        if (asprintf(error, "schema version 5 makes login IDs unique without regard to case and refuses \".\", "
+                            "\"..\" and a leading '-', but the store holds %s%s%s%s%s: remove them (all but one "
+                            "of those that clash) with the certrevoked that added them (certrevokectl remove-user), "
+                            "or rename them in store.db with sqlite3 while no certrevoked runs, then start again",
+                     clashing ? "login IDs that differ only in case: " : "", clashing ? clashing : "",
+                     clashing && refused ? "; and " : "", refused ? "login IDs now refused: " : "",
+                     refused ? refused : "") < 0)
+                *error = NULL;
+        return -EEXIST;
+}
+
 static int migrate(Store *s, char **error) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int version, r;
@@ -163,6 +220,11 @@ static int migrate(Store *s, char **error) {
                 char bump[64];
 
                 snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
+                if (v + 1 == LOGIN_RULES_VERSION) {
+                        r = refuse_old_login_ids(s, error);
+                        if (r < 0)
+                                return r;
+                }
                 if ((r = store_begin(s)) < 0)
                         return r;
                 if ((r = exec(s, migrations[v])) < 0 || (r = exec(s, bump)) < 0 ||
@@ -325,6 +387,18 @@ int store_count_users(Store *s, uint64_t *ret) {
         return 0;
 }
 
+int store_count_active_masters(Store *s, uint64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "SELECT count(*) FROM users WHERE role = 'master' AND suspended_usec = 0", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "count active masters");
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
 static int view_from_row(const UserRow *u, UserView *v) {
         const char *src[] = { u->login_id, u->name, u->serial, u->subject, u->uri, u->revocation_reason,
                               u->removal };
@@ -404,7 +478,7 @@ int store_add_user(Store *s, const char *login_id, const char *name, CrRole role
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = user_exists(s, "login_id", 0, login_id)) != 0)
+        if ((r = user_exists(s, "login_id COLLATE NOCASE", 0, login_id)) != 0)
                 return r < 0 ? r : -EEXIST;
         if ((r = user_exists(s, "uid", uid, NULL)) != 0)
                 return r < 0 ? r : -EADDRINUSE;

@@ -51,6 +51,8 @@ typedef int (*store_user_cb)(const UserRow *u, void *userdata);
 /* Every user in login order; a negative return from cb stops and is returned. */
 int store_foreach_user(Store *s, store_user_cb cb, void *userdata);
 int store_count_users(Store *s, uint64_t *ret);
+/* Master users who are not suspended. */
+int store_count_active_masters(Store *s, uint64_t *ret);
 
 int store_get_user(Store *s, const char *login_id, UserView *ret);   /* -ENOENT */
 void user_view_done(UserView *v);
