@@ -288,10 +288,10 @@ static int method_import_certificate(sd_bus_message *m, void *userdata, sd_bus_e
                 return deny(c, &caller, "import-certificate", login, error);
 
         r = filing_file(c, der, len, NULL, login, &filed_as, &changed, &why);
-        (void) store_history_add(c->store, caller_name(&caller), "import-certificate", login,
-                                 r >= 0 ? "ok" : "refused");
+        /* a certificate refused for what it is changed nothing: no row */
         if (r < 0)
                 return import_error(r, login, why, error);
+        (void) store_history_add(c->store, caller_name(&caller), "import-certificate", login, "ok");
         log_info("certificate imported for %s by %s", login, caller_name(&caller));
         if (changed)
                 user_emit_changed(c, login);

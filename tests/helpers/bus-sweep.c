@@ -471,9 +471,9 @@ static void run_case(Sweep *s, const Case *c) {
 #define NOUSER  { E_NOUSER }
 #define EXISTS  { E_EXISTS }
 
-/* Arguments that no login ID is. */
+/* Arguments that no login ID is, but the empty one. */
+#define EMPTY_LOGIN { "empty", S(""), INVALID }
 #define BAD_LOGINS(big) \
-        { "empty", S(""), INVALID }, \
         { "\".\"", S("."), INVALID }, \
         { "\"..\"", S(".."), INVALID }, \
         { "a leading dash", S("-rf"), INVALID }, \
@@ -495,16 +495,17 @@ static size_t classes_for(const Sweep *s, Kind k, Class out[static MAX_CLASSES])
 
         switch (k) {
         case K_LOGIN: {
-                Class t[] = { BAD_LOGINS(big), { "no such user", S("ghost"), NOUSER },
+                Class t[] = { EMPTY_LOGIN, BAD_LOGINS(big), { "no such user", S("ghost"), NOUSER },
                               { "another case of a login", S("GINA"), NOUSER } };
                 return COPY(t);
         }
         case K_FILTER: {
+                /* "" is everyone's history */
                 Class t[] = { BAD_LOGINS(big) };
                 return COPY(t);
         }
         case K_NEWLOGIN: {
-                Class t[] = { BAD_LOGINS(big), { "an existing login", S("gina"), EXISTS },
+                Class t[] = { EMPTY_LOGIN, BAD_LOGINS(big), { "an existing login", S("gina"), EXISTS },
                               { "an existing login in capitals", S("BOSS"), EXISTS },
                               { "an existing login, capitalised", S("Gina"), EXISTS } };
                 return COPY(t);
