@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "bus-user.h"
@@ -69,6 +70,135 @@ static int visible(Context *c, sd_bus *bus, const char *login_id) {
         if (seen_caller(c, m, &caller) < 0)
                 return 0;
         return caller_may_see(&caller, login_id);
+}
+
+/* Properties are read from the UserRow that user_find gives, by offset;
+ * only those derived from it have a getter. */
+static int property_role(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const CrRole *role = userdata;
+        const char *s = cr_role_to_string(*role);
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append_basic(reply, 's', s ? s : "");
+}
+
+static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const CrCertState *state = userdata;
+        const char *s = cr_cert_state_to_string(*state);
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append_basic(reply, 's', s ? s : "");
+}
+
+static int property_not_after(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const UserRow *u = userdata;
+        /* a user without a certificate has no expiry, whatever the row holds */
+        uint64_t t = u->state == CR_CERT_NOT_ISSUED ? 0 : u->not_after_usec;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append_basic(reply, 't', &t);
+}
+
+static int property_suspended(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const uint64_t *suspended_usec = userdata;
+        int b = *suspended_usec != 0;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append_basic(reply, 'b', &b);
+}
+
+#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define ROW(field) offsetof(UserRow, field)
+static const sd_bus_vtable user_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("LoginId", "s", NULL, ROW(login_id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Name", "s", NULL, ROW(name), CHANGES),
+        SD_BUS_PROPERTY("Role", "s", property_role, ROW(role), CHANGES),
+        SD_BUS_PROPERTY("Uid", "u", NULL, ROW(uid), CHANGES),
+        SD_BUS_PROPERTY("CertificateState", "s", property_state, ROW(state), CHANGES),
+        SD_BUS_PROPERTY("CertificateSerial", "s", NULL, ROW(serial), CHANGES),
+        SD_BUS_PROPERTY("CertificateSubject", "s", NULL, ROW(subject), CHANGES),
+        SD_BUS_PROPERTY("CertificateNotAfter", "t", property_not_after, 0, CHANGES),
+        SD_BUS_PROPERTY("CertificateURI", "s", NULL, ROW(uri), CHANGES),
+        SD_BUS_PROPERTY("RevokedAt", "t", NULL, ROW(revoked_usec), CHANGES),
+        SD_BUS_PROPERTY("RevocationReason", "s", NULL, ROW(revocation_reason), CHANGES),
+        /* "removed" or "pending" once revoked: whether the token copy is gone */
+        SD_BUS_PROPERTY("CertificateRemoval", "s", NULL, ROW(removal), CHANGES),
+        /* 利用者停止: can do nothing, and the certificate is on hold */
+        SD_BUS_PROPERTY("Suspended", "b", property_suspended, ROW(suspended_usec), CHANGES),
+        SD_BUS_VTABLE_END,
+};
+
+/* dbus-daemon's default max_message_size on the system bus: it disconnects
+ * a sender whose message is larger, and the service would be gone from the
+ * bus.  The users' objects leave room for the reply's header. */
+#define BUS_MESSAGE_MAX (32U * 1024U * 1024U)
+#define MANAGED_OBJECTS_REPLY_MAX (BUS_MESSAGE_MAX - 4096U)
+
+/* The marshalling of the D-Bus specification: each value is aligned to
+ * its size (a string to its 4-byte length, a dictionary entry to 8); an
+ * array holds its length, then padding up to its first element. */
+static size_t align_to(size_t offset, size_t alignment) {
+        return (offset + alignment - 1) & ~(alignment - 1);
+}
+
+static size_t add_string(size_t offset, size_t len) {
+        return align_to(offset, 4) + 4 + len + 1;
+}
+
+static size_t add_array_head(size_t offset) {
+        return align_to(align_to(offset, 4) + 4, 8);
+}
+
+static size_t add_interface_head(size_t offset, const char *name) {
+        return add_array_head(add_string(align_to(offset, 8), strlen(name)));
+}
+
+/* A role or state name, which a getter derives: none is longer. */
+#define DERIVED_STRING_MAX 16
+
+static size_t add_property(size_t offset, const sd_bus_vtable *v, const UserRow *u) {
+        const char *const *value = (const void *) ((const uint8_t *) u + v->x.property.offset);
+
+        assert(v->type == _SD_BUS_VTABLE_PROPERTY);
+        offset = add_string(align_to(offset, 8), strlen(v->x.property.member));
+        /* the variant's signature: its length, one type code, a NUL */
+        offset += 3;
+        switch (v->x.property.signature[0]) {
+        case 's':
+                return add_string(offset, v->x.property.get ? DERIVED_STRING_MAX : strlen(*value));
+        case 't':
+                return align_to(offset, 8) + 8;
+        default:
+                return align_to(offset, 4) + 4;
+        }
+}
+
+/* sd-bus lists these with every object, without properties */
+static const char *const standard_interfaces[] = {
+        "org.freedesktop.DBus.Peer",
+        "org.freedesktop.DBus.Introspectable",
+        "org.freedesktop.DBus.Properties",
+};
+
+/* The bytes u's object takes in a GetManagedObjects reply, at most. */
+static size_t user_reply_size(const UserRow *u) {
+        char path[USER_PATH_MAX];
+        size_t offset;
+
+        user_object_path_buf(u->login_id, path);
+        offset = add_array_head(add_string(0, strlen(path)));
+        for (size_t i = 0; i < ELEMENTSOF(standard_interfaces); i++)
+                offset = add_interface_head(offset, standard_interfaces[i]);
+        offset = add_interface_head(offset, CR_USER_IFACE);
+        for (const sd_bus_vtable *v = user_vtable + 1; v->type != _SD_BUS_VTABLE_END; v++)
+                offset = add_property(offset, v, u);
+        /* the next object starts on 8 */
+        return align_to(offset, 8);
 }
 
 /* The users one call enumerated, for the objects sd-bus then reads one at
@@ -150,6 +280,8 @@ static int user_snapshot_add(UserSnapshot *s, const UserRow *u) {
 typedef struct SnapshotFill {
         UserSnapshot *snapshot;
         const Caller *caller;
+        size_t reply_size;      /* of GetManagedObjects, at most */
+        size_t reply_max;       /* SIZE_MAX: no reply of ours carries the properties */
 } SnapshotFill;
 
 static int snapshot_fill(const UserRow *u, void *userdata) {
@@ -158,14 +290,20 @@ static int snapshot_fill(const UserRow *u, void *userdata) {
 
         if (!caller_may_see(f->caller, u->login_id))
                 return 0;
+        if (f->reply_max != SIZE_MAX) {
+                f->reply_size += user_reply_size(u);
+                if (f->reply_size > f->reply_max)
+                        return -EMSGSIZE;
+        }
         /* the store lists by login ID; user_snapshot_find relies on it */
         assert(s->n == 0 || strcmp(s->entries[s->n - 1].row.login_id, u->login_id) < 0);
         return user_snapshot_add(f->snapshot, u);
 }
 
 /* Reads every user the caller may see: all of them for master and admin
- * users, else at most the caller's own. */
-static int user_snapshot_read(Context *c, const Caller *caller, UserSnapshot **ret) {
+ * users, else at most the caller's own.  -EMSGSIZE: their objects would
+ * take more than reply_max bytes. */
+static int user_snapshot_read(Context *c, const Caller *caller, size_t reply_max, UserSnapshot **ret) {
         _cleanup_(user_snapshot_freep) UserSnapshot *s = NULL;
         SnapshotFill f;
         UserView own;
@@ -174,9 +312,11 @@ static int user_snapshot_read(Context *c, const Caller *caller, UserSnapshot **r
         s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
-        f = (SnapshotFill) { .snapshot = s, .caller = caller };
+        f = (SnapshotFill) { .snapshot = s, .caller = caller, .reply_max = reply_max };
         if (caller_is_privileged(caller)) {
                 r = store_foreach_user(c->store, snapshot_fill, &f);
+                if (r == -EMSGSIZE)
+                        return r;
                 if (r < 0)
                         return log_error_errno(r, "bus: cannot read the users: %m");
         } else if (caller->login) {
@@ -220,7 +360,7 @@ static int on_call_answered(sd_event_source *source, void *userdata) {
 static int user_snapshot_for(Context *c, sd_bus_message *m, UserSnapshot **ret) {
         _cleanup_(user_snapshot_freep) UserSnapshot *s = NULL;
         Caller caller;
-        int r;
+        int managed, r;
 
         assert(c->event);
         if (c->user_snapshot && c->user_snapshot->message == m) {
@@ -230,7 +370,8 @@ static int user_snapshot_for(Context *c, sd_bus_message *m, UserSnapshot **ret) 
         r = seen_caller(c, m, &caller);
         if (r < 0)
                 return log_error_errno(r, "bus: cannot identify the caller: %m");
-        r = user_snapshot_read(c, &caller, &s);
+        managed = sd_bus_message_is_method_call(m, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+        r = user_snapshot_read(c, &caller, managed > 0 ? MANAGED_OBJECTS_REPLY_MAX : SIZE_MAX, &s);
         if (r < 0)
                 return r;
         r = sd_event_add_defer(c->event, &s->drop, on_call_answered, c);
@@ -318,13 +459,19 @@ static int user_enumerate(sd_bus *bus, const char *path, void *userdata, char **
         int r;
 
         (void) path;
-        (void) error;
         if (m && !c->emitting)
                 r = user_snapshot_for(c, m, &s);
         else {
                 /* our own signals: every object */
-                r = user_snapshot_read(c, &root, &own);
+                r = user_snapshot_read(c, &root, SIZE_MAX, &own);
                 s = own;
+        }
+        if (r == -EMSGSIZE) {
+                log_notice("bus: GetManagedObjects refused: the users do not fit in one message");
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "The users are too many for one GetManagedObjects reply: "
+                                         "it would exceed the bus's %u MiB a message; use ListUsers",
+                                         BUS_MESSAGE_MAX >> 20);
         }
         if (r < 0)
                 return r;
@@ -333,67 +480,6 @@ static int user_enumerate(sd_bus *bus, const char *path, void *userdata, char **
                 return r;
         return 1;
 }
-
-/* Properties are read from the UserRow that user_find gives, by offset;
- * only those derived from it have a getter. */
-static int property_role(sd_bus *bus, const char *path, const char *interface, const char *property,
-                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const CrRole *role = userdata;
-        const char *s = cr_role_to_string(*role);
-
-        (void) bus, (void) path, (void) interface, (void) property, (void) error;
-        return sd_bus_message_append_basic(reply, 's', s ? s : "");
-}
-
-static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
-                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const CrCertState *state = userdata;
-        const char *s = cr_cert_state_to_string(*state);
-
-        (void) bus, (void) path, (void) interface, (void) property, (void) error;
-        return sd_bus_message_append_basic(reply, 's', s ? s : "");
-}
-
-static int property_not_after(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const UserRow *u = userdata;
-        /* a user without a certificate has no expiry, whatever the row holds */
-        uint64_t t = u->state == CR_CERT_NOT_ISSUED ? 0 : u->not_after_usec;
-
-        (void) bus, (void) path, (void) interface, (void) property, (void) error;
-        return sd_bus_message_append_basic(reply, 't', &t);
-}
-
-static int property_suspended(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const uint64_t *suspended_usec = userdata;
-        int b = *suspended_usec != 0;
-
-        (void) bus, (void) path, (void) interface, (void) property, (void) error;
-        return sd_bus_message_append_basic(reply, 'b', &b);
-}
-
-#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
-#define ROW(field) offsetof(UserRow, field)
-static const sd_bus_vtable user_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("LoginId", "s", NULL, ROW(login_id), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Name", "s", NULL, ROW(name), CHANGES),
-        SD_BUS_PROPERTY("Role", "s", property_role, ROW(role), CHANGES),
-        SD_BUS_PROPERTY("Uid", "u", NULL, ROW(uid), CHANGES),
-        SD_BUS_PROPERTY("CertificateState", "s", property_state, ROW(state), CHANGES),
-        SD_BUS_PROPERTY("CertificateSerial", "s", NULL, ROW(serial), CHANGES),
-        SD_BUS_PROPERTY("CertificateSubject", "s", NULL, ROW(subject), CHANGES),
-        SD_BUS_PROPERTY("CertificateNotAfter", "t", property_not_after, 0, CHANGES),
-        SD_BUS_PROPERTY("CertificateURI", "s", NULL, ROW(uri), CHANGES),
-        SD_BUS_PROPERTY("RevokedAt", "t", NULL, ROW(revoked_usec), CHANGES),
-        SD_BUS_PROPERTY("RevocationReason", "s", NULL, ROW(revocation_reason), CHANGES),
-        /* "removed" or "pending" once revoked: whether the token copy is gone */
-        SD_BUS_PROPERTY("CertificateRemoval", "s", NULL, ROW(removal), CHANGES),
-        /* 利用者停止: can do nothing, and the certificate is on hold */
-        SD_BUS_PROPERTY("Suspended", "b", property_suspended, ROW(suspended_usec), CHANGES),
-        SD_BUS_VTABLE_END,
-};
 
 int bus_user_register(Context *c) {
         int r;
