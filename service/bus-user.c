@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,14 +16,27 @@ int user_object_path(const char *login_id, char **ret) {
         return sd_bus_path_encode(CR_USER_PATH_PREFIX, login_id, ret);
 }
 
+/* sd_bus_path_encode's escaping: letters, and digits after the first,
+ * stay; anything else becomes _XX. */
+static bool path_char_plain(const char *login_id, const char *s) {
+        return (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+               (s > login_id && *s >= '0' && *s <= '9');
+}
+
+static size_t user_object_path_len(const char *login_id) {
+        size_t len = strlen(CR_USER_PATH_PREFIX "/");
+
+        for (const char *s = login_id; *s; s++)
+                len += path_char_plain(login_id, s) ? 1 : 3;
+        return len;
+}
+
 void user_object_path_buf(const char *login_id, char buf[static USER_PATH_MAX]) {
         static const char hex[] = "0123456789abcdef";
         char *p = stpcpy(buf, CR_USER_PATH_PREFIX "/");
 
-        /* sd_bus_path_encode's escaping: letters, and digits after the first */
         for (const char *s = login_id; *s; s++) {
-                if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                    (s > login_id && *s >= '0' && *s <= '9'))
+                if (path_char_plain(login_id, s))
                         *p++ = *s;
                 else {
                         *p++ = '_';
@@ -187,11 +201,8 @@ static const char *const standard_interfaces[] = {
 
 /* The bytes u's object takes in a GetManagedObjects reply, at most. */
 static size_t user_reply_size(const UserRow *u) {
-        char path[USER_PATH_MAX];
-        size_t offset;
+        size_t offset = add_array_head(add_string(0, user_object_path_len(u->login_id)));
 
-        user_object_path_buf(u->login_id, path);
-        offset = add_array_head(add_string(0, strlen(path)));
         for (size_t i = 0; i < ELEMENTSOF(standard_interfaces); i++)
                 offset = add_interface_head(offset, standard_interfaces[i]);
         offset = add_interface_head(offset, CR_USER_IFACE);
@@ -243,11 +254,31 @@ void bus_user_forget_caller(Context *c) {
         drop_user_snapshot(c);
 }
 
-/* Appends a copy of *u, whose strings are borrowed from the store. */
-static int user_snapshot_add(UserSnapshot *s, const UserRow *u) {
-        UserEntry *e;
+/* Copies *u, whose strings are borrowed from the store, into e. */
+static int user_entry_init(UserEntry *e, const UserRow *u) {
+        const char **fields[] = { &e->row.login_id, &e->row.name, &e->row.serial, &e->row.subject,
+                                  &e->row.uri, &e->row.revocation_reason, &e->row.removal };
         size_t size = 0;
         char *p;
+
+        e->row = *u;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                size += strlen(*fields[i]) + 1;
+        p = malloc(size);
+        if (!p)
+                return -ENOMEM;
+        e->strings = p;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                const char *copy = p;
+
+                p = stpcpy(p, *fields[i]) + 1;
+                *fields[i] = copy;
+        }
+        return 0;
+}
+
+static int user_snapshot_add(UserSnapshot *s, const UserRow *u) {
+        int r;
 
         if (s->n == s->allocated) {
                 size_t a = s->allocated ? s->allocated * 2 : 64;
@@ -258,21 +289,9 @@ static int user_snapshot_add(UserSnapshot *s, const UserRow *u) {
                 s->entries = entries;
                 s->allocated = a;
         }
-        e = &s->entries[s->n];
-        e->row = *u;
-        const char **fields[] = { &e->row.login_id, &e->row.name, &e->row.serial, &e->row.subject,
-                                  &e->row.uri, &e->row.revocation_reason, &e->row.removal };
-        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                size += strlen(*fields[i]) + 1;
-        e->strings = p = malloc(size);
-        if (!p)
-                return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                const char *copy = p;
-
-                p = stpcpy(p, *fields[i]) + 1;
-                *fields[i] = copy;
-        }
+        r = user_entry_init(&s->entries[s->n], u);
+        if (r < 0)
+                return r;
         s->n++;
         return 0;
 }
@@ -483,6 +502,12 @@ static int user_enumerate(sd_bus *bus, const char *path, void *userdata, char **
 
 int bus_user_register(Context *c) {
         int r;
+
+        /* the reply size bound of GetManagedObjects counts on it */
+        for (CrRole role = 0; role < _CR_ROLE_MAX; role++)
+                assert(strlen(cr_role_to_string(role)) <= DERIVED_STRING_MAX);
+        for (CrCertState state = 0; state < _CR_CERT_STATE_MAX; state++)
+                assert(strlen(cr_cert_state_to_string(state)) <= DERIVED_STRING_MAX);
 
         r = sd_bus_add_fallback_vtable(c->bus, NULL, CR_USER_PATH_PREFIX, CR_USER_IFACE,
                                        user_vtable, user_find, c);
