@@ -11,6 +11,7 @@
 
 typedef struct Rescan Rescan;
 typedef struct Publisher Publisher;
+typedef struct UserSnapshot UserSnapshot;
 
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
@@ -30,6 +31,7 @@ typedef struct Context {
                 int role;
         } seen;
         bool emitting;          /* our own signal: every object is visible */
+        UserSnapshot *user_snapshot;    /* the users read for the call being answered */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
