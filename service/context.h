@@ -11,6 +11,7 @@
 
 typedef struct Rescan Rescan;
 typedef struct Publisher Publisher;
+typedef struct History History;
 
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
@@ -32,6 +33,7 @@ typedef struct Context {
         bool emitting;          /* our own signal: every object is visible */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
+        History *history;       /* the operation history's upkeep */
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
         sd_event_source *idle_timer;
         bool exiting;
