@@ -32,6 +32,7 @@ typedef struct PruneJob {
         History *history;
         char *dir;
         uint64_t max_age_usec, max_entries, now_usec;
+        bool scheduled;                 /* at start or hourly, not after new rows: worth a line in the log */
         HistoryPrune prune;
         bool opened;
         int r;
@@ -80,7 +81,7 @@ static void prune_work(void *data) {
         j->r = store_history_prune_step(&j->prune);
 }
 
-static void prune_start(History *h);
+static void prune_start(History *h, bool scheduled);
 
 static void prune_done(Context *c, void *data) {
         PruneJob *j = data;
@@ -97,17 +98,18 @@ static void prune_done(Context *c, void *data) {
         if (j->r < 0)
                 log_warning_errno(j->r, "history: pruning stopped: %m");
         else if (j->prune.deleted > 0)
-                log_info("history: pruned %" PRIu64 " old entries", j->prune.deleted);
+                log_full(j->scheduled ? LOG_INFO : LOG_DEBUG, "history: pruned %" PRIu64 " old entries",
+                         j->prune.deleted);
         /* a walk under way pauses pruning; what is left goes after it */
         if (j->r >= 0 && !j->prune.done)
                 h->prune_wanted = true;
         prune_job_free(j);
         h->pruning = false;
         if (h->prune_wanted && loop_running(c) && !h->verifying)
-                prune_start(h);
+                prune_start(h, false);
 }
 
-static int prune_job_new(History *h, PruneJob **ret) {
+static int prune_job_new(History *h, bool scheduled, PruneJob **ret) {
         const Config *config = &h->context->config;
         PruneJob *j = calloc(1, sizeof *j);
 
@@ -119,6 +121,7 @@ static int prune_job_new(History *h, PruneJob **ret) {
                 .max_age_usec = config->history_max_age_usec,
                 .max_entries = config->history_max_entries,
                 .now_usec = now_usec(),
+                .scheduled = scheduled,
         };
         if (!j->dir) {
                 prune_job_free(j);
@@ -128,7 +131,7 @@ static int prune_job_new(History *h, PruneJob **ret) {
         return 0;
 }
 
-static void prune_start(History *h) {
+static void prune_start(History *h, bool scheduled) {
         PruneJob *j = NULL;
         int r;
 
@@ -136,7 +139,7 @@ static void prune_start(History *h) {
                 h->prune_wanted = true;
                 return;
         }
-        r = prune_job_new(h, &j);
+        r = prune_job_new(h, scheduled, &j);
         if (r >= 0)
                 r = worker_run(h->context, prune_work, prune_done, j);
         if (r < 0) {
@@ -154,7 +157,7 @@ static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         int r;
 
         (void) usec;
-        prune_start(h);
+        prune_start(h, true);
         r = sd_event_source_set_time_relative(s, PRUNE_PERIOD_USEC);
         if (r < 0)
                 return log_warning_errno(r, "history: cannot schedule the next pruning: %m");
@@ -199,7 +202,7 @@ static void on_history_changed(bool appended, void *userdata) {
                 return;
         }
         if (++h->appended >= prune_every(&h->context->config))
-                prune_start(h);
+                prune_start(h, false);
 }
 
 int history_setup(Context *c) {
@@ -294,7 +297,7 @@ static void verify_done(Context *c, void *data) {
         verify_job_free(j);
         h->verifying = false;
         if (h->prune_wanted && loop_running(c))
-                prune_start(h);
+                prune_start(h, false);
 }
 
 int history_verify(Context *c, sd_bus_message *m, sd_bus_error *error) {
