@@ -25,9 +25,10 @@ typedef struct HeldRefusals {
         uint64_t due_mono;                      /* CLOCK_MONOTONIC end of the interval */
 } HeldRefusals;
 
-/* Callers who are no user aggregated at once; beyond, the one whose
- * interval ends first is written early. */
-#define HELD_MAX 64
+/* Callers who are no user aggregated at once (a host has few UIDs that
+ * are no user of ours); beyond, the one whose interval ends first is
+ * written early. */
+#define HELD_MAX 1024
 
 struct Store {
         sqlite3 *db;
