@@ -1254,9 +1254,14 @@ static int held_field(char **field, const char *value) {
 static int held_add(HeldRefusals *h, const char *action, const char *target, const char *result) {
         int r;
 
-        if ((r = held_field(&h->action, action)) < 0 ||
-            (r = held_field(&h->target, target)) < 0 ||
-            (r = held_field(&h->result, result)) < 0)
+        r = held_field(&h->action, action);
+        if (r < 0)
+                return r;
+        r = held_field(&h->target, target);
+        if (r < 0)
+                return r;
+        r = held_field(&h->result, result);
+        if (r < 0)
                 return r;
         h->count++;
         h->last_usec = now_usec();
@@ -1319,8 +1324,11 @@ static int migrate_history_chain(Store *s) {
         int64_t first = 0, last = INT64_MIN;
         int rc, r;
 
-        if ((r = prepare(s, "SELECT " HISTORY_COLUMNS " FROM history WHERE id > ?1 ORDER BY id LIMIT 1", &next)) < 0 ||
-            (r = prepare(s, "UPDATE history SET hash = ?2 WHERE id = ?1", &set)) < 0)
+        r = prepare(s, "SELECT " HISTORY_COLUMNS " FROM history WHERE id > ?1 ORDER BY id LIMIT 1", &next);
+        if (r < 0)
+                return r;
+        r = prepare(s, "UPDATE history SET hash = ?2 WHERE id = ?1", &set);
+        if (r < 0)
                 return r;
         for (;;) {
                 HistoryFields f;
@@ -1355,14 +1363,23 @@ static int migrate_history_chain(Store *s) {
         return step_done(s, chain);
 }
 
+static void close_connection(Store *c) {
+        if (!c)
+                return;
+        assert(c->n_held == 0);
+        sqlite3_close_v2(c->db);
+        free(c);
+}
+
 /* A connection of its own, for a worker thread; read-only unless writable. */
 static int open_connection(const char *dir, bool writable, Store **ret) {
         _cleanup_free_ char *path = NULL;
         Store *c;
-        int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+        int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
         int rc, r;
 
-        if (asprintf(&path, "file:%s/store.db%s", dir, writable ? "" : "?mode=ro") < 0)
+        /* a plain path: no URI, whatever characters the directory has */
+        if (asprintf(&path, "%s/store.db", dir) < 0)
                 return -ENOMEM;
         if (!(c = calloc(1, sizeof *c)))
                 return -ENOMEM;
@@ -1374,22 +1391,16 @@ static int open_connection(const char *dir, bool writable, Store **ret) {
                 free(c);
                 return r;
         }
-        if ((r = exec(c, "PRAGMA busy_timeout=5000")) < 0 ||
-            (writable && (r = exec(c, "PRAGMA synchronous=FULL")) < 0)) {
-                sqlite3_close_v2(c->db);
-                free(c);
+        /* a worker waits for the loop's writes, never the other way round for long */
+        r = exec(c, "PRAGMA busy_timeout=5000");
+        if (r >= 0 && writable)
+                r = exec(c, "PRAGMA synchronous=FULL");
+        if (r < 0) {
+                close_connection(c);
                 return r;
         }
         *ret = c;
         return 0;
-}
-
-static void close_connection(Store *c) {
-        if (!c)
-                return;
-        assert(c->n_held == 0);
-        sqlite3_close_v2(c->db);
-        free(c);
 }
 
 int store_history_prune_open(const char *dir, uint64_t max_age_usec, uint64_t max_entries, uint64_t now,
