@@ -16,6 +16,10 @@
 #define PRUNE_PERIOD_USEC (3600 * USEC_PER_SEC)
 /* A few milliseconds of hashing. */
 #define VERIFY_STEP_ROWS 20000
+/* A pruning step under way when a walk starts may still end: it deletes
+ * fewer rows than the walk's first step reads, so the walk never needs a
+ * row it deleted.  Later pruning steps wait for the walk. */
+_Static_assert(STORE_PRUNE_BATCH < VERIFY_STEP_ROWS, "a pruning step could overtake a walk");
 #define VERIFY_RETRY_SEC 5
 
 struct History {
