@@ -1120,9 +1120,11 @@ static int history_append(Store *s, HistoryFields *f) {
                 (void) exec(s, "ROLLBACK TO history_append");
         /* alone, this commits */
         k = exec(s, "RELEASE history_append");
-        if (r >= 0 && s->watch)
+        if (r < 0)
+                return r;
+        if (k >= 0 && s->watch)
                 s->watch(true, s->watch_userdata);
-        return r < 0 ? r : k;
+        return k;
 }
 
 static uint64_t monotonic_usec(void) {
@@ -1244,11 +1246,16 @@ static int held_open(Store *s, const char *actor, uint64_t due_mono) {
 
 /* Keeps a field of the first refusal held, or "*" once they differ. */
 static int held_field(char **field, const char *value) {
+        char *n;
+
         if (*field && (strcmp(*field, value) == 0 || strcmp(*field, "*") == 0))
                 return 0;
+        n = strdup(*field ? "*" : value);
+        if (!n)
+                return -ENOMEM;
         free(*field);
-        *field = strdup(*field ? "*" : value);
-        return *field ? 0 : -ENOMEM;
+        *field = n;
+        return 0;
 }
 
 static int held_add(HeldRefusals *h, const char *action, const char *target, const char *result) {
@@ -1322,6 +1329,7 @@ static int migrate_history_chain(Store *s) {
         _cleanup_stmt_ sqlite3_stmt *next = NULL, *set = NULL, *chain = NULL;
         unsigned char prev[HASH_SIZE] = {}, hash[HASH_SIZE] = {};
         int64_t first = 0, last = INT64_MIN;
+        bool any = false;
         int rc, r;
 
         r = prepare(s, "SELECT " HISTORY_COLUMNS " FROM history WHERE id > ?1 ORDER BY id LIMIT 1", &next);
@@ -1345,8 +1353,9 @@ static int migrate_history_chain(Store *s) {
                         return r;
                 memcpy(prev, hash, HASH_SIZE);
                 last = f.id;
-                if (first == 0)
+                if (!any)
                         first = f.id;
+                any = true;
                 sqlite3_reset(next);
                 sqlite3_reset(set);
                 sqlite3_bind_int64(set, 1, last);
@@ -1357,8 +1366,8 @@ static int migrate_history_chain(Store *s) {
         /* nothing was pruned before: the anchor is the zero hash just before the first row */
         if ((r = prepare(s, "UPDATE history_chain SET anchor_id = ?1, head_id = ?2, head_hash = ?3", &chain)) < 0)
                 return r;
-        sqlite3_bind_int64(chain, 1, first > 0 ? first - 1 : 0);
-        sqlite3_bind_int64(chain, 2, last == INT64_MIN ? 0 : last);
+        sqlite3_bind_int64(chain, 1, any ? first - 1 : 0);
+        sqlite3_bind_int64(chain, 2, any ? last : 0);
         sqlite3_bind_blob(chain, 3, hash, HASH_SIZE, SQLITE_STATIC);
         return step_done(s, chain);
 }
