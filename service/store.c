@@ -1483,7 +1483,10 @@ int store_history_prune_step(HistoryPrune *p) {
         sqlite3_bind_int64(del, 1, last);
         if ((r = step_done(p->writer, del)) < 0)
                 return r;
-        if ((r = prepare(p->writer, "UPDATE history_chain SET anchor_id = ?1, anchor_hash = ?2", &anchor)) < 0)
+        /* rows that lie before the anchor were never part of the chain: they
+         * go without moving it */
+        if ((r = prepare(p->writer, "UPDATE history_chain SET anchor_id = ?1, anchor_hash = ?2 WHERE anchor_id < ?1",
+                         &anchor)) < 0)
                 return r;
         sqlite3_bind_int64(anchor, 1, last);
         sqlite3_bind_blob(anchor, 2, hash, HASH_SIZE, SQLITE_STATIC);

@@ -72,6 +72,7 @@ stranger_rows_at_least() {
 
 # suspend_refused UID LOGIN N: N SuspendUser calls as UID, four at a time.
 suspend_refused() {
+        # shellcheck disable=SC2016 # expanded by the shell that runs as UID
         cr_as "$1" env ADDR="$CR_BUS_ADDRESS" LOGIN="$2" N="$3" bash -c '
                 for ((i = 0; i < N; i++)); do echo "$i"; done |
                         xargs -P4 -n1 sh -c "dbus-send --bus=\$ADDR --print-reply --dest=org.certrevoke1 \
@@ -209,17 +210,24 @@ assert_eq "$((last - 50))" "$(sql "SELECT anchor_id FROM history_chain")" "the l
 assert_exit 0 cr_ctl history --verify
 assert_contains "$CR_LAST_OUTPUT" "intact: 50 entries"
 
-# ---- MaxAge: rows made older than it while stopped go at start
+# ---- MaxAge: old rows, inserted before the chain and made so in it while
+# the daemon was stopped, go at start
 cr_stop_daemon
 set_history_config MaxAge=30d
 old_usec=$((($(date +%s) - 400 * 86400) * 1000000))
 first=$(sql "SELECT min(id) FROM history")
-sql_write "UPDATE history SET time_usec = $old_usec WHERE id < $first + 10"
+anchor=$(sql "SELECT anchor_id FROM history_chain")
+for ((i = 0; i < 5; i++)); do
+        sql_write "INSERT INTO history (id, time_usec, actor, action, target, result)
+                   VALUES ($((anchor - i)), $old_usec, 'boss', 'revoke', 'taro', 'ok')"
+done
+sql_write "UPDATE history SET time_usec = $old_usec WHERE id >= $first AND id < $first + 10"
 cr_start_daemon
 wait_for test "$(sql "SELECT count(*) FROM history WHERE time_usec = $old_usec")" = 0 ||
         cr_fail_at "rows older than MaxAge=30d were not pruned"
-assert_eq "$((first + 10))" "$(sql "SELECT min(id) FROM history")" "the ten old rows went, no other"
-assert_contains "$(tail -n 5 "$CR_TMP/daemon.log")" "history: pruned 10 old entries"
+assert_eq "$((first + 10))" "$(sql "SELECT min(id) FROM history")" "the fifteen old rows went, no other"
+assert_eq "$((first + 9))" "$(sql "SELECT anchor_id FROM history_chain")" "the anchor is the last of the chain's"
+assert_contains "$(tail -n 5 "$CR_TMP/daemon.log")" "history: pruned 15 old entries"
 assert_exit 0 cr_ctl history --verify
 assert_contains "$CR_LAST_OUTPUT" "intact"
 

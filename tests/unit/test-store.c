@@ -434,12 +434,29 @@ static void test_history_prune(void) {
               "oldest first only: an old row after younger ones waits for its turn");
         /* those rows were changed (their time): gone, they leave the chain whole up to row 1150 */
         expect_bad(&t, 1150, "was changed", "pruned rows take nothing of the chain with them");
+        scratch_sql(&t, "DELETE FROM history WHERE id >= 1150");
+        scratch_sql(&t, "UPDATE history_chain SET head_id = 1149, head_hash = (SELECT hash FROM history WHERE id = 1149)");
+        CHECK(walk(&t, NULL, NULL) == 0, "cut back before it, the chain is whole");
+
+        /* old rows slipped in before the start of the chain go without moving the anchor */
+        snprintf(sql, sizeof sql, "INSERT INTO history (id, time_usec, actor, action, target, result)"
+                                  " VALUES (1105, %llu, 'boss', 'revoke', 'taro', 'ok')",
+                 (unsigned long long) (now - 400ULL * 86400 * USEC_PER_SEC));
+        scratch_sql(&t, sql);
+        expect_bad(&t, 1105, "before the start of the chain", "a row slipped in before the anchor");
+        CHECK(store_history_prune_open(t.dir, 365ULL * 86400 * USEC_PER_SEC, 1000000, now_usec(), &p) == 0, "prune");
+        while (!p.done && store_history_prune_step(&p) >= 0)
+                ;
+        CHECK(p.deleted == 1 && scratch_int(&t, "SELECT anchor_id FROM history_chain") == 1110,
+              "the old row went (%llu), the anchor stayed", (unsigned long long) p.deleted);
+        store_history_prune_close(&p);
+        CHECK(walk(&t, NULL, NULL) == 0, "and the chain is whole");
 
         scratch_sql(&t, "DELETE FROM history");
         scratch_sql(&t, "UPDATE history_chain SET anchor_id = head_id, anchor_hash = head_hash");
         CHECK(walk(&t, NULL, NULL) == 0, "all pruned: the anchor is the head, intact");
         add_rows(t.store, "kanri", 1);
-        CHECK(walk(&t, &rows, NULL) == 0 && rows == 1 && scratch_int(&t, "SELECT id FROM history") == 1206,
+        CHECK(walk(&t, &rows, NULL) == 0 && rows == 1 && scratch_int(&t, "SELECT id FROM history") == 1150,
               "and the next row chains from it");
         scratch_done(&t);
 }
