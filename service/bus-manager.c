@@ -11,6 +11,7 @@
 #include "certrevoke.h"
 #include "confirm-shadow.h"
 #include "filing.h"
+#include "history.h"
 #include "log.h"
 #include "rescan.h"
 #include "revoke.h"
@@ -313,9 +314,15 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return 1;
 }
 
+/* A row that stands for several refusals says how many in its result,
+ * "denied ×N", so that the reply keeps its type for existing clients. */
 static int append_history(uint64_t t, const char *actor, const char *action, const char *target,
-                          const char *result, void *userdata) {
-        return sd_bus_message_append(userdata, "(tssss)", t, actor, action, target, result);
+                          const char *result, uint64_t count, void *userdata) {
+        _cleanup_free_ char *counted = NULL;
+
+        if (count > 1 && asprintf(&counted, "%s \u00d7%" PRIu64, result, count) < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(userdata, "(tssss)", t, actor, action, target, counted ? counted : result);
 }
 
 static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -347,6 +354,21 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
             (r = sd_bus_message_close_container(reply)) < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_verify_history(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        int r;
+
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        /* a walk over every row: for those who may read everyone's history */
+        if (!caller_is_privileged(&caller))
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                         "only master and administrator users may verify the history");
+        /* the reply comes when the walk ends; the loop goes on meanwhile */
+        return history_verify(c, m, error);
 }
 
 static int property_crl(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -401,6 +423,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_RESULT, method_resume_user, UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_ARGS("s", login_id, "t", since_usec, "u", limit),
                                 SD_BUS_RESULT("a(tssss)", entries), method_get_history, UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("VerifyHistory", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("b", intact, "t", rows, "t", first_bad_row, "s", why),
+                                method_verify_history, UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("CertificateRevoked",
                                 SD_BUS_ARGS("s", login_id, "s", serial, "s", reason, "t", revoked_at_usec), 0),
         SD_BUS_VTABLE_END,

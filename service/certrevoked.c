@@ -14,6 +14,7 @@
 #include "certrevoke.h"
 #include "context.h"
 #include "auth.h"
+#include "history.h"
 #include "log.h"
 #include "publish.h"
 #include "rescan.h"
@@ -37,6 +38,7 @@ static void context_done(Context *c) {
         auth_cancel_all(c);
         worker_finish_all();
         publish_free(c);
+        history_free(c);
         user_view_done(&c->view);
         bus_user_forget_caller(c);
         c->idle_timer = sd_event_source_disable_unref(c->idle_timer);
@@ -140,6 +142,8 @@ static int setup(Context *c) {
         if ((r = load_ca(c)) < 0)
                 return r;
         if ((r = sd_event_default(&c->event)) < 0)
+                return r;
+        if ((r = history_setup(c)) < 0)
                 return r;
         /* before the name is owned: a caller must find revocation ready */
         return publish_setup(c);

@@ -86,6 +86,32 @@ static int parse_idle(Config *c, const char *value, void *field, const char **wh
         return 0;
 }
 
+static int parse_max_age(Config *c, const char *value, void *field, const char **why) {
+        (void) c;
+        if (config_parse_duration(value, field) < 0) {
+                *why = "must be a duration such as 365d, 26w or 90d";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_max_entries(Config *c, const char *value, void *field, const char **why) {
+        uint64_t *u = field;
+        unsigned long long v;
+        char *end;
+
+        (void) c;
+        *why = "must be a whole number from 1 to 1000000000";
+        if (!value || value[0] < '0' || value[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(value, &end, 10);
+        if (errno != 0 || *end || v < 1 || v > CONFIG_HISTORY_MAX_ENTRIES_MAX)
+                return -EINVAL;
+        *u = v;
+        return 0;
+}
+
 static int parse_modules(Config *c, const char *value, void *field, const char **why) {
         _cleanup_free_ char *copy = strdup(value ? value : "");
         char ***l = field, **n, *save = NULL;
@@ -126,6 +152,8 @@ static const ConfigKey config_keys[] = {
         KEY("CRL",     "Validity",         parse_validity,    crl_validity_usec),
         KEY("Tokens",  "Modules",          parse_modules,     token_modules),
         KEY("Tokens",  "PINFile",          parse_path,        tokens_pin_file),
+        KEY("History", "MaxAge",           parse_max_age,     history_max_age_usec),
+        KEY("History", "MaxEntries",       parse_max_entries, history_max_entries),
 };
 
 static int handler(void *user, const char *section, const char *name, const char *value) {
@@ -174,6 +202,10 @@ static int config_defaults(Config *c) {
                 c->idle_timeout_usec = 5 * 60 * USEC_PER_SEC;
         if (c->crl_validity_usec == 0)
                 c->crl_validity_usec = 7 * 24 * 3600 * USEC_PER_SEC;
+        if (c->history_max_age_usec == 0)
+                c->history_max_age_usec = CONFIG_HISTORY_MAX_AGE_DEFAULT_USEC;
+        if (c->history_max_entries == 0)
+                c->history_max_entries = CONFIG_HISTORY_MAX_ENTRIES_DEFAULT;
         if (!c->token_modules && !(c->token_modules = calloc(1, sizeof(char *))))
                 return -ENOMEM;
         return 0;

@@ -24,7 +24,15 @@ typedef struct Config {
         /* [Tokens] */
         char **token_modules;    /* NULL-terminated; empty: every registered module */
         char *tokens_pin_file;
+
+        /* [History] */
+        uint64_t history_max_age_usec;
+        uint64_t history_max_entries;
 } Config;
+
+#define CONFIG_HISTORY_MAX_AGE_DEFAULT_USEC (365ULL * 86400 * 1000000)
+#define CONFIG_HISTORY_MAX_ENTRIES_DEFAULT  1000000ULL
+#define CONFIG_HISTORY_MAX_ENTRIES_MAX      1000000000ULL
 
 /* Fills c with defaults and the keys of the file at path.  A missing file
  * is an error only when required.  On a bad file returns -EINVAL and a

@@ -12,6 +12,7 @@
 typedef struct Rescan Rescan;
 typedef struct Publisher Publisher;
 typedef struct UserSnapshot UserSnapshot;
+typedef struct History History;
 
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
@@ -34,6 +35,7 @@ typedef struct Context {
         UserSnapshot *user_snapshot;    /* the users read for the call being answered */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
+        History *history;       /* the operation history's upkeep */
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
         sd_event_source *idle_timer;
         bool exiting;

@@ -314,11 +314,11 @@ cr_token_put_key "Certrevoke CA" "$CR_TMP/ca/ca.key" 01 ca
 cr_token_pin "Certrevoke CA" >"$ex_etc/ca.pin"
 chmod 0600 "$ex_etc/ca.pin"
 # every default written out, as the comments give them
-sed -E -e 's/^#(StateDirectory|PAMService|ConfirmationFile|IdleTimeout|PublishDirectory|Validity)=/\1=/' \
+sed -E -e 's/^#(StateDirectory|PAMService|ConfirmationFile|IdleTimeout|PublishDirectory|Validity|MaxAge|MaxEntries)=/\1=/' \
         -e "s|/var/lib/certrevoke|$ex_state|g" -e "s|/etc/certrevoke|$ex_etc|g" \
         "$root/usr/share/doc/certrevoke/certrevoke.conf.example" >"$CR_TMP/certrevoke.conf"
 for want in "StateDirectory=$ex_state" "PublishDirectory=$ex_state/public" "Validity=7d" "IdleTimeout=5min" \
-        "Certificate=$ex_etc/ca.pem" "Key=pkcs11:" "PINFile=$ex_etc/ca.pin"; do
+        "Certificate=$ex_etc/ca.pem" "Key=pkcs11:" "PINFile=$ex_etc/ca.pin" "MaxAge=365d" "MaxEntries=1000000"; do
         assert_contains "$(cat "$CR_TMP/certrevoke.conf")" $'\n'"$want"
 done
 cr_pam_init
