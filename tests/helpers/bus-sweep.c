@@ -689,6 +689,7 @@ static void sweep_roles_of(Sweep *s, const char *actor) {
         denied(s, actor, "SuspendUser", "no account actions", 2, vs("boss"), vs(WRONG_PW));
         denied(s, actor, "ResumeUser", "no account actions", 2, vs("boss"), vs(WRONG_PW));
         denied(s, actor, "Rescan", "no rescan", 0);
+        denied(s, actor, "VerifyHistory", "no check of everyone's history", 0);
         denied(s, actor, "GetUser", "no one else", 1, vs("boss"));
         denied(s, actor, "GetHistory", "no one else's history", 3, vs("boss"), (Value) T(0), vu(10));
 }
@@ -742,6 +743,10 @@ static void sweep_shapes(Sweep *s) {
 
                 set_expect(&c, invalid);
                 snprintf(c.label, sizeof c.label, "root ListUsers with an argument");
+                run_case(s, &c);
+                c = case_of("root", "VerifyHistory", v, 1);
+                set_expect(&c, invalid);
+                snprintf(c.label, sizeof c.label, "root VerifyHistory with an argument");
                 run_case(s, &c);
                 c = case_of("general", "NoSuchMethod", v, 0);
                 set_expect(&c, unknown);
