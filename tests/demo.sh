@@ -24,6 +24,11 @@ done
 
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/reachable.sh
+. "$CR_SRCDIR/tests/reachable.sh"
+args=()
+((!no_daemon)) || args+=(--no-daemon)
+cr_reachable_or_reexec "$CR_SRCDIR" "$CR_BUILD" tests/demo.sh ${args[@]+"${args[@]}"}
 
 heading() {
         printf '\n=== %s\n\n' "$*"

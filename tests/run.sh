@@ -44,6 +44,10 @@ case $build in
 esac
 export CR_BUILD=$build
 
+# shellcheck source=tests/reachable.sh
+. "$srcdir/tests/reachable.sh"
+cr_reachable_or_reexec "$srcdir" "$build" tests/run.sh ${filter:+"$filter"}
+
 # A predictable baseline; tests that care about the locale set their own.
 export LC_ALL=C.UTF-8 TZ=UTC
 unset LANGUAGE
