@@ -16,6 +16,7 @@
 #include "publish.h"
 #include "revoke.h"
 #include "util.h"
+#include "worker.h"
 
 typedef struct Revocation {
         Context *context;
@@ -212,6 +213,7 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         rv->context = c;
         if ((r = validate(m, rv, &password, error)) < 0 ||
             (r = caller_identify(c, m, &rv->caller)) < 0 ||
+            (r = worker_admit(c, rv->caller.uid, rv->caller.role, error)) < 0 ||
             (r = authorize(c, rv, error)) < 0 ||
             (r = confirm_check_lock(c, &rv->caller, "revoke", rv->login_id, error)) < 0)
                 return r;
