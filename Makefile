@@ -60,6 +60,7 @@ DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
               service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
               service/bus-account.c service/worker.c service/crl.c service/auth.c \
+              service/history.c \
               pam/confirm-shadow.c pam/password-quality.c
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
@@ -109,7 +110,14 @@ $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
 
-unit-tests: $(UNIT_TESTS)
+# Programs the integration tests drive; not tests of their own.
+TEST_HELPERS := $(B)/tests/helpers/bus-sweep
+
+$(B)/tests/helpers/%: tests/helpers/%.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
+
+unit-tests: $(UNIT_TESTS) $(TEST_HELPERS)
 
 # Everything a fresh Debian 12 machine lacks for building, the demo and the
 # tests.  cracklib-runtime brings the dictionary libpwquality checks against
@@ -119,7 +127,7 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             cracklib-runtime softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
-            python3 psmisc time bc
+            python3 psmisc time bc mandoc man-db bash-completion
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \
@@ -263,8 +271,10 @@ bench-module: $(MODULES) $(B)/bench/module-bench $(B)/bench/module-gen
 # same PREFIX to `make`: the message catalogue's directory is built in).
 # Programs, catalogues and documentation go under PREFIX; the files other
 # packages read go where those packages look, as their pkg-config files say
-# (falling back to Debian's places).  Every directory can be overridden on
-# the command line, e.g. `make install PAMMODULEDIR=/usr/lib64/security`.
+# (falling back to Debian's places).  The manual goes to MANDIR
+# (man1, man5, man8), the bash completion where bash-completion looks.
+# Every directory can be overridden on the command line, e.g.
+# `make install PAMMODULEDIR=/usr/lib64/security`.
 # An existing /etc/pam.d/certrevoke is the administrator's and is kept;
 # uninstall removes it only while it is the shipped one, unchanged.
 pc_var = $(or $(shell pkg-config --variable=$(2) $(1) 2>/dev/null),$(3))
@@ -285,10 +295,18 @@ P11MODULECONFIGDIR   ?= $(call pc_var,p11-kit-1,p11_module_configs,/usr/share/p1
 P11MODULEDIR         ?= $(call pc_var,p11-kit-1,p11_module_path,/usr/lib/pkcs11)
 MULTIARCH            ?= $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMMODULEDIR         ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,$(call pc_var,pam,libdir,/usr/lib)/security)
+MANDIR               ?= $(DATADIR)/man
+BASHCOMPLETIONDIR    ?= $(call pc_var,bash-completion,completionsdir,$(DATADIR)/bash-completion/completions)
 
 INSTALL ?= install
-# The units and the activation file name the daemon by its default path.
+# The units, the activation file and the manual name the daemon by its
+# default path.
 SUBST_LIBEXEC = sed 's|/usr/libexec/certrevoke/|$(PKGLIBEXECDIR)/|g'
+
+# The manual, each page into the man<section> directory its suffix names.
+MAN_PAGES     := man/certrevokectl.1 man/certrevoke.conf.5 man/certrevoked.8 man/pam_certrevoke.8 \
+                 man/certrevoke-pkcs11.8
+man_dest       = $(MANDIR)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
 
 # Every file install puts in place but /etc/pam.d/certrevoke.
 INSTALLED_FILES = \
@@ -306,13 +324,16 @@ INSTALLED_FILES = \
 	$(DBUSPOLICYDIR)/org.certrevoke1.conf \
 	$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service \
 	$(DOCDIR)/certrevoke.conf.example \
-	$(DOCDIR)/pam.d-certrevoke
+	$(DOCDIR)/pam.d-certrevoke \
+	$(foreach p,$(MAN_PAGES),$(call man_dest,$(p))) \
+	$(BASHCOMPLETIONDIR)/certrevokectl
 
 install: all
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBEXECDIR) $(DESTDIR)$(PAMMODULEDIR) \
 		$(DESTDIR)$(P11MODULEDIR) $(DESTDIR)$(P11MODULECONFIGDIR) $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DBUSPOLICYDIR) $(DESTDIR)$(DBUSSYSTEMSERVICEDIR) \
-		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(PAMCONFDIR)
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(PAMCONFDIR) $(DESTDIR)$(BASHCOMPLETIONDIR) \
+		$(sort $(foreach p,$(MAN_PAGES),$(dir $(DESTDIR)$(call man_dest,$(p)))))
 	$(INSTALL) -m 0755 $(B)/certrevokectl $(DESTDIR)$(BINDIR)/certrevokectl
 	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(DESTDIR)$(PKGLIBEXECDIR)/
 	set -e; for mo in $(MO_FILES); do \
@@ -331,6 +352,12 @@ install: all
 	chmod 0644 $(DESTDIR)$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service
 	$(INSTALL) -m 0644 units/certrevoke.conf.example $(DESTDIR)$(DOCDIR)/certrevoke.conf.example
 	$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(DOCDIR)/pam.d-certrevoke
+	set -e; for p in $(MAN_PAGES); do \
+		dest=$(DESTDIR)$(MANDIR)/man$${p##*.}/$${p#man/}; \
+		$(SUBST_LIBEXEC) $$p >$$dest; \
+		chmod 0644 $$dest; \
+	done
+	$(INSTALL) -m 0644 shell-completion/bash/certrevokectl $(DESTDIR)$(BASHCOMPLETIONDIR)/certrevokectl
 	@if [ ! -e $(DESTDIR)$(PAMCONFDIR)/certrevoke ]; then \
 		echo "$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke"; \
 		$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke; \

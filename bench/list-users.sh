@@ -1,11 +1,16 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # cr_start_daemon is called without arguments
-# ListUsers with 10k and 100k users, each with a certificate, on a private
-# bus with the real daemon.  The store is created by the daemon, filled with
-# the sqlite3 CLI while the daemon is stopped, and read back through
-# BUILD/bench/list-users-client (best of 3 calls).  Prints both times, users
-# per second, the ratio t(100k)/t(10k), and PASS or MISS against the target:
-# 100k users listed in under 0.5 s.  Leaves nothing behind.
+# ListUsers with 10k and 100k users, and GetManagedObjects with 10k, 40k and
+# 100k, each user with a certificate, on a private bus with the real daemon.
+# The store is created by the daemon, filled with the sqlite3 CLI while the
+# daemon is stopped, and read back through BUILD/bench/list-users-client
+# (best of 3 calls each, as root: every user visible).  Prints the ListUsers
+# times, users per second, the ratio t(100k)/t(10k), and PASS or MISS against
+# the target: 100k users listed in under 0.5 s; then one line per size
+#   managed-objects N=<users> seconds=<best of 3, or "refused">
+# "refused": the service answered LimitsExceeded, as the reply would not fit
+# in one message on the bus (32 MiB; about 45k of these users).
+# Leaves nothing behind.
 #
 #   bench/list-users.sh [--build=DIR]
 
@@ -74,23 +79,46 @@ COMMIT;
 EOF
 }
 
-# measure USERS: restarts the daemon on the store and prints the best time.
-measure() {
-        local out t n
-        cr_start_daemon
-        out=$("$client" "$CR_BUS_ADDRESS" "$RUNS") || cr_die "list-users-client failed"
+# call USERS [managed-objects]: the best time of RUNS calls on the running
+# daemon, or "refused" when the service says the reply would not fit in one
+# message on the bus (LimitsExceeded).
+call() {
+        local out t n rc=0
+        out=$("$client" "$CR_BUS_ADDRESS" "$RUNS" "${@:2}") || rc=$?
+        if ((rc == 3)); then
+                echo refused
+                return 0
+        fi
+        ((rc == 0)) || cr_die "list-users-client ${2:-} failed"
         read -r t n <<<"$out"
-        [[ $n == "$1" ]] || cr_die "ListUsers returned $n users, expected $1"
-        cr_stop_daemon || cr_die "certrevoked did not stop cleanly"
+        [[ $n == "$1" ]] || cr_die "${2:-ListUsers} returned $n users, expected $1"
         echo "$t"
 }
 
+# measure USERS LIST_VAR MANAGED_VAR: restarts the daemon on the store (in
+# this shell, so that teardown can end it) and sets the variables to the
+# best times of ListUsers (unless LIST_VAR is "") and of GetManagedObjects.
+measure() {
+        local t='' m
+        cr_start_daemon
+        [[ -z $2 ]] || t=$(call "$1")
+        m=$(call "$1" managed-objects)
+        cr_stop_daemon || cr_die "certrevoked did not stop cleanly"
+        [[ -z $2 ]] || printf -v "$2" '%s' "$t"
+        printf -v "$3" '%s' "$m"
+}
+
+t10k='' t100k='' m10k='' m40k='' m100k=''
 cr_log "filling the store with 10000 users"
 fill 1 10000
-t10k=$(measure 10000)
+measure 10000 t10k m10k
+# About the most users whose objects fit in one message on the bus.
+cr_log "filling the store up to 40000 users"
+fill 10001 40000
+measure 40000 "" m40k
 cr_log "filling the store up to 100000 users"
-fill 10001 100000
-t100k=$(measure 100000)
+fill 40001 100000
+measure 100000 t100k m100k
 
 awk -v a="$t10k" -v b="$t100k" -v target="$TARGET_S" -v runs="$RUNS" '
 function rate(n, t) { return t > 0 ? sprintf("%.0f", n / t) : "inf" }
@@ -102,3 +130,9 @@ BEGIN {
                 printf "  t(100k)/t(10k) = %.2f (10 is linear)\n", b / a
         printf "  target: 100000 users under %s s: %s\n", target, (b < target ? "PASS" : "MISS")
 }'
+printf 'managed-objects N=%d seconds=%s\n' 10000 "$m10k" 40000 "$m40k" 100000 "$m100k"
+for n in 10000 40000 100000; do
+        m=m$((n / 1000))k
+        [[ ${!m} != refused ]] ||
+                echo "  GetManagedObjects of $n users: refused with LimitsExceeded, the reply would exceed the bus's 32 MiB a message"
+done

@@ -3,6 +3,8 @@
  * the D-Bus contract of DESIGN.md and the vocabulary of states and roles. */
 #pragma once
 
+#include <stdbool.h>
+
 #define CR_BUS_NAME            "org.certrevoke1"
 #define CR_MANAGER_PATH        "/org/certrevoke1"
 #define CR_MANAGER_IFACE       "org.certrevoke1.Manager"
@@ -25,8 +27,24 @@
 #define CR_DEFAULT_STATE_DIR   "/var/lib/certrevoke"
 #define CR_DEFAULT_PAM_SERVICE "certrevoke"
 
-#define CR_LOGIN_ID_MAX 64
-#define CR_NAME_MAX     128
+/* The documented maximum of every argument of the Manager (README.md,
+ * "Arguments and their maxima").  Each handler checks its arguments
+ * against these first, before PAM, libpwquality, libcrypt, SQLite or
+ * OpenSSL see them. */
+#define CR_LOGIN_ID_MAX          64             /* bytes of [A-Za-z0-9._-] */
+#define CR_NAME_MAX              128            /* characters of UTF-8 */
+#define CR_NAME_BYTES_MAX        512
+#define CR_SERIAL_DIGITS_MAX     40             /* hex digits: 20 octets (RFC 5280 4.1.2.2) */
+#define CR_SERIAL_TEXT_MAX       59             /* the 40 digits in colon-separated pairs */
+#define CR_REASON_MAX            32             /* bytes of an RFC 5280 reason name */
+#define CR_PASSWORD_MAX          511            /* bytes of any secret: libcrypt's limit */
+#define CR_UID_MIN               1U             /* 0 is root, no managed user */
+#define CR_UID_MAX               2147483646U    /* below 2^31 - 1, which some tools take for -1 */
+#define CR_UID_NOBODY            65534U         /* the overflow UID: not a user's */
+#define CR_CERTIFICATE_MAX       65536          /* bytes of DER for ImportCertificate */
+#define CR_HISTORY_LIMIT_DEFAULT 100U           /* GetHistory with limit 0 */
+#define CR_HISTORY_LIMIT_MAX     10000U
+#define CR_REVOKE_TARGETS_MAX    10000          /* RevokeCertificates */
 
 /* The login the bus credentials of UID 0 map to. */
 #define CR_ROOT_LOGIN "root"
@@ -60,7 +78,15 @@ static inline int cr_role_is_privileged(CrRole r) {
         return r == CR_ROLE_MASTER || r == CR_ROLE_ADMIN;
 }
 
-/* Login IDs are 1..64 of [A-Za-z0-9._-]; returns NULL or why not. */
+/* Login IDs are 1..64 of [A-Za-z0-9._-], not "." or ".." and not starting
+ * with "-"; returns NULL or why not. */
 const char *cr_login_id_invalid(const char *s);
-/* Names are valid UTF-8 of 1..128 characters without control characters. */
+/* Names are valid UTF-8 of 1..128 characters and at most 512 bytes,
+ * without control characters, bidi controls or invisible format
+ * characters; returns NULL or why not. */
 const char *cr_name_invalid(const char *s);
+/* Serials are "" or 1..40 hex digits, possibly with ':' between them as
+ * openssl prints pairs (59 bytes at most); returns NULL or why not. */
+const char *cr_serial_invalid(const char *s);
+/* Whether a secret is longer than CR_PASSWORD_MAX bytes (read no further). */
+bool cr_password_too_long(const char *s);

@@ -121,14 +121,19 @@ static void reload(const FileId now[_FILE_MAX]) {
         _cleanup_(trust_files_done) TrustFiles files = {};
         TrustState *s = NULL;
         const char *why = NULL;
-        int r;
+        int bad_file = 0, r;
 
-        if ((r = trust_files_read(g.paths, &files)) < 0) {
+        r = trust_files_read(g.paths, &files, &bad_file, &why);
+        if (r < 0) {
+                char what[128];
+
                 memcpy(g.seen, now, sizeof g.seen);
                 g.seen_valid = true;
                 /* no files yet is the normal state before the daemon's first run */
-                if (r != -ENOENT)
-                        report_bad_set(strerror(-r));
+                if (r == -ENOENT)
+                        return;
+                snprintf(what, sizeof what, "%s %s", trust_file_names[bad_file], why);
+                report_bad_set(what);
                 return;
         }
         memcpy(g.seen, files.id, sizeof g.seen);

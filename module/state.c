@@ -38,11 +38,13 @@ static void file_id_from_stat(const struct stat *st, FileId *ret) {
         };
 }
 
+/* lstat: a symbolic link put in a file's place is a change, and is then
+ * refused when read. */
 void trust_files_stat(char *const paths[_FILE_MAX], FileId ret[_FILE_MAX]) {
         struct stat st;
 
         for (int i = 0; i < _FILE_MAX; i++) {
-                if (stat(paths[i], &st) < 0)
+                if (lstat(paths[i], &st) < 0)
                         ret[i] = (FileId) {};
                 else
                         file_id_from_stat(&st, &ret[i]);
@@ -62,41 +64,97 @@ bool file_ids_equal(const FileId a[_FILE_MAX], const FileId b[_FILE_MAX]) {
         return true;
 }
 
-static int read_file(const char *path, uint8_t **ret, size_t *ret_len, FileId *id) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ uint8_t *buf = NULL;
+/* What a path that is no regular file is, for the log. */
+static const char *describe_not_regular(mode_t mode) {
+        if (S_ISLNK(mode))
+                return "is a symbolic link, which is not followed";
+        if (S_ISDIR(mode))
+                return "is a directory, not a regular file";
+        if (S_ISFIFO(mode))
+                return "is a FIFO, not a regular file";
+        if (S_ISSOCK(mode))
+                return "is a socket, not a regular file";
+        if (S_ISCHR(mode) || S_ISBLK(mode))
+                return "is a device, not a regular file";
+        return "is not a regular file";
+}
+
+/* Why open() refused path: a symbolic link (O_NOFOLLOW) or a socket
+ * (ENXIO) says more by its type than by its errno. */
+static const char *describe_open_error(const char *path, int error) {
         struct stat st;
+
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+                return describe_not_regular(st.st_mode);
+        return strerror(error);
+}
+
+/* Reads the whole of fd, a regular file of st->st_size bytes. */
+static int read_regular(int fd, const struct stat *st, uint8_t **ret, size_t *ret_len, const char **why) {
+        _cleanup_free_ uint8_t *buf = NULL;
         size_t got = 0;
 
-        if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
-        if (st.st_size > MAX_FILE_SIZE)
+        *why = "is larger than 2 GiB";
+        if (st->st_size > MAX_FILE_SIZE)
                 return -EFBIG;
+        *why = "out of memory";
         /* one spare byte: a file that grew while read shows up as too long */
-        if (!(buf = malloc((size_t) st.st_size + 1)))
+        if (!(buf = malloc((size_t) st->st_size + 1)))
                 return -ENOMEM;
+        *why = "changed while it was read";
         for (;;) {
-                ssize_t n = read(fd, buf + got, (size_t) st.st_size + 1 - got);
+                ssize_t n = read(fd, buf + got, (size_t) st->st_size + 1 - got);
 
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0)
-                        return -errno;
+                if (n < 0) {
+                        int r = -errno;
+
+                        *why = strerror(-r);
+                        return r;
+                }
                 if (n == 0)
                         break;
                 got += (size_t) n;
-                if (got > (size_t) st.st_size)
+                if (got > (size_t) st->st_size)
                         return -EBADMSG;
         }
-        if (got != (size_t) st.st_size)
+        if (got != (size_t) st->st_size)
                 return -EBADMSG;
-        file_id_from_stat(&st, id);
         *ret = TAKE_PTR(buf);
         *ret_len = got;
+        return 0;
+}
+
+/* The module runs inside every consumer: a FIFO in a file's place must not
+ * block it (O_NONBLOCK), a symbolic link there must not lead it elsewhere
+ * (O_NOFOLLOW; the directory itself may be reached through links), and
+ * only a regular file is read.  On failure *why says what is wrong. */
+static int read_file(const char *path, uint8_t **ret, size_t *ret_len, FileId *id, const char **why) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                *why = r == -ENOENT ? "is missing" : describe_open_error(path, -r);
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                *why = strerror(-r);
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                *why = describe_not_regular(st.st_mode);
+                return -EBADMSG;
+        }
+        r = read_regular(fd, &st, ret, ret_len, why);
+        if (r < 0)
+                return r;
+        file_id_from_stat(&st, id);
+        *why = NULL;
         return 0;
 }
 
@@ -107,20 +165,22 @@ void trust_files_done(TrustFiles *f) {
         }
 }
 
-int trust_files_read(char *const paths[_FILE_MAX], TrustFiles *ret) {
+int trust_files_read(char *const paths[_FILE_MAX], TrustFiles *ret, int *bad_file, const char **why) {
         TrustFiles f = {};
         int r = 0;
 
-        for (int i = 0; i < _FILE_MAX && r >= 0; i++) {
-                r = read_file(paths[i], &f.data[i], &f.len[i], &f.id[i]);
+        for (int i = 0; i < _FILE_MAX; i++) {
+                r = read_file(paths[i], &f.data[i], &f.len[i], &f.id[i], why);
                 /* before the first revocation there may be no such file */
                 if (r == -ENOENT && i == FILE_REVOKED)
                         r = 0;
+                if (r < 0) {
+                        *bad_file = i;
+                        trust_files_done(&f);
+                        return r;
+                }
         }
-        if (r < 0) {
-                trust_files_done(&f);
-                return r;
-        }
+        *why = NULL;
         *ret = f;
         return 0;
 }

@@ -67,11 +67,14 @@ typedef struct TrustFiles {
 void trust_files_done(TrustFiles *f);
 
 /* Reads the files at paths (in trust_file_names' order).  ca.pem and
- * crl.der must exist; a missing revoked.der reads as empty.  -errno on
- * failure. */
-int trust_files_read(char *const paths[_FILE_MAX], TrustFiles *ret);
+ * crl.der must exist; a missing revoked.der reads as empty.  Only regular
+ * files are read: a symbolic link at a file, a FIFO, a socket, a device or
+ * a directory is refused without blocking.  On failure returns -errno,
+ * sets *bad_file to the file's index and *why to what is wrong with it
+ * ("is a symbolic link, which is not followed"). */
+int trust_files_read(char *const paths[_FILE_MAX], TrustFiles *ret, int *bad_file, const char **why);
 
-/* Identifies the files without opening them. */
+/* Identifies the files without opening them (a symbolic link as itself). */
 void trust_files_stat(char *const paths[_FILE_MAX], FileId ret[_FILE_MAX]);
 bool file_ids_equal(const FileId a[_FILE_MAX], const FileId b[_FILE_MAX]);
 

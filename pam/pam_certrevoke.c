@@ -9,6 +9,10 @@
  *             root changing another's (or its own without giving the
  *             old one); the new one must pass password-quality.h
  *
+ * A password longer than CONFIRM_SHADOW_PASSWORD_MAX bytes (libcrypt's
+ * limit) is refused before crypt or libpwquality see it: PAM_AUTH_ERR
+ * when authenticating, PAM_AUTHTOK_ERR when changing.
+ *
  * Options: file=/ABSOLUTE/PATH (default CONFIRM_SHADOW_DEFAULT_PATH),
  * debug, and those pam_get_authtok() reads itself: use_first_pass,
  * try_first_pass, use_authtok, authtok_type=.  Anything else is a
@@ -53,6 +57,12 @@ static void log_to_pam(void *userdata, int priority, const char *format, va_list
 
 static bool startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* libcrypt takes no more: a longer password is refused before crypt or
+ * libpwquality see it. */
+static bool too_long(const char *password) {
+        return strnlen(password, CONFIRM_SHADOW_PASSWORD_MAX + 1) > CONFIRM_SHADOW_PASSWORD_MAX;
 }
 
 static int parse_options(pam_handle_t *pamh, int argc, const char **argv, Options *ret) {
@@ -141,6 +151,12 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
         if (r != PAM_SUCCESS || !password) {
                 pam_syslog(pamh, LOG_NOTICE, "no password obtained for %s", login);
                 return PAM_CRED_INSUFFICIENT;
+        }
+        /* before the file is read: known and unknown logins answer alike */
+        if (too_long(password)) {
+                pam_syslog(pamh, LOG_NOTICE, "password for %s longer than %d bytes: refused", login,
+                           CONFIRM_SHADOW_PASSWORD_MAX);
+                return PAM_AUTH_ERR;
         }
         r = load(pamh, &o, false, &s);
         if (r != PAM_SUCCESS)
@@ -256,6 +272,11 @@ static int check_old(pam_handle_t *pamh, const Options *o, const char *login, co
         const ConfirmShadowEntry *e;
         int r;
 
+        if (old && too_long(old)) {
+                pam_syslog(pamh, LOG_NOTICE, "password change for %s: current password longer than %d bytes",
+                           login, CONFIRM_SHADOW_PASSWORD_MAX);
+                return PAM_AUTHTOK_ERR;
+        }
         r = load(pamh, o, caller_is_root(), &s);
         if (r != PAM_SUCCESS)
                 return r;

@@ -87,12 +87,29 @@ static int pwquality(const char *login, const char *new_password, const char *ol
         return 0;
 }
 
+bool password_has_control(const char *password) {
+        for (const unsigned char *p = (const unsigned char *) password; *p; p++)
+                if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+                        return true;
+        return false;
+}
+
+static bool too_long(const char *password) {
+        return strnlen(password, CONFIRM_SHADOW_PASSWORD_MAX + 1) > CONFIRM_SHADOW_PASSWORD_MAX;
+}
+
 int password_quality_check(const char *login, const char *new_password, const char *old_password,
                            char *reason, size_t reason_size, const ConfirmShadowLog *log) {
         if (!new_password || !login)
                 return refuse(reason, reason_size, "No password given.");
-        if (strnlen(new_password, CONFIRM_SHADOW_PASSWORD_MAX + 1) > CONFIRM_SHADOW_PASSWORD_MAX)
+        if (too_long(new_password))
                 return refuse(reason, reason_size, "The password is too long.");
+        /* libpwquality compares the two recursively: an unbounded old
+         * password overflows its stack as an unbounded new one would */
+        if (old_password && too_long(old_password))
+                return refuse(reason, reason_size, "The current password is too long.");
+        if (password_has_control(new_password))
+                return refuse(reason, reason_size, PASSWORD_QUALITY_CONTROL_REASON);
         if (utf8_chars(new_password) < PASSWORD_QUALITY_MIN_CHARS)
                 return refuse(reason, reason_size, "The password is shorter than " STRINGIFY(PASSWORD_QUALITY_MIN_CHARS) " characters.");
         if (strcasecmp(new_password, login) == 0)

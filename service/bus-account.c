@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The seed's user-management menu beyond roles: confirmation passwords
- * (確認用パスワード) and suspension (利用者停止・解除).  Each call is
- * validated and authorized at once and acts once the acting user's own
- * confirmation password was right. */
+/* The seed's user-management menu: who may act on whom, confirmation
+ * passwords (確認用パスワード) and suspension (利用者停止・解除).  Each call
+ * is validated and authorized at once and acts once the acting user's own
+ * confirmation password was right, authorized again then: roles may have
+ * changed while PAM ran. */
+#include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 
 #include "bus-account.h"
 #include "bus-user.h"
@@ -19,6 +22,8 @@
 
 #define _cleanup_caller_ _cleanup_(caller_done)
 
+_Static_assert(CR_PASSWORD_MAX == CONFIRM_SHADOW_PASSWORD_MAX, "the daemon and the PAM module bound secrets alike");
+
 static int invalid(sd_bus_error *error, const char *why) {
         return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
 }
@@ -29,24 +34,195 @@ static int check_login(const char *login, sd_bus_error *error) {
         return why ? invalid(error, why) : 0;
 }
 
+/* Before PAM, libpwquality or libcrypt see it; a refusal here counts as
+ * no attempt. */
+static int check_secret(const char *secret, const char *what, sd_bus_error *error) {
+        if (cr_password_too_long(secret))
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s is longer than %d bytes", what,
+                                         CR_PASSWORD_MAX);
+        return 0;
+}
+
+static int check_new_password(const char *password, sd_bus_error *error) {
+        int r = check_secret(password, "the new confirmation password", error);
+
+        if (r < 0)
+                return r;
+        if (password_has_control(password))
+                return invalid(error, PASSWORD_QUALITY_CONTROL_REASON);
+        return 0;
+}
+
+/* ---------------------------------------------------------------- who may act on whom */
+
+static const struct {
+        const char *name;       /* in the history and in refusals */
+        const char *undoes;     /* what it does to a master user, if it can end their being one */
+} account_actions[_ACCOUNT_ACTION_MAX] = {
+        [ACCOUNT_ADD_USER]     = { "add-user",                  NULL },
+        [ACCOUNT_REMOVE_USER]  = { "remove-user",               "removed" },
+        [ACCOUNT_SET_ROLE]     = { "set-role",                  "demoted" },
+        [ACCOUNT_SUSPEND]      = { "suspend",                   "suspended" },
+        [ACCOUNT_RESUME]       = { "resume",                    NULL },
+        [ACCOUNT_SET_PASSWORD] = { "set-confirmation-password", NULL },
+};
+
+static const char *const role_phrase[_CR_ROLE_MAX] = {
+        [CR_ROLE_MASTER]  = "a master user",
+        [CR_ROLE_ADMIN]   = "an admin user",
+        [CR_ROLE_GENERAL] = "a general user",
+        [CR_ROLE_WORKER]  = "a worker user",
+};
+
+/* master > admin > general, worker */
+static int role_rank(CrRole role) {
+        switch (role) {
+        case CR_ROLE_MASTER:
+                return 2;
+        case CR_ROLE_ADMIN:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* What the table needs to know of the user acted on. */
+typedef struct AccountTarget {
+        bool root;                      /* the login "root", which is no stored user */
+        CrRole role;                    /* as stored */
+        bool last_active_master;
+} AccountTarget;
+
+static bool ends_a_master(AccountAction action, CrRole role) {
+        return account_actions[action].undoes && (action != ACCOUNT_SET_ROLE || role != CR_ROLE_MASTER);
+}
+
+/* The table itself: NULL when the caller may, else why not (possibly in
+ * buf).  Without a target it answers what it can before the target is
+ * looked up. */
+static const char *account_refusal(AccountAction action, const Caller *caller, const AccountTarget *target,
+                                   CrRole role, char *buf, size_t size) {
+        if (caller->uid == 0)
+                return NULL;
+        if (!caller->login)
+                return caller->suspended_login ? "a suspended user can do nothing" : "the caller is no user of certrevoke";
+        assert(caller->role >= 0 && caller->role < _CR_ROLE_MAX);
+        if (!cr_role_is_privileged(caller->role)) {
+                snprintf(buf, size, "%s cannot manage accounts", role_phrase[caller->role]);
+                return buf;
+        }
+        if (!target)
+                return NULL;
+        if (target->root)
+                return "only root acts on root";
+        if (action != ACCOUNT_ADD_USER && role_rank(target->role) > role_rank(caller->role)) {
+                snprintf(buf, size, "%s cannot act on %s", role_phrase[caller->role], role_phrase[target->role]);
+                return buf;
+        }
+        if ((action == ACCOUNT_ADD_USER || action == ACCOUNT_SET_ROLE) && role_rank(role) > role_rank(caller->role)) {
+                snprintf(buf, size, "%s cannot give the role %s", role_phrase[caller->role], cr_role_to_string(role));
+                return buf;
+        }
+        if (target->last_active_master && ends_a_master(action, role)) {
+                snprintf(buf, size, "the last active master user can only be %s by root", account_actions[action].undoes);
+                return buf;
+        }
+        return NULL;
+}
+
+static int account_target(Context *c, AccountAction action, const char *login, CrRole role, AccountTarget *ret,
+                          sd_bus_error *error) {
+        uint64_t masters = 0;
+        bool active_master;
+        UserView v;
+        int r;
+
+        *ret = (AccountTarget) { .role = role };
+        if (action == ACCOUNT_ADD_USER)
+                return 0;
+        if (action == ACCOUNT_SET_PASSWORD && strcmp(login, CR_ROOT_LOGIN) == 0) {
+                ret->root = true;
+                return 0;
+        }
+        r = store_get_user(c->store, login, &v);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, CR_ERROR_NO_SUCH_USER, "no user with login ID \"%s\"", login);
+        if (r < 0)
+                return log_error_errno(r, "store: cannot look up %s: %m", login);
+        ret->role = v.row.role;
+        active_master = v.row.role == CR_ROLE_MASTER && v.row.suspended_usec == 0;
+        user_view_done(&v);
+        if (!active_master || !ends_a_master(action, role))
+                return 0;
+        r = store_count_active_masters(c->store, &masters);
+        if (r < 0)
+                return log_error_errno(r, "store: cannot count the active master users: %m");
+        ret->last_active_master = masters <= 1;
+        return 0;
+}
+
+static int account_deny(Context *c, const Caller *caller, AccountAction action, const char *login, const char *why,
+                        sd_bus_error *error) {
+        const char *name = account_actions[action].name;
+
+        (void) store_history_add(c->store, caller_name(caller), name, login, "denied");
+        return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED, "%s is not allowed to %s %s: %s", caller_name(caller),
+                                 name, login, why);
+}
+
+int account_authorize(Context *c, const Caller *caller, AccountAction action, const char *login, CrRole role,
+                      sd_bus_error *error) {
+        AccountTarget target;
+        const char *why;
+        char buf[128];
+        int r;
+
+        assert(c);
+        assert(caller);
+        assert(login);
+        assert(action >= 0 && action < _ACCOUNT_ACTION_MAX);
+        /* refused before looking: others may not learn who exists */
+        why = account_refusal(action, caller, NULL, role, buf, sizeof buf);
+        if (why)
+                return account_deny(c, caller, action, login, why, error);
+        r = account_target(c, action, login, role, &target, error);
+        if (r < 0)
+                return r;
+        why = account_refusal(action, caller, &target, role, buf, sizeof buf);
+        if (why)
+                return account_deny(c, caller, action, login, why, error);
+        return 0;
+}
+
+/* Authorizes again once the confirmation came, with the caller as the
+ * store says now: a role, a suspension or the number of active masters
+ * may have changed while PAM ran. */
+static int authorize_again(Context *c, const Caller *confirmed, AccountAction action, const char *login,
+                           sd_bus_error *error) {
+        _cleanup_caller_ Caller now = {};
+        int r;
+
+        r = caller_from_uid(c, confirmed->uid, &now);
+        if (r < 0)
+                return log_error_errno(r, "cannot identify UID %u again: %m", (unsigned) confirmed->uid);
+        return account_authorize(c, &now, action, login, _CR_ROLE_INVALID, error);
+}
+
+static void reply_failure(sd_bus_message *m, int r, const sd_bus_error *error, const char *what) {
+        if (sd_bus_error_is_set(error))
+                (void) sd_bus_reply_method_error(m, error);
+        else
+                (void) sd_bus_reply_method_errnof(m, r, "%s failed: %m", what);
+}
+
+/* ---------------------------------------------------------------- confirmation passwords */
+
 static int check_quality(const char *login, const char *password, const char *old, sd_bus_error *error) {
         char reason[PASSWORD_QUALITY_REASON_MAX] = "";
 
         if (password_quality_check(login, password, old, reason, sizeof reason, NULL) < 0)
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "the new confirmation password is too weak: %s",
                                          *reason ? reason : "refused");
-        return 0;
-}
-
-static int user_exists(Context *c, const char *login, sd_bus_error *error) {
-        UserView v;
-        int r = store_get_user(c->store, login, &v);
-
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, CR_ERROR_NO_SUCH_USER, "no user with login ID \"%s\"", login);
-        if (r < 0)
-                return r;
-        user_view_done(&v);
         return 0;
 }
 
@@ -159,6 +335,10 @@ int method_change_confirmation_password(sd_bus_message *m, void *userdata, sd_bu
 
         if ((r = sd_bus_message_read(m, "ss", &old, &new)) < 0)
                 return r;
+        if ((r = check_secret(old, "the current confirmation password", error)) < 0)
+                return r;
+        if ((r = check_new_password(new, error)) < 0)
+                return r;
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
         if (!caller.login)
@@ -174,9 +354,17 @@ int method_change_confirmation_password(sd_bus_message *m, void *userdata, sd_bu
 }
 
 static void on_set_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *login = string_arg(m, 0);
+        int r;
+
         (void) userdata;
-        set_password(c, m, caller->uid, caller->login, string_arg(m, 0), string_arg(m, 1),
-                     "set-confirmation-password");
+        r = login ? authorize_again(c, caller, ACCOUNT_SET_PASSWORD, login, &error) : -EBADMSG;
+        if (r < 0) {
+                reply_failure(m, r, &error, "set-confirmation-password");
+                return;
+        }
+        set_password(c, m, caller->uid, caller->login, login, string_arg(m, 1), "set-confirmation-password");
 }
 
 int method_set_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -189,20 +377,19 @@ int method_set_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_e
                 return r;
         if ((r = check_login(login, error)) < 0)
                 return r;
+        if ((r = check_new_password(new, error)) < 0)
+                return r;
+        if ((r = check_secret(confirmation, "the confirmation password", error)) < 0)
+                return r;
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
-        /* every attempt counts, refused or not: judging the password and
-         * recording a refusal cost too */
+        if ((r = account_authorize(c, &caller, ACCOUNT_SET_PASSWORD, login, _CR_ROLE_INVALID, error)) < 0)
+                return r;
+        /* before the password is judged: that costs too */
         if ((r = worker_admit(c, caller.uid, caller.role, error)) < 0)
                 return r;
+        /* libpwquality costs: only for those who may set it */
         if ((r = check_quality(login, new, NULL, error)) < 0)
-                return r;
-        if (!caller_is_master(&caller)) {
-                (void) store_history_add(c->store, caller_name(&caller), "set-confirmation-password", login, "denied");
-                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
-                                         "only master users may set another user's confirmation password");
-        }
-        if (strcmp(login, CR_ROOT_LOGIN) != 0 && (r = user_exists(c, login, error)) < 0)
                 return r;
         /* root can write the file anyway; asking root for a password it may
          * not have yet would leave no way to give anyone the first one */
@@ -260,11 +447,18 @@ static void suspension_recorded(Context *c, void *data) {
 }
 
 static void on_suspension_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         Suspension *s = userdata;
         const char *action = s->suspend ? "suspend" : "resume";
         FileChange *f;
         int r;
 
+        r = authorize_again(c, caller, s->suspend ? ACCOUNT_SUSPEND : ACCOUNT_RESUME, s->login, &error);
+        if (r < 0) {
+                reply_failure(m, r, &error, action);
+                suspension_free(s);
+                return;
+        }
         r = store_set_suspended(c->store, s->login, s->suspend ? now_usec() : 0);
         (void) store_history_add(c->store, caller->login, action, s->login, r >= 0 ? "ok" : "failed");
         if (r < 0) {
@@ -298,22 +492,19 @@ static int suspend_or_resume(sd_bus_message *m, Context *c, bool suspend, sd_bus
                 return r;
         if ((r = check_login(login, error)) < 0)
                 return r;
+        if ((r = check_secret(confirmation, "the confirmation password", error)) < 0)
+                return r;
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
-        /* refused or not: recording a refusal costs too */
-        if ((r = worker_admit(c, caller.uid, caller.role, error)) < 0)
+        r = account_authorize(c, &caller, suspend ? ACCOUNT_SUSPEND : ACCOUNT_RESUME, login, _CR_ROLE_INVALID, error);
+        if (r < 0)
                 return r;
-        if (!caller_is_privileged(&caller)) {
-                (void) store_history_add(c->store, caller_name(&caller), suspend ? "suspend" : "resume", login, "denied");
-                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
-                                         "only master and administrator users may suspend or resume users");
-        }
         if (streq_ptr(caller.login, login))
                 return invalid(error, "users cannot suspend or resume themselves");
-        if ((r = user_exists(c, login, error)) < 0)
-                return r;
         if (!publish_ready(c, &why))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s", why);
+        if ((r = worker_admit(c, caller.uid, caller.role, error)) < 0)
+                return r;
         if (!(s = calloc(1, sizeof *s)) || !(s->login = strdup(login))) {
                 suspension_free(s);
                 return -ENOMEM;

@@ -2,6 +2,7 @@
 /* org.certrevoke1.Manager: every handler validates its arguments, then
  * authorizes the caller, then acts, emits and replies, in that order. */
 #include <errno.h>
+#include <inttypes.h>
 
 #include "bus-account.h"
 #include "bus-manager.h"
@@ -10,6 +11,7 @@
 #include "certrevoke.h"
 #include "confirm-shadow.h"
 #include "filing.h"
+#include "history.h"
 #include "log.h"
 #include "rescan.h"
 #include "revoke.h"
@@ -27,11 +29,26 @@ static int validate_login(const char *login, sd_bus_error *error) {
         return why ? invalid(error, why) : 0;
 }
 
+/* The longest role name; a longer argument is not repeated in the error. */
+#define ROLE_NAME_MAX 7
+
 static int validate_role(const char *role, CrRole *ret, sd_bus_error *error) {
         *ret = cr_role_from_string(role);
-        if (*ret < 0)
+        if (*ret >= 0)
+                return 0;
+        if (strnlen(role, ROLE_NAME_MAX + 1) > ROLE_NAME_MAX)
+                return invalid(error, "unknown role: use master, admin, general or worker");
+        return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
+                                 "unknown role \"%s\": use master, admin, general or worker", role);
+}
+
+/* UID 0 is root, which is no managed user; 65534 is the overflow UID that
+ * stands for any unmapped one; from 2^31 - 1 on some tools read -1. */
+static int validate_uid(uint32_t uid, sd_bus_error *error) {
+        if (uid < CR_UID_MIN || uid > CR_UID_MAX || uid == CR_UID_NOBODY)
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
-                                         "unknown role \"%s\": use master, admin, general or worker", role);
+                                         "UID %" PRIu32 " cannot be a user's: use 1 to %u but not %u (UID 0 is root's, "
+                                         "%u is nobody's)", uid, CR_UID_MAX, CR_UID_NOBODY, CR_UID_NOBODY);
         return 0;
 }
 
@@ -136,21 +153,22 @@ static int method_add_user(sd_bus_message *m, void *userdata, sd_bus_error *erro
                 return invalid(error, why);
         if ((r = validate_role(role_s, &role, error)) < 0)
                 return r;
-        if (uid == 0 || uid == UINT32_MAX)
-                return invalid(error, "UID 0 is root's and 4294967295 is no UID");
+        if ((r = validate_uid(uid, error)) < 0)
+                return r;
         if (strcmp(login, CR_ROOT_LOGIN) == 0)
                 return invalid(error, "login ID \"root\" is reserved for UID 0");
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
-        if (!caller_is_master(&caller))
-                return deny(c, &caller, "add-user", login, error);
+        if ((r = account_authorize(c, &caller, ACCOUNT_ADD_USER, login, role, error)) < 0)
+                return r;
 
         r = store_add_user(c->store, login, name, role, uid);
         if (r == -EEXIST || r == -EADDRINUSE)
                 (void) store_history_add(c->store, caller_name(&caller), "add-user", login, "exists");
         if (r == -EEXIST)
                 return sd_bus_error_setf(error, CR_ERROR_USER_EXISTS,
-                                         "a user with login ID \"%s\" exists already", login);
+                                         "a user with login ID \"%s\" exists already (login IDs are unique "
+                                         "without regard to case)", login);
         if (r == -EADDRINUSE)
                 return sd_bus_error_setf(error, CR_ERROR_USER_EXISTS,
                                          "UID %u belongs to another user already", uid);
@@ -177,8 +195,8 @@ static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
-        if (!caller_is_master(&caller))
-                return deny(c, &caller, "remove-user", login, error);
+        if ((r = account_authorize(c, &caller, ACCOUNT_REMOVE_USER, login, _CR_ROLE_INVALID, error)) < 0)
+                return r;
         r = store_get_user(c->store, login, &v);
         if (r == -ENOENT)
                 return no_such_user(login, error);
@@ -216,12 +234,14 @@ static int method_set_user_role(sd_bus_message *m, void *userdata, sd_bus_error 
 
         if ((r = sd_bus_message_read(m, "ss", &login, &role_s)) < 0)
                 return r;
-        if ((r = validate_login(login, error)) < 0 || (r = validate_role(role_s, &role, error)) < 0)
+        if ((r = validate_login(login, error)) < 0)
+                return r;
+        if ((r = validate_role(role_s, &role, error)) < 0)
                 return r;
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
-        if (!caller_is_master(&caller))
-                return deny(c, &caller, "set-role", login, error);
+        if ((r = account_authorize(c, &caller, ACCOUNT_SET_ROLE, login, role, error)) < 0)
+                return r;
         r = store_set_role(c->store, login, role);
         if (r == -ENOENT)
                 return no_such_user(login, error);
@@ -261,16 +281,18 @@ static int method_import_certificate(sd_bus_message *m, void *userdata, sd_bus_e
                 return r;
         if (len == 0)
                 return invalid(error, "certificate is empty");
+        if (len > CR_CERTIFICATE_MAX)
+                return invalid(error, "certificate is larger than 65536 bytes");
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
         if (!caller_is_privileged(&caller))
                 return deny(c, &caller, "import-certificate", login, error);
 
         r = filing_file(c, der, len, NULL, login, &filed_as, &changed, &why);
-        (void) store_history_add(c->store, caller_name(&caller), "import-certificate", login,
-                                 r >= 0 ? "ok" : "refused");
+        /* a certificate refused for what it is changed nothing: no row */
         if (r < 0)
                 return import_error(r, login, why, error);
+        (void) store_history_add(c->store, caller_name(&caller), "import-certificate", login, "ok");
         log_info("certificate imported for %s by %s", login, caller_name(&caller));
         if (changed)
                 user_emit_changed(c, login);
@@ -292,13 +314,16 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return 1;
 }
 
+/* A row that stands for several refusals says how many in its result,
+ * "denied ×N", so that the reply keeps its type for existing clients. */
 static int append_history(uint64_t t, const char *actor, const char *action, const char *target,
-                          const char *result, void *userdata) {
-        return sd_bus_message_append(userdata, "(tssss)", t, actor, action, target, result);
-}
+                          const char *result, uint64_t count, void *userdata) {
+        _cleanup_free_ char *counted = NULL;
 
-#define HISTORY_LIMIT_DEFAULT 1000U
-#define HISTORY_LIMIT_MAX 100000U
+        if (count > 1 && asprintf(&counted, "%s \u00d7%" PRIu64, result, count) < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(userdata, "(tssss)", t, actor, action, target, counted ? counted : result);
+}
 
 static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -313,8 +338,8 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         if (*login && (r = validate_login(login, error)) < 0)
                 return r;
-        if (limit > HISTORY_LIMIT_MAX)
-                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "limit is at most %u", HISTORY_LIMIT_MAX);
+        if (limit > CR_HISTORY_LIMIT_MAX)
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "limit is at most %u", CR_HISTORY_LIMIT_MAX);
         if ((r = caller_identify(c, m, &caller)) < 0)
                 return r;
         /* master and admin users read everyone's history, others their own */
@@ -324,11 +349,26 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
         filter = *login ? login : caller_is_privileged(&caller) ? NULL : caller.login;
         if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 ||
             (r = sd_bus_message_open_container(reply, 'a', "(tssss)")) < 0 ||
-            (r = store_history_query(c->store, filter, since, limit ? limit : HISTORY_LIMIT_DEFAULT,
+            (r = store_history_query(c->store, filter, since, limit ? limit : CR_HISTORY_LIMIT_DEFAULT,
                                      append_history, reply)) < 0 ||
             (r = sd_bus_message_close_container(reply)) < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_verify_history(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        int r;
+
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        /* a walk over every row: for those who may read everyone's history */
+        if (!caller_is_privileged(&caller))
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                         "only master and administrator users may verify the history");
+        /* the reply comes when the walk ends; the loop goes on meanwhile */
+        return history_verify(c, m, error);
 }
 
 static int property_crl(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -383,6 +423,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_RESULT, method_resume_user, UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_ARGS("s", login_id, "t", since_usec, "u", limit),
                                 SD_BUS_RESULT("a(tssss)", entries), method_get_history, UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("VerifyHistory", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("b", intact, "t", rows, "t", first_bad_row, "s", why),
+                                method_verify_history, UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("CertificateRevoked",
                                 SD_BUS_ARGS("s", login_id, "s", serial, "s", reason, "t", revoked_at_usec), 0),
         SD_BUS_VTABLE_END,

@@ -12,15 +12,22 @@ static void creds_unrefp(sd_bus_creds **c) {
 
 int caller_identify(Context *c, sd_bus_message *m, Caller *ret) {
         __attribute__((cleanup(creds_unrefp))) sd_bus_creds *creds = NULL;
-        Caller caller = { .role = _CR_ROLE_INVALID };
+        uid_t uid;
         int r;
 
         /* the effective UID the bus daemon saw at connect: no PID races */
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
                 return r;
-        if ((r = sd_bus_creds_get_euid(creds, &caller.uid)) < 0)
+        if ((r = sd_bus_creds_get_euid(creds, &uid)) < 0)
                 return r;
+        return caller_from_uid(c, uid, ret);
+}
+
+int caller_from_uid(Context *c, uid_t uid, Caller *ret) {
+        Caller caller = { .uid = uid, .role = _CR_ROLE_INVALID };
+        int r;
+
         if (caller.uid == 0) {
                 if (!(caller.login = strdup(CR_ROOT_LOGIN)))
                         return -ENOMEM;

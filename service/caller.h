@@ -16,6 +16,8 @@ typedef struct Caller {
 } Caller;
 
 int caller_identify(Context *c, sd_bus_message *m, Caller *ret);
+/* The caller with that UID as the store says now. */
+int caller_from_uid(Context *c, uid_t uid, Caller *ret);
 void caller_done(Caller *caller);
 
 bool caller_is_master(const Caller *caller);

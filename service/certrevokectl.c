@@ -55,6 +55,7 @@ static const char *arg_serial;
 static bool arg_password_stdin;
 static const char *arg_since;
 static const char *arg_limit;
+static bool arg_verify;
 
 /* Set by whoever reports an error, returned by main. */
 static int exit_status = CTL_EXIT_FAILURE;
@@ -1430,6 +1431,25 @@ static int read_history(sd_bus_message *reply, HistoryRow **ret, size_t *ret_n) 
         return 0;
 }
 
+/* How many refusals a row stands for: the service appends " ×N" to the
+ * result of a row that stands for more than one. */
+static uint64_t history_count(const char *result) {
+        static const char mark[] = " \u00d7";
+        const char *p = strstr(result, mark), *digits;
+        unsigned long long n;
+
+        while (p && strstr(p + 1, mark))
+                p = strstr(p + 1, mark);
+        if (!p)
+                return 1;
+        digits = p + strlen(mark);
+        if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+                return 1;
+        errno = 0;
+        n = strtoull(digits, NULL, 10);
+        return errno == 0 && n > 0 ? n : 1;
+}
+
 static int print_history_json(const HistoryRow *rows, size_t n) {
         char when[TIME_BUF_MAX];
         int r = 0;
@@ -1450,7 +1470,7 @@ static int print_history_json(const HistoryRow *rows, size_t n) {
                 if (r >= 0) r = ctl_json_fputs(stdout, h->target);
                 fputs(",\"result\":", stdout);
                 if (r >= 0) r = ctl_json_fputs(stdout, h->result);
-                fputs("}", stdout);
+                printf(",\"count\":%" PRIu64 "}", history_count(h->result));
         }
         fputs(n > 0 ? "\n]\n" : "]\n", stdout);
         return r < 0 ? fail(CTL_EXIT_FAILURE, r, _("Failed to write output: %s"), strerror(-r)) : 0;
@@ -1484,6 +1504,52 @@ static int print_history_table(const HistoryRow *rows, size_t n) {
         return print_rows(header, HISTORY_COLUMNS, rows, sizeof *rows, n, fill_history_cells);
 }
 
+static int print_verdict_json(int intact, uint64_t rows, uint64_t first_bad, const char *why) {
+        int r;
+
+        printf("{\"intact\":%s,\"rows\":%" PRIu64 ",\"first_bad_row\":%" PRIu64 ",\"why\":",
+               intact ? "true" : "false", rows, first_bad);
+        r = ctl_json_fputs(stdout, why);
+        fputs("}\n", stdout);
+        return r < 0 ? fail(CTL_EXIT_FAILURE, r, _("Failed to write output: %s"), strerror(-r)) : 0;
+}
+
+/* Exit status 0 when the chain is whole, 1 when a row does not fit. */
+static int verify_history(void) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *why_printable = NULL;
+        const char *why;
+        uint64_t rows, first_bad;
+        int intact, r;
+
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = call_manager(bus, "VerifyHistory", &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "btts", &intact, &rows, &first_bad, &why);
+        if (r < 0)
+                return fail_parse(r);
+        if (arg_json)
+                r = print_verdict_json(intact, rows, first_bad, why);
+        else if (intact)
+                printf(_("The operation history is intact: %llu entries, each chained to the one "
+                         "before.\n"), (unsigned long long) rows);
+        else if (ctl_printable(why, &why_printable) < 0)
+                return fail_oom();
+        else if (first_bad > 0)
+                printf(_("The operation history was changed: entry %llu does not fit the chain: %s\n"),
+                       (unsigned long long) first_bad, why_printable);
+        else
+                printf(_("The operation history was changed: %s\n"), why_printable);
+        if (r < 0 || intact)
+                return r;
+        exit_status = CTL_EXIT_FAILURE;
+        return -EBADMSG;
+}
+
 static int verb_history(char **args, size_t n_args) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -1494,6 +1560,11 @@ static int verb_history(char **args, size_t n_args) {
         size_t n = 0;
         int r;
 
+        if (arg_verify && (n_args > 0 || arg_since || arg_limit))
+                return fail_usage(_("--verify checks the whole history: it takes no LOGIN, --since= or "
+                                    "--limit=."));
+        if (arg_verify)
+                return verify_history();
         if (*login && (r = check_login_id(login)) < 0)
                 return r;
         if (arg_since && ctl_parse_since(arg_since, &since) < 0)
@@ -1581,6 +1652,10 @@ static void help(void) {
                  "     --limit=N                 history: at most the N newest entries\n"
                  "                               (0: the service's default)\n"),
                PROGRAM_NAME);
+        fputs(_("     --verify                  history: check that no entry was changed or\n"
+                "                               removed since it was written; exit status 1\n"
+                "                               names the first that was (master and\n"
+                "                               administrator users)\n"), stdout);
         help_exit_codes();
 }
 
@@ -1617,6 +1692,7 @@ enum {
         ARG_PASSWORD_STDIN,
         ARG_SINCE,
         ARG_LIMIT,
+        ARG_VERIFY,
 };
 
 static const struct option options[] = {
@@ -1631,6 +1707,7 @@ static const struct option options[] = {
         { "password-stdin", no_argument, NULL, ARG_PASSWORD_STDIN },
         { "since",   required_argument, NULL, ARG_SINCE   },
         { "limit",   required_argument, NULL, ARG_LIMIT   },
+        { "verify",  no_argument,       NULL, ARG_VERIFY  },
         {}
 };
 
@@ -1657,6 +1734,7 @@ static int parse_argv(int argc, char *argv[], char **pos, size_t *n_pos) {
                 case ARG_PASSWORD_STDIN: arg_password_stdin = true; break;
                 case ARG_SINCE:   arg_since = optarg; break;
                 case ARG_LIMIT:   arg_limit = optarg; break;
+                case ARG_VERIFY:  arg_verify = true; break;
                 case ':':
                         return fail_usage(_("Option %s needs an argument."), argv[optind - 1]);
                 default:
@@ -1698,6 +1776,8 @@ static int dispatch(char **pos, size_t n_pos) {
                                     "set-password."));
         if ((arg_since || arg_limit) && v->run != verb_history)
                 return fail_usage(_("--since= and --limit= only apply to history."));
+        if (arg_verify && v->run != verb_history)
+                return fail_usage(_("--verify only applies to history."));
         return v->run(pos + 1, n_args);
 }
 

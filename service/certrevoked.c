@@ -7,18 +7,24 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "atomic-file.h"
 #include "bus-manager.h"
 #include "bus-user.h"
 #include "cert.h"
 #include "certrevoke.h"
 #include "context.h"
 #include "auth.h"
+#include "history.h"
 #include "log.h"
 #include "publish.h"
 #include "rescan.h"
 #include "confirm.h"
 #include "util.h"
 #include "worker.h"
+
+/* The store and confirm.shadow are root's alone; systemd-tmpfiles makes it
+ * 0711 instead, so that the trust module can reach public/ below it. */
+#define STATE_DIR_MODE 0700
 
 static const char *arg_config = CR_DEFAULT_CONFIG;
 static int arg_config_required = 0;
@@ -32,6 +38,7 @@ static void context_done(Context *c) {
         auth_done(c);
         worker_pool_free(c);
         publish_free(c);
+        history_free(c);
         user_view_done(&c->view);
         bus_user_forget_caller(c);
         c->idle_timer = sd_event_source_disable_unref(c->idle_timer);
@@ -102,6 +109,20 @@ static int load_ca(Context *c) {
         return 0;
 }
 
+/* Made here rather than by the store, so that a directory someone else
+ * put in its place meanwhile is refused, not used. */
+static int make_state_directory(Context *c) {
+        _cleanup_free_ char *why = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = directory_open_trusted(c->config.state_directory, STATE_DIR_MODE, &fd, &why);
+        if (r < 0)
+                return log_error_errno(r, "config: StateDirectory=%s: %s", c->config.state_directory,
+                                       why ? why : strerror(-r));
+        return 0;
+}
+
 static int setup(Context *c) {
         _cleanup_free_ char *error = NULL;
         int r;
@@ -109,6 +130,12 @@ static int setup(Context *c) {
         r = config_load(&c->config, arg_config, arg_config_required, &error);
         if (r < 0)
                 return log_error_errno(r, "%s", error ? error : strerror(-r));
+        /* before anything is written, and before the bus name */
+        r = config_check_directories(&c->config, &error);
+        if (r < 0)
+                return log_error_errno(r, "config: %s", error ? error : strerror(-r));
+        if ((r = make_state_directory(c)) < 0)
+                return r;
         r = store_open(c->config.state_directory, &c->store, &error);
         if (r < 0)
                 return log_error_errno(r, "store: %s", error ? error : strerror(-r));
@@ -119,6 +146,8 @@ static int setup(Context *c) {
         /* the threads inherit the signal mask main() set */
         if ((r = worker_pool_new(c, WORKER_THREADS)) < 0)
                 return log_error_errno(r, "worker: cannot start the pool: %m");
+        if ((r = history_setup(c)) < 0)
+                return r;
         /* before the name is owned: a caller must find revocation ready */
         return publish_setup(c);
 }
@@ -170,6 +199,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void) s, (void) si;
         (void) sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
         r = config_load(&n, arg_config, arg_config_required, &error);
+        if (r >= 0)
+                r = config_check_directories(&n, &error);
         if (r < 0) {
                 log_error("config: %s; keeping the configuration in use", error ? error : strerror(-r));
                 config_done(&n);

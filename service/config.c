@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "atomic-file.h"
 #include "certrevoke.h"
 #include "config.h"
 #include "util.h"
@@ -85,6 +86,32 @@ static int parse_idle(Config *c, const char *value, void *field, const char **wh
         return 0;
 }
 
+static int parse_max_age(Config *c, const char *value, void *field, const char **why) {
+        (void) c;
+        if (config_parse_duration(value, field) < 0) {
+                *why = "must be a duration such as 365d, 26w or 90d";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_max_entries(Config *c, const char *value, void *field, const char **why) {
+        uint64_t *u = field;
+        unsigned long long v;
+        char *end;
+
+        (void) c;
+        *why = "must be a whole number from 1 to 1000000000";
+        if (!value || value[0] < '0' || value[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(value, &end, 10);
+        if (errno != 0 || *end || v < 1 || v > CONFIG_HISTORY_MAX_ENTRIES_MAX)
+                return -EINVAL;
+        *u = v;
+        return 0;
+}
+
 static int parse_modules(Config *c, const char *value, void *field, const char **why) {
         _cleanup_free_ char *copy = strdup(value ? value : "");
         char ***l = field, **n, *save = NULL;
@@ -125,6 +152,8 @@ static const ConfigKey config_keys[] = {
         KEY("CRL",     "Validity",         parse_validity,    crl_validity_usec),
         KEY("Tokens",  "Modules",          parse_modules,     token_modules),
         KEY("Tokens",  "PINFile",          parse_path,        tokens_pin_file),
+        KEY("History", "MaxAge",           parse_max_age,     history_max_age_usec),
+        KEY("History", "MaxEntries",       parse_max_entries, history_max_entries),
 };
 
 static int handler(void *user, const char *section, const char *name, const char *value) {
@@ -173,6 +202,10 @@ static int config_defaults(Config *c) {
                 c->idle_timeout_usec = 5 * 60 * USEC_PER_SEC;
         if (c->crl_validity_usec == 0)
                 c->crl_validity_usec = 7 * 24 * 3600 * USEC_PER_SEC;
+        if (c->history_max_age_usec == 0)
+                c->history_max_age_usec = CONFIG_HISTORY_MAX_AGE_DEFAULT_USEC;
+        if (c->history_max_entries == 0)
+                c->history_max_entries = CONFIG_HISTORY_MAX_ENTRIES_DEFAULT;
         if (!c->token_modules && !(c->token_modules = calloc(1, sizeof(char *))))
                 return -ENOMEM;
         return 0;
@@ -204,6 +237,31 @@ int config_load(Config *c, const char *path, int required, char **error) {
                 return -EINVAL;
         }
         return config_defaults(c);
+}
+
+/* One directory the daemon writes into; a missing one is made where it is
+ * checked again. */
+static int check_directory(const char *key, const char *path, char **error) {
+        _cleanup_free_ char *why = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = directory_open_trusted(path, 0, &fd, &why);
+        if (r == -ENOENT && !why)
+                return 0;
+        if (r < 0 && asprintf(error, "%s=%s: %s", key, path, why ? why : strerror(-r)) < 0)
+                *error = NULL;
+        return r;
+}
+
+int config_check_directories(const Config *c, char **error) {
+        int r;
+
+        *error = NULL;
+        r = check_directory("StateDirectory", c->state_directory, error);
+        if (r < 0)
+                return r;
+        return check_directory("PublishDirectory", c->publish_directory, error);
 }
 
 void config_done(Config *c) {

@@ -24,13 +24,31 @@ typedef struct Config {
         /* [Tokens] */
         char **token_modules;    /* NULL-terminated; empty: every registered module */
         char *tokens_pin_file;
+
+        /* [History] */
+        uint64_t history_max_age_usec;
+        uint64_t history_max_entries;
 } Config;
+
+#define CONFIG_HISTORY_MAX_AGE_DEFAULT_USEC (365ULL * 86400 * 1000000)
+#define CONFIG_HISTORY_MAX_ENTRIES_DEFAULT  1000000ULL
+#define CONFIG_HISTORY_MAX_ENTRIES_MAX      1000000000ULL
 
 /* Fills c with defaults and the keys of the file at path.  A missing file
  * is an error only when required.  On a bad file returns -EINVAL and a
  * message naming file, line and key in *error (to be freed). */
 int config_load(Config *c, const char *path, int required, char **error);
 void config_done(Config *c);
+
+/* Refuses a StateDirectory or PublishDirectory that a user other than root
+ * (or the user the daemon runs as) could change: a symbolic link, a
+ * directory of another owner or writable by its group or others, or one
+ * below such a directory (directory_open_trusted says exactly).  A missing
+ * one passes: it is made and checked when first needed.  On failure returns
+ * a negative errno and *error (to be freed) names the key, the path and
+ * why, e.g. "PublishDirectory=/x: is a symbolic link; refusing to write
+ * through it". */
+int config_check_directories(const Config *c, char **error);
 
 /* "7d", "12h", "30min", "90s", "1w 2d" or plain seconds; >0. */
 int config_parse_duration(const char *s, uint64_t *ret_usec);

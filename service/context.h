@@ -14,6 +14,8 @@ typedef struct Publisher Publisher;
 typedef struct WorkerPool WorkerPool;
 typedef struct AuthCheck AuthCheck;
 typedef struct ConfirmRequest ConfirmRequest;
+typedef struct UserSnapshot UserSnapshot;
+typedef struct History History;
 
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
@@ -33,6 +35,7 @@ typedef struct Context {
                 int role;
         } seen;
         bool emitting;          /* our own signal: every object is visible */
+        UserSnapshot *user_snapshot;    /* the users read for the call being answered */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
         WorkerPool *pool;       /* the threads that work off the loop, and each caller's share */
@@ -43,6 +46,7 @@ typedef struct Context {
                 uint64_t timeout_usec;  /* tests: instead of AUTH_TIMEOUT_USEC */
         } auth;
         ConfirmRequest *confirm_queue;  /* confirmations waiting for their caller's turn */
+        History *history;       /* the operation history's upkeep */
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
         sd_event_source *idle_timer;
         bool exiting;

@@ -1069,13 +1069,20 @@ static int write_pem(int fd, const uint8_t *der, size_t len) {
 
 int crl_publish(const char *dir, const unsigned char *der, size_t len) {
         _cleanup_close_ int dir_fd = -1;
-        _cleanup_(atomic_file_done) AtomicFile d = ATOMIC_FILE_INIT, p = ATOMIC_FILE_INIT;
-        int r;
 
-        if (!dir || !der || len == 0)
+        if (!dir)
                 return -EINVAL;
         if ((dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                 return -errno;
+        return crl_publish_at(dir_fd, der, len);
+}
+
+int crl_publish_at(int dir_fd, const unsigned char *der, size_t len) {
+        _cleanup_(atomic_file_done) AtomicFile d = ATOMIC_FILE_INIT, p = ATOMIC_FILE_INIT;
+        int r;
+
+        if (dir_fd < 0 || !der || len == 0)
+                return -EINVAL;
         d.dir_fd = p.dir_fd = dir_fd;
         /* both complete and synced before either replaces its old file */
         if ((r = atomic_file_open(dir_fd, "crl.der", &d)) < 0 || (r = write_all(d.fd, der, len)) < 0 ||

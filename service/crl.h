@@ -50,3 +50,5 @@ int crl_build(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_
  * old one, then the directory is synced.  On error (-ENOSPC, -EACCES,
  * -EROFS, ...) no temporary file is left and the old files stay. */
 int crl_publish(const char *dir, const unsigned char *der, size_t len);
+/* The same in the directory dir_fd, which stays open. */
+int crl_publish_at(int dir_fd, const unsigned char *der, size_t len);

@@ -21,6 +21,8 @@
 #include "worker.h"
 
 #define RETRY_USEC (30 * USEC_PER_SEC)
+/* Readable by every user's programs: the trust module reads the files. */
+#define PUBLISH_DIR_MODE 0755
 
 typedef struct Waiter {
         uint64_t seq;
@@ -50,6 +52,7 @@ typedef struct Job {
         uint64_t id;
         /* out */
         int result;
+        char *why;                      /* why the publish directory was refused */
         uint64_t seq;
         size_t n_entries;
 } Job;
@@ -152,8 +155,11 @@ static int build_and_publish(Job *j) {
         size_t len = 0;
         int r;
 
-        if ((dir_fd = open(j->publish_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-                return -errno;
+        /* checked again each time: a directory that became unsafe since
+         * the start is not written into; made again if it went */
+        r = directory_open_trusted(j->publish_dir, PUBLISH_DIR_MODE, &dir_fd, &j->why);
+        if (r < 0)
+                return r;
         if ((r = atomic_file_open(dir_fd, "revoked.der", &rev)) < 0)
                 return r;
         if (!(e.revoked = fdopen(dup(rev.fd), "we")))
@@ -172,7 +178,7 @@ static int build_and_publish(Job *j) {
         if (r < 0 || (r = atomic_file_sync(&rev)) < 0 || (r = atomic_file_commit("revoked.der", &rev)) < 0 ||
             (r = write_ca(dir_fd, j->ca)) < 0)
                 return r;
-        return crl_publish(j->publish_dir, der, len);
+        return crl_publish_at(dir_fd, der, len);
 }
 
 static void job_work(void *userdata) {
@@ -194,6 +200,7 @@ static void job_free(Job *j) {
         free(j->items);
         free(j->state_dir);
         free(j->publish_dir);
+        free(j->why);
         strv_free(j->modules);
         if (j->pin) {
                 erase_memory(j->pin, strlen(j->pin));
@@ -276,7 +283,11 @@ static void job_finished(Context *c, Job *j) {
                 /* re-signed well before nextUpdate, also when nothing was revoked */
                 arm_timer(c, j->crl.next_update_usec - c->config.crl_validity_usec / 4);
         } else {
-                log_error_errno(r, "crl: number %llu not published: %m", (unsigned long long) j->crl.number);
+                if (j->why)
+                        log_error_errno(r, "crl: number %llu not published: PublishDirectory=%s: %s",
+                                        (unsigned long long) j->crl.number, j->publish_dir, j->why);
+                else
+                        log_error_errno(r, "crl: number %llu not published: %m", (unsigned long long) j->crl.number);
                 (void) store_history_add(c->store, "certrevoked", "publish-crl", "", "failed");
                 arm_timer(c, now_usec() + RETRY_USEC);
         }
@@ -420,22 +431,40 @@ bool publish_ready(Context *c, const char **why) {
 }
 
 /* A CRL is due at start when revocations wait, none was published, the
- * files are gone, or nextUpdate is near. */
-static bool due_at_start(Context *c) {
-        _cleanup_free_ char *path = NULL;
+ * files are gone (or something else stands in crl.der's place), or
+ * nextUpdate is near. */
+static bool due_at_start(Context *c, int dir_fd) {
         uint64_t unpublished = 0;
+        struct stat crl;
         CrlState st;
 
         if (store_crl_state(c->store, &st) < 0 || store_unpublished(c->store, &unpublished) < 0)
                 return true;
-        if (asprintf(&path, "%s/crl.der", c->config.publish_directory) < 0)
+        if (dir_fd < 0 || fstatat(dir_fd, "crl.der", &crl, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(crl.st_mode))
                 return true;
-        return unpublished > 0 || st.this_update_usec == 0 || access(path, F_OK) < 0 ||
+        return unpublished > 0 || st.this_update_usec == 0 ||
                st.next_update_usec < now_usec() + c->config.crl_validity_usec * 3 / 4;
+}
+
+/* Makes the publish directory when it is missing.  One that a user other
+ * than root could change stops the start; one that cannot be made yet is
+ * made by the first build. */
+static int open_publish_directory(Context *c, int *ret_fd) {
+        _cleanup_free_ char *why = NULL;
+        const char *dir = c->config.publish_directory;
+        int r;
+
+        r = directory_open_trusted(dir, PUBLISH_DIR_MODE, ret_fd, &why);
+        if (r < 0 && why)
+                return log_error_errno(r, "config: PublishDirectory=%s: %s", dir, why);
+        if (r < 0)
+                log_warning_errno(r, "crl: cannot create %s: %m", dir);
+        return 0;
 }
 
 int publish_setup(Context *c) {
         _cleanup_free_ char *error = NULL;
+        _cleanup_close_ int dir_fd = -1;
         Publisher *p;
         CrlState st;
         int r;
@@ -452,17 +481,13 @@ int publish_setup(Context *c) {
                 log_warning("crl: no [CA] Key= and Certificate=: revocations are refused");
                 return 0;
         }
-        if (mkdir(c->config.publish_directory, 0755) >= 0) {
-                /* whatever the umask: the trust module reads it from every user's programs */
-                if (chmod(c->config.publish_directory, 0755) < 0)
-                        log_warning("crl: cannot make %s readable: %m", c->config.publish_directory);
-        } else if (errno != EEXIST)
-                log_warning("crl: cannot create %s: %m", c->config.publish_directory);
+        if ((r = open_publish_directory(c, &dir_fd)) < 0)
+                return r;
         r = crl_signer_open(c->config.ca_key, c->config.ca_pin_file, c->ca, &p->signer, &error);
         if (r < 0)
                 return log_error_errno(r, "config: [CA] Key=%s: %s", c->config.ca_key,
                                        error ? error : strerror(-r));
-        if (due_at_start(c))
+        if (due_at_start(c, dir_fd))
                 return publish_schedule(c);
         if ((r = store_crl_state(c->store, &st)) < 0)
                 return r;

@@ -163,6 +163,14 @@ static int validate(sd_bus_message *m, Revocation *rv, const char **ret_password
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "expected (ssss)");
         if ((why = cr_login_id_invalid(login)))
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
+        if ((why = cr_serial_invalid(serial)))
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
+        if (strnlen(reason, CR_REASON_MAX + 1) > CR_REASON_MAX)
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "reason is longer than %d bytes", CR_REASON_MAX);
+        /* refused before PAM sees it, so it counts as no attempt */
+        if (cr_password_too_long(*ret_password))
+                return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
+                                         "the confirmation password is longer than %d bytes", CR_PASSWORD_MAX);
         if (parse_reason(reason, &rv->reason) < 0)
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS,
                                          "unknown revocation reason \"%s\": use unspecified, keyCompromise, "
@@ -213,7 +221,6 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         rv->context = c;
         if ((r = validate(m, rv, &password, error)) < 0 ||
             (r = caller_identify(c, m, &rv->caller)) < 0 ||
-            (r = worker_admit(c, rv->caller.uid, rv->caller.role, error)) < 0 ||
             (r = authorize(c, rv, error)) < 0 ||
             (r = confirm_check_lock(c, &rv->caller, "revoke", rv->login_id, error)) < 0)
                 return r;
@@ -223,6 +230,8 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
                                          sd_bus_error_is_set(error) ? error->name : "failed");
                 return r;
         }
+        if ((r = worker_admit(c, rv->caller.uid, rv->caller.role, error)) < 0)
+                return r;
         rv->message = sd_bus_message_ref(m);
         r = confirm_request(c, m, &rv->caller, "revoke", rv->login_id, 3, on_confirmed, revocation_freep, rv, error);
         if (r >= 0)

@@ -1,19 +1,42 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 #include "store.h"
 #include "util.h"
 
+/* Refusals of one caller who is no user, held since their last row. */
+typedef struct HeldRefusals {
+        char *actor;
+        char *action, *target, *result;         /* of the first held; "*" where a later one differs */
+        uint64_t count;                         /* held, not written yet */
+        uint64_t last_usec;                     /* wall clock of the newest: the row's time */
+        uint64_t due_mono;                      /* CLOCK_MONOTONIC end of the interval */
+} HeldRefusals;
+
+/* Callers who are no user aggregated at once (a host has few UIDs that
+ * are no user of ours); beyond, the one whose interval ends first is
+ * written early. */
+#define HELD_MAX 1024
+
 struct Store {
         sqlite3 *db;
         int lock_fd;
+        HeldRefusals *held;     /* HELD_MAX slots, from the first refusal on */
+        size_t n_held;
+        store_history_watch_cb watch;
+        void *watch_userdata;
 };
 
 /* Each entry moves the schema one version on; PRAGMA user_version says
@@ -80,7 +103,38 @@ static const char *const migrations[] = {
         "ALTER TABLE users ADD COLUMN suspended_usec INTEGER NOT NULL DEFAULT 0;",
         /* 4: max(revocation_seq) at every revocation must not scan the table */
         "CREATE INDEX certificates_by_seq ON certificates (revocation_seq);",
+        /* 5: login IDs unique without regard to case (they are ASCII, which
+         * NOCASE folds); refuse_old_login_ids() runs first */
+        "CREATE UNIQUE INDEX users_by_login_nocase ON users (login_id COLLATE NOCASE);",
+        /* 6: history rows count the refusals they stand for and are chained by
+         * hash; history_chain keeps the anchor the oldest kept row chains from
+         * (the last row pruned) and the head the next row chains to */
+        "ALTER TABLE history ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);"
+        "ALTER TABLE history ADD COLUMN hash BLOB NOT NULL DEFAULT x'';"
+        "CREATE TABLE history_chain ("
+        "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  anchor_id INTEGER NOT NULL,"
+        "  anchor_hash BLOB NOT NULL,"
+        "  head_id INTEGER NOT NULL,"
+        "  head_hash BLOB NOT NULL);"
+        "INSERT INTO history_chain VALUES (1, 0, zeroblob(32), 0, zeroblob(32));",
 };
+
+/* What SQL cannot do, run after the same version's SQL in its transaction. */
+static int migrate_history_chain(Store *s);
+static int (*const migration_steps[])(Store *s) = {
+        [5] = migrate_history_chain,
+};
+_Static_assert(ELEMENTSOF(migration_steps) <= ELEMENTSOF(migrations), "a step without its version");
+
+static int migration_step(Store *s, int v) {
+        if ((size_t) v >= ELEMENTSOF(migration_steps) || !migration_steps[v])
+                return 0;
+        return migration_steps[v](s);
+}
+
+/* The version whose migration needs refuse_old_login_ids() to pass first. */
+#define LOGIN_RULES_VERSION 5
 
 CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_after_usec,
                               uint64_t now, int64_t n_certs) {
@@ -144,6 +198,57 @@ void store_rollback(Store *s) {
                 (void) exec(s, "ROLLBACK");
 }
 
+/* The login IDs a query finds (its one column: up to 20 of them,
+ * comma-separated); 0 and NULL when none. */
+static int list_logins(Store *s, const char *sql, char **ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        const unsigned char *text;
+        int r;
+
+        *ret = NULL;
+        if ((r = prepare(s, sql, &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "list logins");
+        text = sqlite3_column_text(st, 0);
+        if (!text)
+                return 0;
+        *ret = strdup((const char *) text);
+        return *ret ? 1 : -ENOMEM;
+}
+
+/* From version 5 on login IDs are unique without regard to case, and ".",
+ * ".." and a leading '-' are refused.  Which of two clashing logins stays
+ * is the administrator's decision, so a store that holds such logins stops
+ * the start, naming them and the way out. */
+static int refuse_old_login_ids(Store *s, char **error) {
+        _cleanup_free_ char *clashing = NULL, *refused = NULL;
+        int r;
+
+        r = list_logins(s, "SELECT group_concat(login_id, ', ') FROM (SELECT login_id FROM users"
+                           " WHERE login_id COLLATE NOCASE IN (SELECT login_id COLLATE NOCASE FROM users"
+                           "   GROUP BY login_id COLLATE NOCASE HAVING count(*) > 1)"
+                           " ORDER BY login_id COLLATE NOCASE, login_id LIMIT 20)", &clashing);
+        if (r < 0)
+                return r;
+        r = list_logins(s, "SELECT group_concat(login_id, ', ') FROM (SELECT login_id FROM users"
+                           " WHERE login_id IN ('.', '..') OR substr(login_id, 1, 1) = '-'"
+                           " ORDER BY login_id LIMIT 20)", &refused);
+        if (r < 0)
+                return r;
+        if (!clashing && !refused)
+                return 0;
+        if (asprintf(error, "schema version 5 makes login IDs unique without regard to case and refuses \".\", "
+                            "\"..\" and a leading '-', but the store holds %s%s%s%s%s: remove them (all but one "
+                            "of those that clash) with the certrevoked that added them (certrevokectl remove-user), "
+                            "or rename them in store.db with sqlite3 while no certrevoked runs, then start again",
+                     clashing ? "login IDs that differ only in case: " : "", clashing ? clashing : "",
+                     clashing && refused ? "; and " : "", refused ? "login IDs now refused: " : "",
+                     refused ? refused : "") < 0)
+                *error = NULL;
+        return -EEXIST;
+}
+
 static int migrate(Store *s, char **error) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int version, r;
@@ -163,10 +268,15 @@ static int migrate(Store *s, char **error) {
                 char bump[64];
 
                 snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
+                if (v + 1 == LOGIN_RULES_VERSION) {
+                        r = refuse_old_login_ids(s, error);
+                        if (r < 0)
+                                return r;
+                }
                 if ((r = store_begin(s)) < 0)
                         return r;
-                if ((r = exec(s, migrations[v])) < 0 || (r = exec(s, bump)) < 0 ||
-                    (r = store_commit(s)) < 0) {
+                if ((r = exec(s, migrations[v])) < 0 || (r = migration_step(s, v)) < 0 ||
+                    (r = exec(s, bump)) < 0 || (r = store_commit(s)) < 0) {
                         store_rollback(s);
                         return r;
                 }
@@ -251,9 +361,14 @@ int store_open(const char *dir, Store **ret, char **error) {
         return 0;
 }
 
+static void held_write_all(Store *s);
+
 void store_free(Store *s) {
         if (!s)
                 return;
+        /* refusals held at exit are told now rather than lost */
+        held_write_all(s);
+        free(s->held);
         sqlite3_close_v2(s->db);
         if (s->lock_fd >= 0)
                 close(s->lock_fd);
@@ -321,6 +436,18 @@ int store_count_users(Store *s, uint64_t *ret) {
                 return r;
         if (sqlite3_step(st) != SQLITE_ROW)
                 return sql_error(s, SQLITE_ERROR, "count users");
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_count_active_masters(Store *s, uint64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "SELECT count(*) FROM users WHERE role = 'master' AND suspended_usec = 0", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "count active masters");
         *ret = (uint64_t) sqlite3_column_int64(st, 0);
         return 0;
 }
@@ -404,7 +531,7 @@ int store_add_user(Store *s, const char *login_id, const char *name, CrRole role
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = user_exists(s, "login_id", 0, login_id)) != 0)
+        if ((r = user_exists(s, "login_id COLLATE NOCASE", 0, login_id)) != 0)
                 return r < 0 ? r : -EEXIST;
         if ((r = user_exists(s, "uid", uid, NULL)) != 0)
                 return r < 0 ? r : -EADDRINUSE;
@@ -560,22 +687,6 @@ int store_file_certificate(Store *s, const char *login_id, const CertInfo *c,
                 return -EEXIST;
         *changed = !*owner || (uri && strcmp(uri, old_uri) != 0);
         return refresh_certificate(s, login_id, c, uri);
-}
-
-int store_history_add(Store *s, const char *actor, const char *action,
-                      const char *target, const char *result) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        if ((r = prepare(s, "INSERT INTO history (time_usec, actor, action, target, result) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5)", &st)) < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());
-        sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, target ? target : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, result, -1, SQLITE_STATIC);
-        return step_done(s, st);
 }
 
 int store_crl_state(Store *s, CrlState *ret) {
@@ -905,7 +1016,7 @@ int store_history_query(Store *s, const char *login_id, uint64_t since_usec, uns
         int rc, r;
 
         /* the newest entries within the limit, told oldest first */
-        if ((r = prepare(s, "SELECT time_usec, actor, action, target, result FROM"
+        if ((r = prepare(s, "SELECT time_usec, actor, action, target, result, count FROM"
                             " (SELECT * FROM history WHERE time_usec >= ?1"
                             "   AND (?2 IS NULL OR actor = ?2 OR target = ?2)"
                             "   ORDER BY id DESC LIMIT ?3) ORDER BY id", &st)) < 0)
@@ -916,7 +1027,8 @@ int store_history_query(Store *s, const char *login_id, uint64_t since_usec, uns
         sqlite3_bind_int64(st, 3, limit);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
                 if ((r = cb((uint64_t) sqlite3_column_int64(st, 0), col_text(st, 1), col_text(st, 2),
-                            col_text(st, 3), col_text(st, 4), userdata)) < 0)
+                            col_text(st, 3), col_text(st, 4), (uint64_t) sqlite3_column_int64(st, 5),
+                            userdata)) < 0)
                         return r;
         return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "history");
 }
@@ -933,4 +1045,686 @@ int store_foreach_pending_removal(Store *s, store_pending_cb cb, void *userdata)
                             userdata)) < 0)
                         return r;
         return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "pending removals");
+}
+
+/* ---- the operation history: rows chained by hash, refusals aggregated ---- */
+
+#define HASH_SIZE STORE_HISTORY_HASH_SIZE
+
+typedef struct HistoryFields {
+        int64_t id;
+        uint64_t time_usec;
+        uint64_t count;
+        const char *actor, *action, *target, *result;
+} HistoryFields;
+
+static void EVP_MD_CTX_freep(EVP_MD_CTX **p) {
+        EVP_MD_CTX_free(*p);
+}
+
+static void put_be(unsigned char *p, uint64_t v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                p[i] = (unsigned char) (v >> (8 * (n - 1 - i)));
+}
+
+static int hash_text(EVP_MD_CTX *ctx, const char *text) {
+        size_t n = strlen(text);
+        unsigned char len[4];
+
+        if (n > UINT32_MAX)
+                return -E2BIG;
+        put_be(len, n, sizeof len);
+        if (!EVP_DigestUpdate(ctx, len, sizeof len))
+                return -EIO;
+        return EVP_DigestUpdate(ctx, text, n) ? 0 : -EIO;
+}
+
+/* SHA-256 over the previous row's hash, then id, time and count as 8 bytes
+ * big-endian each, then actor, action, target and result each as a 4-byte
+ * big-endian length and its bytes: fixed widths and lengths, so that no
+ * two different rows have the same encoding.  README.md documents it for
+ * whoever checks a copy of the store with other tools. */
+static int history_hash(const unsigned char prev[HASH_SIZE], const HistoryFields *f, unsigned char ret[HASH_SIZE]) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        const char *const texts[] = { f->actor, f->action, f->target, f->result };
+        unsigned char numbers[24];
+        unsigned len = 0;
+        int r;
+
+        if (!ctx)
+                return -ENOMEM;
+        put_be(numbers, (uint64_t) f->id, 8);
+        put_be(numbers + 8, f->time_usec, 8);
+        put_be(numbers + 16, f->count, 8);
+        if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+                return -EIO;
+        if (!EVP_DigestUpdate(ctx, prev, HASH_SIZE))
+                return -EIO;
+        if (!EVP_DigestUpdate(ctx, numbers, sizeof numbers))
+                return -EIO;
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++)
+                if ((r = hash_text(ctx, texts[i])) < 0)
+                        return r;
+        if (!EVP_DigestFinal_ex(ctx, ret, &len))
+                return -EIO;
+        assert(len == HASH_SIZE);
+        return 0;
+}
+
+/* Columns id, time_usec, count, actor, action, target, result from first on. */
+#define HISTORY_COLUMNS "id, time_usec, count, actor, action, target, result"
+static void fields_from_stmt(sqlite3_stmt *st, int first, HistoryFields *f) {
+        f->id = sqlite3_column_int64(st, first);
+        f->time_usec = (uint64_t) sqlite3_column_int64(st, first + 1);
+        f->count = (uint64_t) sqlite3_column_int64(st, first + 2);
+        f->actor = col_text(st, first + 3);
+        f->action = col_text(st, first + 4);
+        f->target = col_text(st, first + 5);
+        f->result = col_text(st, first + 6);
+}
+
+/* A hash column into buf; false when it is not a hash at all. */
+static bool col_hash(sqlite3_stmt *st, int i, unsigned char buf[HASH_SIZE]) {
+        const void *b = sqlite3_column_blob(st, i);
+
+        if (!b || sqlite3_column_bytes(st, i) != HASH_SIZE)
+                return false;
+        memcpy(buf, b, HASH_SIZE);
+        return true;
+}
+
+/* The head moves first: a write, so that a transaction this opens holds
+ * the write lock before it reads what the new row chains to. */
+static int history_take_head(Store *s, int64_t *ret_id, unsigned char prev[HASH_SIZE]) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        if ((r = prepare(s, "UPDATE history_chain SET head_id = head_id + 1 RETURNING head_id, head_hash", &st)) < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_error(s, rc, "history head");
+        if (rc == SQLITE_DONE || !col_hash(st, 1, prev)) {
+                log_error("store: the history chain's head is missing or damaged");
+                return -EBADMSG;
+        }
+        *ret_id = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+static int history_insert(Store *s, HistoryFields *f) {
+        _cleanup_stmt_ sqlite3_stmt *ins = NULL, *head = NULL;
+        unsigned char prev[HASH_SIZE], hash[HASH_SIZE];
+        int r;
+
+        if ((r = history_take_head(s, &f->id, prev)) < 0)
+                return r;
+        if ((r = history_hash(prev, f, hash)) < 0)
+                return log_error_errno(r, "store: cannot hash a history row: %m");
+        if ((r = prepare(s, "INSERT INTO history (id, time_usec, count, actor, action, target, result, hash)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &ins)) < 0)
+                return r;
+        sqlite3_bind_int64(ins, 1, f->id);
+        sqlite3_bind_int64(ins, 2, (sqlite3_int64) f->time_usec);
+        sqlite3_bind_int64(ins, 3, (sqlite3_int64) f->count);
+        sqlite3_bind_text(ins, 4, f->actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, f->action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, f->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 7, f->result, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 8, hash, HASH_SIZE, SQLITE_STATIC);
+        if ((r = step_done(s, ins)) < 0)
+                return r;
+        if ((r = prepare(s, "UPDATE history_chain SET head_hash = ?1", &head)) < 0)
+                return r;
+        sqlite3_bind_blob(head, 1, hash, HASH_SIZE, SQLITE_STATIC);
+        return step_done(s, head);
+}
+
+/* One row, whole or not at all, inside a caller's transaction or alone. */
+static int history_append(Store *s, HistoryFields *f) {
+        int r, k;
+
+        assert(f->actor && f->action && f->target && f->result && f->count >= 1);
+        if ((r = exec(s, "SAVEPOINT history_append")) < 0)
+                return r;
+        r = history_insert(s, f);
+        if (r < 0)
+                (void) exec(s, "ROLLBACK TO history_append");
+        /* alone, this commits */
+        k = exec(s, "RELEASE history_append");
+        if (r < 0)
+                return r;
+        if (k >= 0 && s->watch)
+                s->watch(true, s->watch_userdata);
+        return k;
+}
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static uint64_t add_saturating(uint64_t a, uint64_t b) {
+        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* caller_name() calls a UID that is no user "uid:N"; a login ID has no ':'. */
+static bool actor_is_no_user(const char *actor) {
+        size_t digits;
+
+        if (strncmp(actor, "uid:", 4) != 0)
+                return false;
+        digits = strspn(actor + 4, "0123456789");
+        return digits > 0 && actor[4 + digits] == 0;
+}
+
+static void held_clear(HeldRefusals *h) {
+        free(h->action);
+        free(h->target);
+        free(h->result);
+        h->action = h->target = h->result = NULL;
+        h->count = 0;
+}
+
+static void held_remove(Store *s, size_t i) {
+        assert(i < s->n_held);
+        held_clear(&s->held[i]);
+        free(s->held[i].actor);
+        s->held[i] = s->held[--s->n_held];
+}
+
+/* Writes what h holds as one row; h holds nothing after, unless writing failed. */
+static int held_write(Store *s, HeldRefusals *h) {
+        HistoryFields f = {
+                .time_usec = h->last_usec, .count = h->count, .actor = h->actor,
+                .action = h->action, .target = h->target, .result = h->result,
+        };
+        int r;
+
+        assert(h->count > 0);
+        r = history_append(s, &f);
+        if (r < 0)
+                return log_error_errno(r, "store: cannot write %" PRIu64 " refusals of %s to the history: %m",
+                                       h->count, h->actor);
+        held_clear(h);
+        return 0;
+}
+
+static void held_write_all(Store *s) {
+        s->watch = NULL;
+        for (size_t i = 0; i < s->n_held; i++)
+                if (s->held[i].count > 0)
+                        (void) held_write(s, &s->held[i]);
+        while (s->n_held > 0)
+                held_remove(s, 0);
+}
+
+uint64_t store_history_held_due(Store *s) {
+        uint64_t due = 0;
+
+        for (size_t i = 0; i < s->n_held; i++)
+                if (s->held[i].count > 0 && (due == 0 || s->held[i].due_mono < due))
+                        due = s->held[i].due_mono;
+        return due;
+}
+
+uint64_t store_history_flush(Store *s, uint64_t now_mono) {
+        for (size_t i = 0; i < s->n_held;) {
+                HeldRefusals *h = &s->held[i];
+
+                if (h->due_mono > now_mono) {
+                        i++;
+                        continue;
+                }
+                /* a quiet interval ends the aggregation: the next refusal is written at once */
+                if (h->count == 0) {
+                        held_remove(s, i);
+                        continue;
+                }
+                /* still refused: the next interval holds again (a failed write is tried then) */
+                (void) held_write(s, h);
+                h->due_mono = add_saturating(now_mono, STORE_REFUSAL_INTERVAL_USEC);
+                i++;
+        }
+        return store_history_held_due(s);
+}
+
+/* Makes room by writing early the refusals whose interval ends first. */
+static void held_evict(Store *s) {
+        size_t first = 0;
+
+        for (size_t i = 1; i < s->n_held; i++)
+                if (s->held[i].due_mono < s->held[first].due_mono)
+                        first = i;
+        if (s->held[first].count > 0)
+                (void) held_write(s, &s->held[first]);
+        held_remove(s, first);
+}
+
+static int held_open(Store *s, const char *actor, uint64_t due_mono) {
+        char *copy;
+
+        if (!s->held && !(s->held = calloc(HELD_MAX, sizeof *s->held)))
+                return -ENOMEM;
+        if (s->n_held == HELD_MAX)
+                held_evict(s);
+        if (!(copy = strdup(actor)))
+                return -ENOMEM;
+        s->held[s->n_held++] = (HeldRefusals) { .actor = copy, .due_mono = due_mono };
+        return 0;
+}
+
+/* Keeps a field of the first refusal held, or "*" once they differ. */
+static int held_field(char **field, const char *value) {
+        char *n;
+
+        if (*field && (strcmp(*field, value) == 0 || strcmp(*field, "*") == 0))
+                return 0;
+        n = strdup(*field ? "*" : value);
+        if (!n)
+                return -ENOMEM;
+        free(*field);
+        *field = n;
+        return 0;
+}
+
+static int held_add(HeldRefusals *h, const char *action, const char *target, const char *result) {
+        int r;
+
+        r = held_field(&h->action, action);
+        if (r < 0)
+                return r;
+        r = held_field(&h->target, target);
+        if (r < 0)
+                return r;
+        r = held_field(&h->result, result);
+        if (r < 0)
+                return r;
+        h->count++;
+        h->last_usec = now_usec();
+        return 0;
+}
+
+static HeldRefusals *held_find(Store *s, const char *actor) {
+        for (size_t i = 0; i < s->n_held; i++)
+                if (strcmp(s->held[i].actor, actor) == 0)
+                        return &s->held[i];
+        return NULL;
+}
+
+static int refusal_add(Store *s, const char *actor, const char *action, const char *target, const char *result) {
+        HistoryFields f = {
+                .time_usec = now_usec(), .count = 1, .actor = actor, .action = action, .target = target,
+                .result = result,
+        };
+        uint64_t now = monotonic_usec();
+        HeldRefusals *h;
+        int r;
+
+        /* intervals that ended are written first, so that rows keep their order */
+        (void) store_history_flush(s, now);
+        h = held_find(s, actor);
+        if (h) {
+                r = held_add(h, action, target, result);
+                if (r >= 0 && s->watch)
+                        s->watch(false, s->watch_userdata);
+                return r;
+        }
+        /* the first in a while is told at once, and an interval opens */
+        if ((r = history_append(s, &f)) < 0)
+                return r;
+        return held_open(s, actor, add_saturating(now, STORE_REFUSAL_INTERVAL_USEC));
+}
+
+int store_history_add(Store *s, const char *actor, const char *action,
+                      const char *target, const char *result) {
+        HistoryFields f = {
+                .time_usec = now_usec(), .count = 1, .actor = actor, .action = action,
+                .target = target ? target : "", .result = result,
+        };
+
+        assert(s && actor && action && result);
+        if (actor_is_no_user(actor))
+                return refusal_add(s, actor, action, f.target, result);
+        return history_append(s, &f);
+}
+
+void store_history_watch(Store *s, store_history_watch_cb cb, void *userdata) {
+        s->watch = cb;
+        s->watch_userdata = userdata;
+}
+
+/* Version 6: the chain over the rows written before it existed. */
+static int migrate_history_chain(Store *s) {
+        _cleanup_stmt_ sqlite3_stmt *next = NULL, *set = NULL, *chain = NULL;
+        unsigned char prev[HASH_SIZE] = {}, hash[HASH_SIZE] = {};
+        int64_t first = 0, last = INT64_MIN;
+        bool any = false;
+        int rc, r;
+
+        r = prepare(s, "SELECT " HISTORY_COLUMNS " FROM history WHERE id > ?1 ORDER BY id LIMIT 1", &next);
+        if (r < 0)
+                return r;
+        r = prepare(s, "UPDATE history SET hash = ?2 WHERE id = ?1", &set);
+        if (r < 0)
+                return r;
+        for (;;) {
+                HistoryFields f;
+
+                sqlite3_reset(next);
+                sqlite3_bind_int64(next, 1, last);
+                rc = sqlite3_step(next);
+                if (rc == SQLITE_DONE)
+                        break;
+                if (rc != SQLITE_ROW)
+                        return sql_error(s, rc, "history to chain");
+                fields_from_stmt(next, 0, &f);
+                if ((r = history_hash(prev, &f, hash)) < 0)
+                        return r;
+                memcpy(prev, hash, HASH_SIZE);
+                last = f.id;
+                if (!any)
+                        first = f.id;
+                any = true;
+                sqlite3_reset(next);
+                sqlite3_reset(set);
+                sqlite3_bind_int64(set, 1, last);
+                sqlite3_bind_blob(set, 2, hash, HASH_SIZE, SQLITE_STATIC);
+                if ((r = step_done(s, set)) < 0)
+                        return r;
+        }
+        /* nothing was pruned before: the anchor is the zero hash just before the first row */
+        if ((r = prepare(s, "UPDATE history_chain SET anchor_id = ?1, head_id = ?2, head_hash = ?3", &chain)) < 0)
+                return r;
+        sqlite3_bind_int64(chain, 1, any ? first - 1 : 0);
+        sqlite3_bind_int64(chain, 2, any ? last : 0);
+        sqlite3_bind_blob(chain, 3, hash, HASH_SIZE, SQLITE_STATIC);
+        return step_done(s, chain);
+}
+
+static void close_connection(Store *c) {
+        if (!c)
+                return;
+        assert(c->n_held == 0);
+        sqlite3_close_v2(c->db);
+        free(c);
+}
+
+/* A connection of its own, for a worker thread; read-only unless writable. */
+static int open_connection(const char *dir, bool writable, Store **ret) {
+        _cleanup_free_ char *path = NULL;
+        Store *c;
+        int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
+        int rc, r;
+
+        /* a plain path: no URI, whatever characters the directory has */
+        if (asprintf(&path, "%s/store.db", dir) < 0)
+                return -ENOMEM;
+        if (!(c = calloc(1, sizeof *c)))
+                return -ENOMEM;
+        c->lock_fd = -1;
+        rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+        if (rc != SQLITE_OK) {
+                r = sql_error(c, rc, "open a connection");
+                sqlite3_close_v2(c->db);
+                free(c);
+                return r;
+        }
+        /* a worker waits for the loop's writes, never the other way round for long */
+        r = exec(c, "PRAGMA busy_timeout=5000");
+        if (r >= 0 && writable)
+                r = exec(c, "PRAGMA synchronous=FULL");
+        if (r < 0) {
+                close_connection(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+int store_history_prune_open(const char *dir, uint64_t max_age_usec, uint64_t max_entries, uint64_t now,
+                             HistoryPrune *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        HistoryPrune p = { .cutoff_usec = now > max_age_usec ? now - max_age_usec : 0 };
+        uint64_t rows;
+        int r;
+
+        if ((r = open_connection(dir, true, &p.writer)) < 0)
+                return r;
+        r = prepare(p.writer, "SELECT count(*) FROM history", &st);
+        if (r >= 0 && sqlite3_step(st) != SQLITE_ROW)
+                r = sql_error(p.writer, SQLITE_ERROR, "count history");
+        if (r < 0) {
+                sqlite3_finalize(TAKE_PTR(st));
+                close_connection(p.writer);
+                return r;
+        }
+        rows = (uint64_t) sqlite3_column_int64(st, 0);
+        p.excess = rows > max_entries ? rows - max_entries : 0;
+        *ret = p;
+        return 0;
+}
+
+/* The oldest rows that may go: a prefix in id order, ended by the first row
+ * that is young enough and within max_entries, whatever follows it. */
+static int prune_select(HistoryPrune *p, int64_t *ret_last, unsigned char hash[HASH_SIZE], uint64_t *ret_n) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        uint64_t n = 0;
+        int rc, r;
+
+        if ((r = prepare(p->writer, "SELECT id, time_usec, hash FROM history ORDER BY id LIMIT ?1", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, STORE_PRUNE_BATCH);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (n >= p->excess && (uint64_t) sqlite3_column_int64(st, 1) >= p->cutoff_usec)
+                        break;
+                *ret_last = sqlite3_column_int64(st, 0);
+                /* a damaged hash is kept as the anchor, so that the walk still finds it */
+                if (!col_hash(st, 2, hash))
+                        memset(hash, 0xff, HASH_SIZE);
+                n++;
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_error(p->writer, rc, "history to prune");
+        *ret_n = n;
+        return 0;
+}
+
+int store_history_prune_step(HistoryPrune *p) {
+        _cleanup_(rollbackp) Store *tx = NULL;
+        _cleanup_stmt_ sqlite3_stmt *del = NULL, *anchor = NULL;
+        unsigned char hash[HASH_SIZE];
+        int64_t last = 0;
+        uint64_t n = 0;
+        int r;
+
+        assert(p->writer && !p->done);
+        if ((r = store_begin(p->writer)) < 0)
+                return r;
+        tx = p->writer;
+        if ((r = prune_select(p, &last, hash, &n)) < 0)
+                return r;
+        if (n == 0) {
+                p->done = true;
+                return 0;
+        }
+        if ((r = prepare(p->writer, "DELETE FROM history WHERE id <= ?1", &del)) < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, last);
+        if ((r = step_done(p->writer, del)) < 0)
+                return r;
+        /* rows that lie before the anchor were never part of the chain: they
+         * go without moving it */
+        if ((r = prepare(p->writer, "UPDATE history_chain SET anchor_id = ?1, anchor_hash = ?2 WHERE anchor_id < ?1",
+                         &anchor)) < 0)
+                return r;
+        sqlite3_bind_int64(anchor, 1, last);
+        sqlite3_bind_blob(anchor, 2, hash, HASH_SIZE, SQLITE_STATIC);
+        if ((r = step_done(p->writer, anchor)) < 0)
+                return r;
+        if ((r = store_commit(p->writer)) < 0)
+                return r;
+        tx = NULL;
+        p->deleted += n;
+        p->excess = p->excess > n ? p->excess - n : 0;
+        p->done = n < STORE_PRUNE_BATCH;
+        return 0;
+}
+
+void store_history_prune_close(HistoryPrune *p) {
+        close_connection(p->writer);
+        p->writer = NULL;
+}
+
+int store_history_walk_open(const char *dir, HistoryWalk *ret) {
+        *ret = (HistoryWalk) {};
+        return open_connection(dir, false, &ret->reader);
+}
+
+void store_history_walk_close(HistoryWalk *w) {
+        close_connection(w->reader);
+        free(w->why);
+        *w = (HistoryWalk) {};
+}
+
+/* Ends the walk at row id, saying how it does not fit. */
+static int walk_bad(HistoryWalk *w, int64_t id, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int walk_bad(HistoryWalk *w, int64_t id, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&w->why, format, ap);
+        va_end(ap);
+        if (r < 0) {
+                w->why = NULL;
+                return -ENOMEM;
+        }
+        w->first_bad_id = id;
+        w->done = true;
+        return 0;
+}
+
+static void format_utc(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+                snprintf(buf, size, "%" PRIu64 " us", usec);
+}
+
+static int walk_row_bad(HistoryWalk *w, const HistoryFields *f) {
+        char when[64];
+
+        format_utc(f->time_usec, when, sizeof when);
+        if (f->id > w->last_id + 1)
+                return walk_bad(w, f->id, "row %" PRId64 " (%s, %s %s %s: %s) does not follow row %" PRId64
+                                ": the rows between them were removed, or it was changed", f->id, when, f->actor,
+                                f->action, f->target, f->result, w->last_id);
+        return walk_bad(w, f->id, "row %" PRId64 " (%s, %s %s %s: %s) was changed after it was written",
+                        f->id, when, f->actor, f->action, f->target, f->result);
+}
+
+static int walk_row(HistoryWalk *w, sqlite3_stmt *st) {
+        unsigned char want[HASH_SIZE], stored[HASH_SIZE];
+        HistoryFields f;
+        int r;
+
+        fields_from_stmt(st, 0, &f);
+        if ((r = history_hash(w->last_hash, &f, want)) < 0)
+                return r;
+        if (!col_hash(st, 7, stored) || memcmp(stored, want, HASH_SIZE) != 0)
+                return walk_row_bad(w, &f);
+        w->last_id = f.id;
+        memcpy(w->last_hash, want, HASH_SIZE);
+        w->rows++;
+        return 0;
+}
+
+/* Where the chain starts, and that no row hides before it. */
+static int walk_start(HistoryWalk *w) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL, *early = NULL;
+        int64_t stray;
+        int r;
+
+        if ((r = prepare(w->reader, "SELECT anchor_id, anchor_hash FROM history_chain", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW || !col_hash(st, 1, w->last_hash))
+                return walk_bad(w, 0, "the start of the history chain is missing or damaged");
+        w->last_id = sqlite3_column_int64(st, 0);
+        w->started = true;
+        if ((r = prepare(w->reader, "SELECT id FROM history WHERE id <= ?1 ORDER BY id LIMIT 1", &early)) < 0)
+                return r;
+        sqlite3_bind_int64(early, 1, w->last_id);
+        if (sqlite3_step(early) != SQLITE_ROW)
+                return 0;
+        stray = sqlite3_column_int64(early, 0);
+        return walk_bad(w, stray, "row %" PRId64 " lies before the start of the chain (row %" PRId64 ")",
+                        stray, w->last_id);
+}
+
+/* The last row must be the one certrevoked wrote last. */
+static int walk_end(HistoryWalk *w) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        unsigned char head[HASH_SIZE];
+        int64_t head_id;
+        int r;
+
+        w->done = true;
+        if ((r = prepare(w->reader, "SELECT head_id, head_hash FROM history_chain", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW || !col_hash(st, 1, head))
+                return walk_bad(w, w->last_id + 1, "the end of the history chain is missing or damaged");
+        head_id = sqlite3_column_int64(st, 0);
+        if (w->last_id < head_id)
+                return walk_bad(w, w->last_id + 1, "rows %" PRId64 " to %" PRId64 ", the newest, are missing",
+                                w->last_id + 1, head_id);
+        if (w->last_id > head_id)
+                return walk_bad(w, head_id + 1, "rows from %" PRId64 " on were not written by certrevoked",
+                                head_id + 1);
+        if (memcmp(head, w->last_hash, HASH_SIZE) != 0)
+                return walk_bad(w, w->last_id, "row %" PRId64 " is not the one certrevoked wrote last",
+                                w->last_id);
+        return 0;
+}
+
+static int walk_rows(HistoryWalk *w, uint64_t max_rows) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        uint64_t n = 0;
+        int rc = SQLITE_DONE, r;
+
+        if (!w->started) {
+                r = walk_start(w);
+                if (r < 0 || w->done)
+                        return r;
+        }
+        if ((r = prepare(w->reader, "SELECT " HISTORY_COLUMNS ", hash FROM history WHERE id > ?1 ORDER BY id LIMIT ?2",
+                         &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, w->last_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) max_rows);
+        while (!w->done && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if ((r = walk_row(w, st)) < 0)
+                        return r;
+                n++;
+        }
+        if (w->done)
+                return 0;
+        if (rc != SQLITE_DONE)
+                return sql_error(w->reader, rc, "history walk");
+        return n < max_rows ? walk_end(w) : 0;
+}
+
+int store_history_walk_step(HistoryWalk *w, uint64_t max_rows) {
+        int r;
+
+        assert(w->reader && !w->done && max_rows > 0);
+        /* one read transaction: the rows, the anchor and the head agree */
+        if ((r = exec(w->reader, "BEGIN")) < 0)
+                return r;
+        r = walk_rows(w, max_rows);
+        (void) exec(w->reader, "COMMIT");
+        return r;
 }

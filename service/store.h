@@ -6,6 +6,7 @@
 
 #include "cert.h"
 #include "certrevoke.h"
+#include "util.h"
 
 typedef struct Store Store;
 
@@ -51,6 +52,8 @@ typedef int (*store_user_cb)(const UserRow *u, void *userdata);
 /* Every user in login order; a negative return from cb stops and is returned. */
 int store_foreach_user(Store *s, store_user_cb cb, void *userdata);
 int store_count_users(Store *s, uint64_t *ret);
+/* Master users who are not suspended. */
+int store_count_active_masters(Store *s, uint64_t *ret);
 
 int store_get_user(Store *s, const char *login_id, UserView *ret);   /* -ENOENT */
 void user_view_done(UserView *v);
@@ -70,8 +73,64 @@ int store_set_suspended(Store *s, const char *login_id, uint64_t when_usec);
 int store_file_certificate(Store *s, const char *login_id, const CertInfo *c,
                            const char *uri, int *changed);
 
+/* Appends a row to the operation history, chained by hash to the one
+ * before.  A caller who is no user (actor "uid:N", which no login ID can
+ * be) is aggregated: their first refusal is written at once and opens an
+ * interval of STORE_REFUSAL_INTERVAL_USEC; the refusals within it are held
+ * and written as one row with their count when it ends (store_history_flush)
+ * or when the store is freed.  Rows of users are always written at once. */
 int store_history_add(Store *s, const char *actor, const char *action,
                       const char *target, const char *result);
+
+#define STORE_REFUSAL_INTERVAL_USEC (60 * USEC_PER_SEC)
+#define STORE_HISTORY_HASH_SIZE 32
+
+/* Called after every store_history_add: appended tells whether a row was
+ * written (false: a refusal was held). */
+typedef void (*store_history_watch_cb)(bool appended, void *userdata);
+void store_history_watch(Store *s, store_history_watch_cb cb, void *userdata);
+
+/* Writes the held refusals whose interval ended by now_mono (CLOCK_MONOTONIC);
+ * returns when the next held ones fall due, 0 when none are held. */
+uint64_t store_history_flush(Store *s, uint64_t now_mono);
+uint64_t store_history_held_due(Store *s);
+
+/* Pruning by [History] MaxAge= and MaxEntries=, in steps that each delete
+ * up to STORE_PRUNE_BATCH of the oldest rows in one short transaction, on a
+ * connection of the pruning's own: safe in a worker thread, one step at a
+ * time, and no writer waits long.  Rows go in id order only, so that the
+ * chain stays whole: the hash of the last row deleted becomes the anchor
+ * the oldest kept row chains from. */
+#define STORE_PRUNE_BATCH 512
+typedef struct HistoryPrune {
+        Store *writer;
+        uint64_t cutoff_usec;   /* rows older than this go */
+        uint64_t excess;        /* rows beyond max_entries still to go */
+        uint64_t deleted;
+        bool done;
+} HistoryPrune;
+int store_history_prune_open(const char *dir, uint64_t max_age_usec, uint64_t max_entries, uint64_t now_usec,
+                             HistoryPrune *ret);
+int store_history_prune_step(HistoryPrune *p);
+void store_history_prune_close(HistoryPrune *p);
+
+/* A walk along the chain, in steps that each read up to max_rows rows in
+ * one read transaction on a connection of the walk's own: safe in a worker
+ * thread, one step at a time.  Rows pruned while a walk is under way would
+ * break it: pause pruning meanwhile.  When done, first_bad_id names the
+ * first row that does not fit (0: the chain is whole) and why says how. */
+typedef struct HistoryWalk {
+        Store *reader;
+        bool started, done;
+        int64_t last_id;                                /* of the last row that fits, or the anchor */
+        unsigned char last_hash[STORE_HISTORY_HASH_SIZE];
+        uint64_t rows;                                  /* rows that fit */
+        int64_t first_bad_id;
+        char *why;
+} HistoryWalk;
+int store_history_walk_open(const char *dir, HistoryWalk *ret);
+int store_history_walk_step(HistoryWalk *w, uint64_t max_rows);
+void store_history_walk_close(HistoryWalk *w);
 
 /* A user's current certificate, for a revocation. cert_id 0: none. */
 typedef struct CurrentCert {
@@ -105,7 +164,7 @@ int store_auth_succeeded(Store *s, const char *login_id);
 /* The operation history of one login (as actor or target), or everyone's
  * with login_id NULL: the newest limit entries since since_usec, oldest first. */
 typedef int (*store_history_cb)(uint64_t time_usec, const char *actor, const char *action,
-                                const char *target, const char *result, void *userdata);
+                                const char *target, const char *result, uint64_t count, void *userdata);
 int store_history_query(Store *s, const char *login_id, uint64_t since_usec, unsigned limit,
                         store_history_cb cb, void *userdata);
 

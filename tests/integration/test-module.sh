@@ -11,7 +11,9 @@
 #   NSS                  modutil into a temporary database; certutil shows
 #                        alice and bob p,p,p and refuses them, accepts carol
 #   disable-in           not in p11-kit-proxy, not in certrevoked
-# A CRL signed by another key shows nothing revoked.
+# A CRL signed by another key shows nothing revoked.  An input that is no
+# regular file (a FIFO, a directory, a symbolic link to a good copy or to
+# /dev/zero) shows nothing revoked either, at once, without blocking.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -219,3 +221,34 @@ assert_not_contains "$CR_LAST_OUTPUT" "$ca_label" "nor the CA"
 publish
 assert_exit 0 p11 trust list --filter=blocklist
 assert_eq 2 "$(grep -c 'trust: distrusted' <<<"$CR_LAST_OUTPUT")" "the right CRL again: both shown"
+
+# ---- inputs that are no regular file: each of the three replaced in turn
+# by a FIFO (a reader that opened it would wait for a writer for ever), a
+# symbolic link to a good copy, a directory, and a symbolic link to
+# /dev/zero.  pkcs11-tool must finish at once and list nothing revoked; the
+# good files put back are shown again.
+# oddity FILE KIND: puts KIND in place of $pub/FILE.
+oddity() {
+        local file=$1 kind=$2
+        case $kind in
+        fifo) rm -f -- "$pub/$file" && mkfifo -m 0644 "$pub/$file" ;;
+        link-to-valid) mv -f -- "$pub/$file" "$CR_TMP/valid-$file" && ln -s "$CR_TMP/valid-$file" "$pub/$file" ;;
+        directory) rm -f -- "$pub/$file" && mkdir -m 0755 "$pub/$file" ;;
+        link-to-zero) rm -f -- "$pub/$file" && ln -s /dev/zero "$pub/$file" ;;
+        esac
+}
+for file in ca.pem crl.der revoked.der; do
+        for kind in fifo link-to-valid directory link-to-zero; do
+                oddity "$file" "$kind"
+                start=$SECONDS
+                assert_exit 0 timeout -k 1 5 env "${consumer_env[@]}" pkcs11-tool --module "$so" -O
+                ((SECONDS - start <= 3)) || cr_fail_at "$file as $kind: pkcs11-tool -O took $((SECONDS - start)) s"
+                assert_not_contains "$CR_LAST_OUTPUT" "revoked" "$file as $kind: nothing revoked listed"
+                assert_exit 0 p11 timeout -k 1 5 trust list --filter=blocklist
+                assert_not_contains "$CR_LAST_OUTPUT" "revoked" "$file as $kind: trust list shows nothing revoked"
+                rm -rf -- "${pub:?}/$file" "$CR_TMP/valid-$file"
+                publish
+        done
+done
+assert_exit 0 env "${consumer_env[@]}" pkcs11-tool --module "$so" -O
+assert_eq 3 "$(grep -c '^Certificate Object' <<<"$CR_LAST_OUTPUT")" "the good files back: three certificates again"

@@ -80,6 +80,9 @@ mode_of() {
 }
 
 A1='Kx7#mQ2v!pL9' A2='Tz4%hW8n&rB3' B1='Qp9*dF3s@wL6' C1='Mv5^jN2c$kR8' C2='Hs6!yU4e#gZ1'
+# One byte over what libcrypt takes, and the longest it takes.
+L512=$(printf "Pw5#Lq8z%.0s" {1..64})
+L511=${L512:1}
 
 # ------------------------------------------------------------ root sets passwords
 
@@ -108,6 +111,13 @@ assert_exit 1 auth zed "$A1"
 assert_contains "$CR_LAST_OUTPUT" "User not known to the underlying authentication module"
 assert_exit 1 auth 'bad:login' "$A1"
 assert_contains "$CR_LAST_OUTPUT" "User not known to the underlying authentication module"
+# Longer than libcrypt takes: refused before the file is read, so a known
+# and an unknown login answer alike.
+assert_exit 1 auth alice "$L512"
+assert_contains "$CR_LAST_OUTPUT" "Authentication failure"
+assert_contains "$CR_LAST_OUTPUT" "password for alice longer than 511 bytes: refused"
+assert_exit 1 auth zed "$L512"
+assert_contains "$CR_LAST_OUTPUT" "Authentication failure" "an unknown login with a long password"
 
 # ------------------------------------------------------------ account
 
@@ -143,9 +153,23 @@ assert_exit 1 passwd alice "$C1" "${C1}x"
 assert_contains "$CR_LAST_OUTPUT" "Sorry, passwords do not match."
 assert_exit 1 passwd alice aaaaaaaaaaaa aaaaaaaaaaaa
 assert_contains "$CR_LAST_OUTPUT" "BAD PASSWORD" "libpwquality's rules"
+assert_exit 1 passwd alice "$L512" "$L512"
+assert_contains "$CR_LAST_OUTPUT" "BAD PASSWORD: The password is too long."
+assert_contains "$CR_LAST_OUTPUT" "Authentication token manipulation error"
+# A password that could never be typed back (a newline cannot even be
+# typed into this conversation).
+for c in $'\t' $'\x01' $'\x1b' $'\x7f' $'\xc2\x85'; do
+        assert_exit 1 passwd alice "Nw7#Good${c}Pass-4410" "Nw7#Good${c}Pass-4410"
+        assert_contains "$CR_LAST_OUTPUT" "BAD PASSWORD: the new confirmation password contains a control character"
+        assert_contains "$CR_LAST_OUTPUT" "Authentication token manipulation error"
+done
 assert_eq "$after" "$(line_of alice)" "refused changes leave the line alone"
 assert_exit 0 auth alice "$A2"
 assert_eq 600 "$(mode_of "$shadow")" "file mode after changes"
+# The longest password libcrypt takes is fine.
+assert_exit 0 passwd bob "$L511" "$L511"
+assert_exit 0 auth bob "$L511"
+assert_exit 0 passwd bob "$B1" "$B1"
 
 # ------------------------------------------------------------ password change by the file's owner
 
@@ -158,11 +182,17 @@ if [[ $(id -u) == 0 ]]; then
         chown -R 1001:1001 "$CR_TMP/u1"
         chmod 0700 "$CR_TMP/u1"
 
+        # libpwquality (cracklib) refuses a password of a caller that is
+        # no user in NSS: UID 1001 is one through nss_wrapper.
+        cr_nss_init
+        user_nss=$(dpkg -L libnss-wrapper 2>/dev/null | grep '/libnss_wrapper.so$' | head -n1)
+        [[ -n $user_nss ]] || cr_skip "libnss-wrapper is not installed"
+
         # user_pt LOGIN OPERATION LINE…: pamtester as UID 1001.
         user_pt() {
                 local login=$1 op=$2
                 shift 2
-                printf '%s\n' "$@" | cr_as 1001 env LD_PRELOAD="$preload" PAM_WRAPPER=1 \
+                printf '%s\n' "$@" | cr_as 1001 env LD_PRELOAD="$preload $user_nss" PAM_WRAPPER=1 \
                         PAM_WRAPPER_SERVICE_DIR="$CR_TMP/pam" PAM_WRAPPER_DEBUGLEVEL=2 \
                         pamtester cr-user "$login" "$op" 2>&1 | tee -a "$CR_TMP/pam.log"
         }
@@ -174,6 +204,9 @@ if [[ $(id -u) == 0 ]]; then
         assert_contains "$CR_LAST_OUTPUT" "Authentication failure" "wrong old password"
         assert_exit 1 user_passwd carol "$C1" short short
         assert_contains "$CR_LAST_OUTPUT" "BAD PASSWORD"
+        assert_exit 1 user_passwd carol "$L512" "$C2" "$C2"
+        assert_contains "$CR_LAST_OUTPUT" "Authentication token manipulation error" "an old password over 511 bytes"
+        assert_contains "$CR_LAST_OUTPUT" "current password longer than 511 bytes"
         assert_exit 1 user_passwd carol "$C1" "$C1" "$C1"
         assert_contains "$CR_LAST_OUTPUT" "BAD PASSWORD: The password is the same as the old one."
         assert_exit 1 user_passwd dave "$C1" "$C2" "$C2"
@@ -313,7 +346,7 @@ fi
 # ------------------------------------------------------------ secrets
 
 cr_log "no password in clear anywhere, no hash in the logs"
-for pw in "$A1" "$A2" "$B1" "$C1" "$C2"; do
+for pw in "$A1" "$A2" "$B1" "$C1" "$C2" "$L511"; do
         ! grep -rqF -- "$pw" "$shadow" "$CR_TMP/pam.log" ${own:+"$own"} ||
                 cr_fail_at "a password is in clear in $shadow, $own or the log"
 done

@@ -71,7 +71,7 @@ fi
 
 # expected PREFIX: the tree make install must leave, "mode path" a line.
 expected() {
-        local p=${1#/}
+        local p=${1#/} compdir
         {
                 echo "755 $p/bin/certrevokectl"
                 echo "755 $p/libexec/certrevoke/certrevoked"
@@ -89,6 +89,13 @@ expected() {
                 echo "644 ${policydir#/}/org.certrevoke1.conf"
                 echo "644 ${busservicedir#/}/org.certrevoke1.service"
                 echo "644 etc/pam.d/certrevoke"
+                echo "644 $p/share/man/man1/certrevokectl.1"
+                echo "644 $p/share/man/man5/certrevoke.conf.5"
+                echo "644 $p/share/man/man8/certrevoked.8"
+                echo "644 $p/share/man/man8/pam_certrevoke.8"
+                echo "644 $p/share/man/man8/certrevoke-pkcs11.8"
+                compdir=$(pc completionsdir bash-completion "/$p/share/bash-completion/completions")
+                echo "644 ${compdir#/}/certrevokectl"
         } | LC_ALL=C sort
 }
 
@@ -307,11 +314,11 @@ cr_token_put_key "Certrevoke CA" "$CR_TMP/ca/ca.key" 01 ca
 cr_token_pin "Certrevoke CA" >"$ex_etc/ca.pin"
 chmod 0600 "$ex_etc/ca.pin"
 # every default written out, as the comments give them
-sed -E -e 's/^#(StateDirectory|PAMService|ConfirmationFile|IdleTimeout|PublishDirectory|Validity)=/\1=/' \
+sed -E -e 's/^#(StateDirectory|PAMService|ConfirmationFile|IdleTimeout|PublishDirectory|Validity|MaxAge|MaxEntries)=/\1=/' \
         -e "s|/var/lib/certrevoke|$ex_state|g" -e "s|/etc/certrevoke|$ex_etc|g" \
         "$root/usr/share/doc/certrevoke/certrevoke.conf.example" >"$CR_TMP/certrevoke.conf"
 for want in "StateDirectory=$ex_state" "PublishDirectory=$ex_state/public" "Validity=7d" "IdleTimeout=5min" \
-        "Certificate=$ex_etc/ca.pem" "Key=pkcs11:" "PINFile=$ex_etc/ca.pin"; do
+        "Certificate=$ex_etc/ca.pem" "Key=pkcs11:" "PINFile=$ex_etc/ca.pin" "MaxAge=365d" "MaxEntries=1000000"; do
         assert_contains "$(cat "$CR_TMP/certrevoke.conf")" $'\n'"$want"
 done
 cr_pam_init

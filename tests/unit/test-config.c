@@ -38,6 +38,8 @@ static void test_defaults(void) {
         CHECK(c.crl_validity_usec == 7ULL * 86400 * USEC_PER_SEC, "Validity default is 7d");
         CHECK(c.token_modules && !c.token_modules[0], "Modules default is every registered module");
         CHECK(!c.ca_certificate && !c.ca_key && !c.ca_pin_file && !c.tokens_pin_file, "no CA or PIN file by default");
+        CHECK(c.history_max_age_usec == 365ULL * 86400 * USEC_PER_SEC, "[History] MaxAge default is 365d");
+        CHECK(c.history_max_entries == 1000000, "[History] MaxEntries default is 1000000");
         config_done(&c);
         CHECK(config_load(&c, "/nonexistent/certrevoke.conf", 1, &error) < 0 && error &&
               strstr(error, "/nonexistent/certrevoke.conf"), "a missing named file is an error: %s", error);
@@ -52,7 +54,8 @@ static void test_full(void) {
                      "[Service]\nStateDirectory=/srv/cr\nPAMService=certrevoke-test\n"
                      "[CA]\nCertificate=/etc/ca.pem\nKey=pkcs11:token=ca;object=key\nPINFile=/etc/ca.pin\n"
                      "[CRL]\nValidity=1d 12h\n"
-                     "[Tokens]\nModules=/usr/lib/a.so  /usr/lib/b.so\nPINFile=/etc/tok.pin\n", &c, &error);
+                     "[Tokens]\nModules=/usr/lib/a.so  /usr/lib/b.so\nPINFile=/etc/tok.pin\n"
+                     "[History]\nMaxAge=26w\nMaxEntries=50\n", &c, &error);
 
         CHECK(r == 0, "a full file loads (%s)", error ? error : "");
         CHECK_STREQ(c.state_directory, "/srv/cr", "StateDirectory");
@@ -63,6 +66,8 @@ static void test_full(void) {
         CHECK(c.token_modules[0] && c.token_modules[1] && !c.token_modules[2] &&
               strcmp(c.token_modules[1], "/usr/lib/b.so") == 0, "two modules");
         CHECK_STREQ(c.tokens_pin_file, "/etc/tok.pin", "Tokens PINFile");
+        CHECK(c.history_max_age_usec == 26ULL * 7 * 86400 * USEC_PER_SEC, "History MaxAge 26w");
+        CHECK(c.history_max_entries == 50, "History MaxEntries 50");
         free(error);
         config_done(&c);
 }
@@ -76,6 +81,15 @@ static void test_errors(void) {
         expect_error("[Tokens]\nModules=/ok.so rel.so\n", ":2: [Tokens] Modules=", "a relative module");
         expect_error("[Service]\nPAMService=../etc\n", ":2: [Service] PAMService=", "a PAM service with a slash");
         expect_error("[Service]\nStateDirectory\n", ":2:", "a line without =");
+        expect_error("[History]\nMaxAge=0\n", ":2: [History] MaxAge= must be a duration", "a zero MaxAge");
+        expect_error("[History]\nMaxAge=forever\n", ":2: [History] MaxAge= must be a duration", "a word for MaxAge");
+        expect_error("[History]\n\nMaxEntries=0\n",
+                     ":3: [History] MaxEntries= must be a whole number from 1 to 1000000000", "MaxEntries=0");
+        expect_error("[History]\nMaxEntries=1000000001\n", ":2: [History] MaxEntries= must be", "MaxEntries too large");
+        expect_error("[History]\nMaxEntries=-5\n", ":2: [History] MaxEntries= must be", "a negative MaxEntries");
+        expect_error("[History]\nMaxEntries=1e6\n", ":2: [History] MaxEntries= must be", "MaxEntries in float notation");
+        expect_error("[History]\nMaxEntries=\n", ":2: [History] MaxEntries= must be", "an empty MaxEntries");
+        expect_error("[History]\nMaxRows=5\n", ":2: [History] MaxRows= is not a known key", "an unknown history key");
 }
 
 static void test_durations(void) {

@@ -380,6 +380,49 @@ static void test_quality(void) {
               "libpwquality refuses a monotonous one (%s)", why);
 }
 
+/* What libpwquality and libcrypt must never be given: an unbounded old
+ * password once overflowed libpwquality's stack; a control character makes
+ * a password that cannot be typed back. */
+static void test_quality_bounds(void) {
+        const char *controls[] = { "Kx7#mQ2v\npL9", "Kx7#mQ2v\tpL9", "Kx7#mQ2v\x7fpL9", "Kx7#mQ2v\x1b[0mpL9",
+                                   "Kx7#mQ2v\xc2\x85pL9", "Kx7#mQ2v\xc2\x9fpL9", "\rKx7#mQ2vpL9" };
+        size_t huge_size = 90000;
+        char why[PASSWORD_QUALITY_REASON_MAX], *huge = malloc(huge_size + 1);
+        char at_limit[CONFIRM_SHADOW_PASSWORD_MAX + 2];
+
+        CHECK(huge != NULL, "memory for a long password");
+        if (!huge)
+                return;
+        memset(huge, 'a', huge_size);
+        huge[huge_size] = '\0';
+        CHECK(password_quality_check("alice", "Kx7#mQ2v!pL9", huge, why, sizeof why, NULL) == -EINVAL &&
+              strstr(why, "current password is too long"), "a 90000-byte old password is refused (%s)", why);
+        CHECK(password_quality_check("alice", huge, "Tz4%hW8n&rB3", why, sizeof why, NULL) == -EINVAL &&
+              strstr(why, "too long"), "a 90000-byte new password is refused (%s)", why);
+        free(huge);
+
+        /* 511 bytes pass the bound (and then libpwquality judges them), 512 do not */
+        for (size_t i = 0; i < CONFIRM_SHADOW_PASSWORD_MAX; i++)
+                at_limit[i] = "Tz4%hW8n&rB3"[i % 12];
+        at_limit[CONFIRM_SHADOW_PASSWORD_MAX] = '\0';
+        CHECK(password_quality_check("alice", "Kx7#mQ2v!pL9", at_limit, why, sizeof why, NULL) == 0,
+              "a 511-byte old password is compared (%s)", why);
+        at_limit[CONFIRM_SHADOW_PASSWORD_MAX] = 'x';
+        at_limit[CONFIRM_SHADOW_PASSWORD_MAX + 1] = '\0';
+        CHECK(password_quality_check("alice", "Kx7#mQ2v!pL9", at_limit, why, sizeof why, NULL) == -EINVAL,
+              "a 512-byte old password is refused");
+        CHECK(password_quality_check("alice", at_limit, NULL, why, sizeof why, NULL) == -EINVAL &&
+              strstr(why, "too long"), "a 512-byte new password is refused (%s)", why);
+
+        for (size_t i = 0; i < sizeof controls / sizeof controls[0]; i++) {
+                CHECK(password_has_control(controls[i]), "control character %zu found", i);
+                CHECK(password_quality_check("alice", controls[i], NULL, why, sizeof why, NULL) == -EINVAL &&
+                      strcmp(why, "the new confirmation password contains a control character") == 0,
+                      "control character %zu refused, saying why (%s)", i, why);
+        }
+        CHECK(!password_has_control("Kx7#mQ2v!pL9 ゲータ\xc2\xa0"), "spaces, no-break spaces and Japanese are no control");
+}
+
 int main(void) {
         if (!mkdtemp(tmpdir)) {
                 perror("mkdtemp");
@@ -392,6 +435,7 @@ int main(void) {
         test_file_rules();
         test_concurrent();
         test_quality();
+        test_quality_bounds();
         if (!check_failed) {
                 char cmd[300];
 

@@ -9,7 +9,12 @@
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "certgen.h"
@@ -679,6 +684,160 @@ static void test_directory_from_environment(void) {
         setenv(MODULE_PUBLISH_DIR_ENV, dir, 1);
 }
 
+/* ---------------------------------------------------------------- no regular file */
+
+typedef enum Oddity {
+        ODD_FIFO,
+        ODD_SOCKET,
+        ODD_DIRECTORY,
+        ODD_DEVICE,             /* a character device node like /dev/zero */
+        ODD_LINK_TO_VALID,      /* a symbolic link to a good copy of the file */
+        ODD_LINK_TO_ZERO,       /* a symbolic link to /dev/zero */
+        _ODD_MAX,
+} Oddity;
+
+static const char *const oddity_names[_ODD_MAX] = {
+        [ODD_FIFO] = "a FIFO",
+        [ODD_SOCKET] = "a socket",
+        [ODD_DIRECTORY] = "a directory",
+        [ODD_DEVICE] = "a device node",
+        [ODD_LINK_TO_VALID] = "a symbolic link to a valid copy",
+        [ODD_LINK_TO_ZERO] = "a symbolic link to /dev/zero",
+};
+
+/* The one thing a file's reason names. */
+static const char *const oddity_reasons[_ODD_MAX] = {
+        [ODD_FIFO] = "is a FIFO, not a regular file",
+        [ODD_SOCKET] = "is a socket, not a regular file",
+        [ODD_DIRECTORY] = "is a directory, not a regular file",
+        [ODD_DEVICE] = "is a device, not a regular file",
+        [ODD_LINK_TO_VALID] = "is a symbolic link, which is not followed",
+        [ODD_LINK_TO_ZERO] = "is a symbolic link, which is not followed",
+};
+
+static void path_in_dir(char *buf, size_t size, const char *name) {
+        snprintf(buf, size, "%s/%s", dir, name);
+}
+
+/* Removes whatever is at name: a file, a link, a FIFO or a directory. */
+static void clear_file(const char *name) {
+        char path[512];
+
+        path_in_dir(path, sizeof path, name);
+        if (unlink(path) < 0 && errno == EISDIR)
+                rmdir(path);
+}
+
+/* Puts the oddity in place of the file name; false when this machine
+ * cannot make one (a device node needs CAP_MKNOD). */
+static bool put_oddity(const char *name, Oddity odd) {
+        char path[512], copy[512];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        path_in_dir(path, sizeof path, name);
+        snprintf(copy, sizeof copy, "%s/.valid-%s", dir, name);
+        if (odd == ODD_LINK_TO_VALID && rename(path, copy) < 0)
+                return false;
+        clear_file(name);
+        switch (odd) {
+        case ODD_FIFO:
+                return mkfifo(path, 0644) == 0;
+        case ODD_SOCKET:
+                if (strlen(path) >= sizeof sa.sun_path || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+                        return false;
+                memcpy(sa.sun_path, path, strlen(path) + 1);
+                if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                        close(fd);
+                        return false;
+                }
+                close(fd);
+                return true;
+        case ODD_DIRECTORY:
+                return mkdir(path, 0755) == 0;
+        case ODD_DEVICE:
+                return mknod(path, S_IFCHR | 0644, makedev(1, 5)) == 0;
+        case ODD_LINK_TO_VALID:
+                return symlink(copy, path) == 0;
+        case ODD_LINK_TO_ZERO:
+                return symlink("/dev/zero", path) == 0;
+        default:
+                return false;
+        }
+}
+
+/* In a child, so that a module that blocks is ended by the alarm instead
+ * of hanging the test: exits 0 when the module answered, showed nothing
+ * revoked, and showed the good set again once the file was put right. */
+static int child_checks_oddity(const char *name) {
+        CK_SESSION_HANDLE h = 0;
+        CK_ULONG count = 0;
+
+        alarm(5);
+        if (F->C_Initialize(NULL) != CKR_OK)
+                return 10;
+        if (F->C_GetSlotList(CK_TRUE, NULL, &count) != CKR_OK || count != 1)
+                return 11;
+        if (F->C_OpenSession(MODULE_SLOT_ID, CKF_SERIAL_SESSION, NULL, NULL, &h) != CKR_OK)
+                return 12;
+        if (find_distrusted(h) != 0)
+                return 13;
+        clear_file(name);
+        put_standard_set();
+        if (find_distrusted(h) != 2)
+                return 14;
+        F->C_Finalize(NULL);
+        return 0;
+}
+
+static void check_oddity(const char *name, Oddity odd) {
+        char *paths[_FILE_MAX], copy[512];
+        TrustFiles files;
+        const char *why = NULL;
+        int bad = -1, status = 0, r;
+        pid_t pid;
+
+        put_standard_set();
+        if (!put_oddity(name, odd)) {
+                printf("ok - # SKIP %s as %s: cannot make one here (%m)\n", name, oddity_names[odd]);
+                return;
+        }
+        for (int i = 0; i < _FILE_MAX; i++)
+                if (asprintf(&paths[i], "%s/%s", dir, trust_file_names[i]) < 0)
+                        exit(2);
+        r = trust_files_read(paths, &files, &bad, &why);
+        CHECK(r < 0 && bad >= 0 && strcmp(trust_file_names[bad], name) == 0 && why &&
+              strcmp(why, oddity_reasons[odd]) == 0,
+              "%s as %s: refused, saying it %s (got %d, %s %s)", name, oddity_names[odd], oddity_reasons[odd], r,
+              bad >= 0 ? trust_file_names[bad] : "-", why ? why : "-");
+        if (r >= 0)
+                trust_files_done(&files);
+        for (int i = 0; i < _FILE_MAX; i++)
+                free(paths[i]);
+
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0)
+                _exit(child_checks_oddity(name));
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "%s as %s: the module answers at once, shows nothing revoked, and the good set once it is back "
+              "(%s %d)", name, oddity_names[odd], pid > 0 && WIFSIGNALED(status) ? "signal" : "status",
+              WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        clear_file(name);
+        snprintf(copy, sizeof copy, "%s/.valid-%s", dir, name);
+        unlink(copy);
+        /* the child's CRLs had numbers of their own */
+        w.crl_number += 10;
+}
+
+/* Each input replaced by something that is no regular file. */
+static void test_not_regular_files(void) {
+        for (int f = 0; f < _FILE_MAX; f++)
+                for (int odd = 0; odd < _ODD_MAX; odd++)
+                        check_oddity(trust_file_names[f], (Oddity) odd);
+        put_standard_set();
+}
+
 /* Serials past RFC 5280's 20 octets are matched too. */
 static void test_long_serial(void) {
         X509 *erin = gen_cert(w.user_key, "erin", "Erin", 1, NOW, LATER, w.ca, w.ca_key);
@@ -833,6 +992,7 @@ int main(void) {
         test_empty_directory();
         test_directory_from_environment();
         test_long_serial();
+        test_not_regular_files();
         test_threads();
 
         remove_file("ca.pem");

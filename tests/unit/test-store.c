@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "certgen.h"
@@ -168,6 +169,328 @@ static void test_store(void) {
         store_free(s);
 }
 
+/* ---- the operation history ---- */
+
+typedef struct Scratch {
+        char dir[64];
+        Store *store;
+} Scratch;
+
+static void scratch_open(Scratch *t) {
+        char *error = NULL;
+
+        snprintf(t->dir, sizeof t->dir, "/tmp/certrevoke-test-history-XXXXXX");
+        CHECK(mkdtemp(t->dir) != NULL, "a directory for a history store");
+        CHECK(store_open(t->dir, &t->store, &error) == 0, "a history store opens (%s)", error ? error : "");
+        free(error);
+}
+
+static void scratch_reopen(Scratch *t) {
+        char *error = NULL;
+
+        store_free(t->store);
+        CHECK(store_open(t->dir, &t->store, &error) == 0, "the store opens again (%s)", error ? error : "");
+        free(error);
+}
+
+static void scratch_done(Scratch *t) {
+        char cmd[128];
+
+        store_free(t->store);
+        t->store = NULL;
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
+        CHECK(system(cmd) == 0, "scratch store removed");
+}
+
+/* Runs SQL on the store's file from outside, as an intruder with sqlite3 would. */
+static void scratch_sql(const Scratch *t, const char *sql) {
+        char path[128];
+        sqlite3 *db;
+        char *err = NULL;
+
+        snprintf(path, sizeof path, "%s/store.db", t->dir);
+        CHECK(sqlite3_open(path, &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK,
+              "%s (%s)", sql, err ? err : "ok");
+        sqlite3_free(err);
+        sqlite3_close(db);
+}
+
+static int64_t scratch_int(const Scratch *t, const char *sql) {
+        char path[128];
+        sqlite3 *db;
+        sqlite3_stmt *st = NULL;
+        int64_t v = -1;
+
+        snprintf(path, sizeof path, "%s/store.db", t->dir);
+        if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return v;
+}
+
+/* Walks the whole chain in short steps; 0 when intact, else the first bad row. */
+static int64_t walk(const Scratch *t, uint64_t *ret_rows, char **ret_why) {
+        HistoryWalk w;
+        int64_t bad;
+        int r = store_history_walk_open(t->dir, &w);
+
+        while (r >= 0 && !w.done)
+                r = store_history_walk_step(&w, 7);
+        CHECK(r >= 0, "the walk reads the chain (%s)", strerror(-r));
+        bad = w.why ? (w.first_bad_id > 0 ? w.first_bad_id : -1) : 0;
+        if (ret_rows)
+                *ret_rows = w.rows;
+        if (ret_why)
+                *ret_why = w.why ? strdup(w.why) : NULL;
+        store_history_walk_close(&w);
+        return bad;
+}
+
+static void expect_bad(const Scratch *t, int64_t want, const char *because, const char *what) {
+        char *why = NULL;
+        int64_t bad = walk(t, NULL, &why);
+
+        CHECK(bad == want && why && strstr(why, because), "%s: row %lld named (got %lld: %s)", what,
+              (long long) want, (long long) bad, why ? why : "intact");
+        free(why);
+}
+
+/* Rows alternate between the results "worker" (odd ids from an empty
+ * history) and "general". */
+static void add_rows(Store *s, const char *actor, unsigned n) {
+        unsigned ok = 0;
+
+        for (unsigned i = 0; i < n; i++)
+                ok += store_history_add(s, actor, "set-role", "taro", i % 2 ? "general" : "worker") == 0;
+        CHECK(ok == n, "%s acts %u times (%u written)", actor, n, ok);
+}
+
+static int sum_count(uint64_t t, const char *actor, const char *action, const char *target, const char *result,
+                     uint64_t count, void *userdata) {
+        (void) t, (void) actor, (void) action, (void) target, (void) result;
+        *(uint64_t *) userdata += count;
+        return 0;
+}
+
+static void test_history_chain(void) {
+        uint64_t rows = 0;
+        Scratch t;
+
+        scratch_open(&t);
+        CHECK(walk(&t, &rows, NULL) == 0 && rows == 0, "an empty history is intact");
+        add_rows(t.store, "kanri", 12);
+        CHECK(walk(&t, &rows, NULL) == 0 && rows == 12, "12 rows chained, walked 7 at a time (%llu)",
+              (unsigned long long) rows);
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE length(hash) = 32") == 12,
+              "every row carries a SHA-256");
+
+        scratch_sql(&t, "UPDATE history SET result = 'ok' WHERE id = 5");
+        expect_bad(&t, 5, "was changed", "a changed result");
+        scratch_sql(&t, "UPDATE history SET result = 'worker' WHERE id = 5");
+        CHECK(walk(&t, NULL, NULL) == 0, "put back, the chain is whole again");
+
+        scratch_sql(&t, "UPDATE history SET actor = 'boss' WHERE id = 9");
+        expect_bad(&t, 9, "was changed", "a changed actor");
+        scratch_sql(&t, "UPDATE history SET actor = 'kanri' WHERE id = 9");
+        scratch_sql(&t, "UPDATE history SET time_usec = time_usec + 1 WHERE id = 12");
+        expect_bad(&t, 12, "was changed", "a changed time on the newest row");
+        scratch_sql(&t, "UPDATE history SET time_usec = time_usec - 1 WHERE id = 12");
+        scratch_sql(&t, "UPDATE history SET hash = zeroblob(32) WHERE id = 2");
+        expect_bad(&t, 2, "was changed", "a replaced hash");
+        scratch_done(&t);
+
+        scratch_open(&t);
+        add_rows(t.store, "kanri", 10);
+        scratch_sql(&t, "DELETE FROM history WHERE id = 4");
+        expect_bad(&t, 5, "were removed", "a row removed in the middle");
+        scratch_done(&t);
+
+        scratch_open(&t);
+        add_rows(t.store, "kanri", 10);
+        scratch_sql(&t, "DELETE FROM history WHERE id >= 9");
+        expect_bad(&t, 9, "the newest, are missing", "the newest rows removed");
+        scratch_done(&t);
+
+        scratch_open(&t);
+        add_rows(t.store, "kanri", 10);
+        scratch_sql(&t, "DELETE FROM history WHERE id <= 2");
+        expect_bad(&t, 3, "were removed", "the oldest rows removed without pruning");
+        scratch_done(&t);
+
+        scratch_open(&t);
+        add_rows(t.store, "kanri", 3);
+        scratch_sql(&t, "INSERT INTO history (id, time_usec, actor, action, target, result, count, hash)"
+                        " SELECT 4, time_usec, actor, action, target, result, count, hash FROM history WHERE id = 3");
+        expect_bad(&t, 4, "was changed", "a row added behind the service's back");
+        scratch_done(&t);
+
+        /* one that even fits the chain: the head says where the service stopped */
+        scratch_open(&t);
+        add_rows(t.store, "kanri", 4);
+        scratch_sql(&t, "UPDATE history_chain SET head_id = 3, head_hash = (SELECT hash FROM history WHERE id = 3)");
+        expect_bad(&t, 4, "not written by certrevoked", "a row beyond the head");
+        scratch_done(&t);
+}
+
+static void test_history_refusals(void) {
+        struct timespec ts;
+        uint64_t mono, total = 0;
+        unsigned refused = 0;
+        Scratch t;
+
+        scratch_open(&t);
+        CHECK(store_history_held_due(t.store) == 0, "nothing held at first");
+        for (unsigned i = 0; i < 500; i++)
+                refused += store_history_add(t.store, "uid:4242", "suspend", "taro", "denied") == 0;
+        CHECK(refused == 500, "500 refusals of a UID that is no user recorded (%u)", refused);
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history") == 1, "500 refusals in a moment: one row so far");
+        CHECK(scratch_int(&t, "SELECT count FROM history WHERE actor = 'uid:4242'") == 1,
+              "the first refusal is told at once");
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        mono = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        CHECK(store_history_held_due(t.store) > mono &&
+              store_history_held_due(t.store) <= mono + STORE_REFUSAL_INTERVAL_USEC,
+              "the rest is held until the interval ends");
+        CHECK(store_history_flush(t.store, mono) > 0 && scratch_int(&t, "SELECT count(*) FROM history") == 1,
+              "before the end nothing more is written");
+
+        add_rows(t.store, "kanri", 3);
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE actor = 'kanri'") == 3,
+              "a user's rows are written at once, never aggregated");
+        CHECK(store_history_add(t.store, "uid:4242", "remove-user", "jiro", "denied") == 0, "a different refusal");
+
+        CHECK(store_history_flush(t.store, mono + STORE_REFUSAL_INTERVAL_USEC + 1) == 0,
+              "at the end of the interval the held refusals are written");
+        CHECK(scratch_int(&t, "SELECT count FROM history WHERE actor = 'uid:4242' ORDER BY id DESC LIMIT 1") == 500,
+              "as one row with their count");
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE actor = 'uid:4242' AND action = '*'"
+                              " AND target = '*' AND result = 'denied'") == 1,
+              "fields that differed are \"*\"");
+
+        /* refused still: the next interval holds again */
+        CHECK(store_history_add(t.store, "uid:4242", "suspend", "taro", "denied") == 0, "refused again");
+        CHECK(store_history_add(t.store, "uid:7", "suspend", "taro", "denied") == 0, "another UID");
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE actor = 'uid:4242'") == 2 &&
+              scratch_int(&t, "SELECT count(*) FROM history WHERE actor = 'uid:7'") == 1,
+              "the next refusal within the following interval is held; another UID's first is told");
+        /* a suspended user's name and a login that only looks like one are users */
+        CHECK(store_history_add(t.store, "uid:", "suspend", "taro", "denied") == 0 &&
+              store_history_add(t.store, "uid:", "suspend", "taro", "denied") == 0 &&
+              scratch_int(&t, "SELECT count(*) FROM history WHERE actor = 'uid:'") == 2,
+              "\"uid:\" without a number is not aggregated");
+        scratch_reopen(&t);
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE actor = 'uid:4242'") == 3,
+              "what was held is written when the store closes");
+        CHECK(store_history_query(t.store, NULL, 0, 1000, sum_count, &total) == 0 && total == 501 + 3 + 1 + 1 + 2,
+              "the rows' counts add up to every refusal and action (%llu)", (unsigned long long) total);
+        CHECK(walk(&t, NULL, NULL) == 0, "aggregated rows are chained like any other");
+        scratch_done(&t);
+}
+
+static void test_history_prune(void) {
+        HistoryPrune p;
+        uint64_t rows = 0, now = now_usec();
+        char sql[200];
+        Scratch t;
+        int r;
+
+        scratch_open(&t);
+        add_rows(t.store, "kanri", 1200);
+        r = store_history_prune_open(t.dir, 365ULL * 86400 * USEC_PER_SEC, 100, now, &p);
+        CHECK(r == 0 && p.excess == 1100, "1200 rows, 100 to keep: 1100 to go");
+        for (unsigned steps = 0; r >= 0 && !p.done; steps++) {
+                r = store_history_prune_step(&p);
+                CHECK(r >= 0 && (p.done || p.deleted == (steps + 1) * STORE_PRUNE_BATCH),
+                      "a step deletes at most %d rows (%llu so far)", STORE_PRUNE_BATCH,
+                      (unsigned long long) p.deleted);
+                /* a writer gets in between the steps */
+                add_rows(t.store, "boss", 1);
+        }
+        CHECK(p.deleted == 1100, "1100 deleted (%llu)", (unsigned long long) p.deleted);
+        store_history_prune_close(&p);
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history") == 100 + 3, "the newest rows stay, with the 3 added");
+        CHECK(scratch_int(&t, "SELECT min(id) FROM history") == 1101 &&
+              scratch_int(&t, "SELECT anchor_id FROM history_chain") == 1100,
+              "the anchor is the last row deleted");
+        CHECK(walk(&t, &rows, NULL) == 0 && rows == 103, "the kept rows still verify (%llu)", (unsigned long long) rows);
+        add_rows(t.store, "kanri", 2);
+        CHECK(walk(&t, NULL, NULL) == 0 && scratch_int(&t, "SELECT max(id) FROM history") == 1205,
+              "new rows chain on, ids never reused");
+
+        /* by age: the oldest 10 made a year old; row 1150, old too, sits after younger ones */
+        snprintf(sql, sizeof sql, "UPDATE history SET time_usec = %llu WHERE id <= 1110 OR id = 1150",
+                 (unsigned long long) (now - 366ULL * 86400 * USEC_PER_SEC));
+        scratch_sql(&t, sql);
+        CHECK(store_history_prune_open(t.dir, 365ULL * 86400 * USEC_PER_SEC, 1000000, now_usec(), &p) == 0 &&
+              p.excess == 0, "nothing beyond MaxEntries");
+        while (!p.done && store_history_prune_step(&p) >= 0)
+                ;
+        CHECK(p.done && p.deleted == 10, "the rows older than MaxAge go (%llu)", (unsigned long long) p.deleted);
+        store_history_prune_close(&p);
+        CHECK(scratch_int(&t, "SELECT min(id) FROM history") == 1111 &&
+              scratch_int(&t, "SELECT count(*) FROM history WHERE id = 1150") == 1,
+              "oldest first only: an old row after younger ones waits for its turn");
+        /* those rows were changed (their time): gone, they leave the chain whole up to row 1150 */
+        expect_bad(&t, 1150, "was changed", "pruned rows take nothing of the chain with them");
+        scratch_sql(&t, "DELETE FROM history WHERE id >= 1150");
+        scratch_sql(&t, "UPDATE history_chain SET head_id = 1149, head_hash = (SELECT hash FROM history WHERE id = 1149)");
+        CHECK(walk(&t, NULL, NULL) == 0, "cut back before it, the chain is whole");
+
+        /* old rows slipped in before the start of the chain go without moving the anchor */
+        snprintf(sql, sizeof sql, "INSERT INTO history (id, time_usec, actor, action, target, result)"
+                                  " VALUES (1105, %llu, 'boss', 'revoke', 'taro', 'ok')",
+                 (unsigned long long) (now - 400ULL * 86400 * USEC_PER_SEC));
+        scratch_sql(&t, sql);
+        expect_bad(&t, 1105, "before the start of the chain", "a row slipped in before the anchor");
+        CHECK(store_history_prune_open(t.dir, 365ULL * 86400 * USEC_PER_SEC, 1000000, now_usec(), &p) == 0, "prune");
+        while (!p.done && store_history_prune_step(&p) >= 0)
+                ;
+        CHECK(p.deleted == 1 && scratch_int(&t, "SELECT anchor_id FROM history_chain") == 1110,
+              "the old row went (%llu), the anchor stayed", (unsigned long long) p.deleted);
+        store_history_prune_close(&p);
+        CHECK(walk(&t, NULL, NULL) == 0, "and the chain is whole");
+
+        scratch_sql(&t, "DELETE FROM history");
+        scratch_sql(&t, "UPDATE history_chain SET anchor_id = head_id, anchor_hash = head_hash");
+        CHECK(walk(&t, NULL, NULL) == 0, "all pruned: the anchor is the head, intact");
+        add_rows(t.store, "kanri", 1);
+        CHECK(walk(&t, &rows, NULL) == 0 && rows == 1 && scratch_int(&t, "SELECT id FROM history") == 1150,
+              "and the next row chains from it");
+        scratch_done(&t);
+}
+
+/* A store of schema 5 with rows, as the previous certrevoked left it. */
+static void test_history_migration(void) {
+        uint64_t rows = 0;
+        Scratch t;
+
+        scratch_open(&t);
+        add_rows(t.store, "kanri", 4);
+        store_free(t.store);
+        t.store = NULL;
+        scratch_sql(&t, "DROP TABLE history_chain;"
+                        "ALTER TABLE history DROP COLUMN hash;"
+                        "ALTER TABLE history DROP COLUMN count;"
+                        "DELETE FROM history WHERE id = 2;"
+                        "INSERT INTO history (time_usec, actor, action, target, result)"
+                        " VALUES (5, 'uid:9', 'suspend', 'taro', 'denied'), (6, 'boss', 'revoke', 'taro', 'ok');"
+                        "PRAGMA user_version = 5;");
+        scratch_reopen(&t);
+        CHECK(scratch_int(&t, "PRAGMA user_version") == 6, "migrated to schema 6");
+        CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE count = 1 AND length(hash) = 32") == 5,
+              "every old row counts one and is chained");
+        CHECK(walk(&t, &rows, NULL) == 0 && rows == 5, "the old rows verify, the gap they had included");
+        CHECK(scratch_int(&t, "SELECT head_id FROM history_chain") == 6, "the head is the newest old row");
+        add_rows(t.store, "kanri", 2);
+        CHECK(walk(&t, &rows, NULL) == 0 && rows == 7 && scratch_int(&t, "SELECT max(id) FROM history") == 8,
+              "new rows chain on from them");
+        scratch_sql(&t, "UPDATE history SET target = 'jiro' WHERE id = 6");
+        expect_bad(&t, 6, "was changed", "a migrated row changed afterwards");
+        scratch_done(&t);
+}
+
 int main(void) {
         char cmd[300];
 
@@ -177,6 +500,10 @@ int main(void) {
         ca = gen_cert(ca_key, NULL, "Test CA", 1, time(NULL) - 86400, time(NULL) + 365 * 86400, NULL, NULL);
         test_derive();
         test_store();
+        test_history_chain();
+        test_history_refusals();
+        test_history_prune();
+        test_history_migration();
         X509_free(ca);
         EVP_PKEY_free(ca_key);
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
