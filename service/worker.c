@@ -20,6 +20,9 @@
 #include "log.h"
 #include "worker.h"
 
+/* A flood is noted in the journal once a minute, not once a call. */
+#define LOG_INTERVAL_USEC (60 * USEC_PER_SEC)
+
 typedef struct Share Share;
 
 typedef struct Job {
@@ -41,7 +44,7 @@ struct Share {
         uint64_t full_usec;     /* when the bucket is full again (CLOCK_MONOTONIC) */
         unsigned holds;         /* calls waiting for or in a PAM check */
         unsigned jobs;          /* jobs queued or running whose done has not run */
-        bool refusing;          /* refused since the last admission: logged once */
+        uint64_t logged_usec;   /* when its refusal was last logged */
         Share *next;
 
         JobQueue waiting;
@@ -67,7 +70,7 @@ struct WorkerPool {
         sd_event_source *io;
         Share *shares;
         unsigned n_holds, n_caller_jobs, n_jobs;
-        bool refusing;                  /* the queue was full: logged once */
+        uint64_t logged_usec;           /* when a full queue was last logged */
 };
 
 static void queue_push(JobQueue *q, Job *j) {
@@ -431,10 +434,16 @@ static int busy(sd_bus_error *error, uint64_t retry_usec, const char *why) {
         return sd_bus_error_setf(error, CR_ERROR_BUSY, "%s: try again in %llu s", why, seconds ? seconds : 1);
 }
 
-static int refuse(Share *s, sd_bus_error *error, uint64_t retry_usec, const char *why) {
-        if (!s->refusing)
-                log_notice("%s: more of its calls are answered Busy for now", why);
-        s->refusing = true;
+static bool log_due(uint64_t *logged, uint64_t now) {
+        if (*logged != 0 && now - *logged < LOG_INTERVAL_USEC)
+                return false;
+        *logged = now;
+        return true;
+}
+
+static int refuse(Share *s, uint64_t now, sd_bus_error *error, uint64_t retry_usec, const char *why) {
+        if (log_due(&s->logged_usec, now))
+                log_notice("%s; it is answered Busy for now", why);
         return busy(error, retry_usec, why);
 }
 
@@ -452,12 +461,10 @@ int worker_admit_at(Context *c, uid_t uid, CrRole role, uint64_t now, sd_bus_err
         if (p->n_holds + p->n_caller_jobs >= WORKER_QUEUE_MAX) {
                 snprintf(why, sizeof why, "the service has %u expensive calls under way",
                          p->n_holds + p->n_caller_jobs);
-                if (!p->refusing)
+                if (log_due(&p->logged_usec, now))
                         log_warning("%s; more are answered Busy for now", why);
-                p->refusing = true;
                 return busy(error, USEC_PER_SEC, why);
         }
-        p->refusing = false;
         /* root can stop the service anyway, and gives the first passwords
          * to many users at once: only the service's bound holds it */
         if (uid == 0)
@@ -468,15 +475,14 @@ int worker_admit_at(Context *c, uid_t uid, CrRole role, uint64_t now, sd_bus_err
         if (s->holds + s->jobs >= WORKER_SHARE_IN_FLIGHT) {
                 snprintf(why, sizeof why, "UID %u has %u expensive calls under way already", (unsigned) uid,
                          s->holds + s->jobs);
-                return refuse(s, error, USEC_PER_SEC, why);
+                return refuse(s, now, error, USEC_PER_SEC, why);
         }
         full = s->full_usec > now ? s->full_usec : now;
         if (full - now > window) {
                 snprintf(why, sizeof why, "UID %u used up its share of expensive calls", (unsigned) uid);
-                return refuse(s, error, full - window - now, why);
+                return refuse(s, now, error, full - window - now, why);
         }
         s->full_usec = full + interval;
-        s->refusing = false;
         return 0;
 }
 
