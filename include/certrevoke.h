@@ -17,6 +17,8 @@
 #define CR_ERROR_CERTIFICATE_CHANGED   "org.certrevoke1.Error.CertificateChanged"
 #define CR_ERROR_AUTHENTICATION_FAILED "org.certrevoke1.Error.AuthenticationFailed"
 #define CR_ERROR_RATE_LIMITED          "org.certrevoke1.Error.RateLimited"
+/* The service's bounded queue is full, or the caller's share of expensive
+ * work is used up; the message ends "try again in N s". */
 #define CR_ERROR_BUSY                  "org.certrevoke1.Error.Busy"
 #define CR_ERROR_ACCESS_DENIED         "org.freedesktop.DBus.Error.AccessDenied"
 #define CR_ERROR_INVALID_ARGS          "org.freedesktop.DBus.Error.InvalidArgs"

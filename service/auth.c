@@ -4,6 +4,7 @@
  * thread-safe and a failing stack sleeps, so neither runs in the daemon: the
  * loop only writes the password into a pipe, watches the helper's answer and
  * its exit, and waits the fail delay the helper reports on a timer. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,7 +33,6 @@ _Static_assert(AUTH_PASSWORD_MAX + 2 <= PIPE_BUF, "the password must fit in one 
 
 extern char **environ;
 
-typedef struct AuthCheck AuthCheck;
 struct AuthCheck {
         AuthCheck *next;
         Context *context;
@@ -50,12 +50,6 @@ struct AuthCheck {
         bool delaying;                  /* helper done, fail delay under way */
 };
 
-/* Every check under way, for every context; only the loop thread uses it. */
-static AuthCheck *checks;
-static Context *cancelling;
-static char helper_override[PATH_MAX];
-static uint64_t timeout_override;
-
 const char *auth_result_to_string(AuthResult r) {
         static const char *const table[] = {
                 [AUTH_OK] = "ok",
@@ -67,22 +61,34 @@ const char *auth_result_to_string(AuthResult r) {
         return (unsigned) r < ELEMENTSOF(table) ? table[r] : "?";
 }
 
-int auth_set_helper(const char *path, uint64_t timeout_usec) {
-        if (path && strlen(path) >= sizeof helper_override)
+int auth_set_helper(Context *c, const char *path, uint64_t timeout_usec) {
+        char *copy = NULL;
+
+        assert(c);
+        if (path && strlen(path) >= PATH_MAX)
                 return -ENAMETOOLONG;
-        strcpy(helper_override, path ? path : "");
-        timeout_override = timeout_usec;
+        if (path && !(copy = strdup(path)))
+                return -ENOMEM;
+        free(c->auth.helper);
+        c->auth.helper = copy;
+        c->auth.timeout_usec = timeout_usec;
         return 0;
+}
+
+static uint64_t timeout_usec(Context *c) {
+        return c->auth.timeout_usec ?: AUTH_TIMEOUT_USEC;
 }
 
 /* The helper beside /proc/self/exe.  After an upgrade replaced the daemon
  * the link ends in " (deleted)", which only touches the last component. */
-static int helper_path(char *buf, size_t size) {
+static int helper_path(Context *c, char *buf, size_t size) {
         ssize_t n;
         char *slash;
 
-        if (helper_override[0]) {
-                strcpy(buf, helper_override);   /* same size, checked when set */
+        if (c->auth.helper) {
+                if (strlen(c->auth.helper) >= size)
+                        return -ENAMETOOLONG;
+                strcpy(buf, c->auth.helper);
                 return 0;
         }
         n = readlink("/proc/self/exe", buf, size);
@@ -112,7 +118,7 @@ static bool service_name_valid(const char *s) {
 }
 
 static void check_unlink(AuthCheck *a) {
-        for (AuthCheck **p = &checks; *p; p = &(*p)->next)
+        for (AuthCheck **p = &a->context->auth.checks; *p; p = &(*p)->next)
                 if (*p == a) {
                         *p = a->next;
                         break;
@@ -235,7 +241,7 @@ static AuthResult helper_result(AuthCheck *a, const siginfo_t *si, uint64_t *ret
         *ret_delay = 0;
         if (a->timed_out) {
                 log_error("auth: the PAM helper for %s did not finish within %llu ms: killed",
-                          a->login, (unsigned long long) (timeout_override ?: AUTH_TIMEOUT_USEC) / 1000);
+                          a->login, (unsigned long long) timeout_usec(a->context) / 1000);
                 return AUTH_ERROR;
         }
         if (a->read_error) {
@@ -399,13 +405,13 @@ static void close_pair(int fds[2]) {
 
 /* Starts the helper with the password waiting in its stdin; returns its
  * pid and the read end of its stdout. */
-static int start_helper(const char *service, const char *login, const char *password, pid_t *ret_pid, int *ret_fd) {
+static int start_helper(Context *c, const char *login, const char *password, pid_t *ret_pid, int *ret_fd) {
         char path[PATH_MAX];
-        char *argv[] = { path, (char *) service, (char *) login, NULL };
+        char *argv[] = { path, c->config.pam_service, (char *) login, NULL };
         int in[2] = { -1, -1 }, out[2] = { -1, -1 };
         int r;
 
-        if ((r = helper_path(path, sizeof path)) < 0)
+        if ((r = helper_path(c, path, sizeof path)) < 0)
                 return log_error_errno(r, "auth: cannot find the PAM helper: %m");
         if ((r = make_pipe(in)) < 0 || (r = make_pipe(out)) < 0 ||
             (r = send_password(in[1], password)) < 0) {
@@ -433,7 +439,8 @@ static int start_helper(const char *service, const char *login, const char *pass
 }
 
 /* Watches a started helper: its answer, its exit, the time limit. */
-static int watch_helper(AuthCheck *a, sd_event *e, pid_t pid) {
+static int watch_helper(AuthCheck *a, pid_t pid) {
+        sd_event *e = a->context->event;
         int r;
 
         r = sd_event_add_child(e, &a->child, pid, WEXITED, on_exited, a);
@@ -448,21 +455,17 @@ static int watch_helper(AuthCheck *a, sd_event *e, pid_t pid) {
                 return r;
         if ((r = sd_event_add_io(e, &a->io, a->fd, EPOLLIN, on_readable, a)) < 0)
                 return r;
-        return sd_event_add_time_relative(e, &a->timer, CLOCK_MONOTONIC, timeout_override ?: AUTH_TIMEOUT_USEC,
-                                          0, on_timeout, a);
-}
-
-static unsigned count_pending(Context *c, const char *login) {
-        unsigned n = 0;
-
-        for (AuthCheck *a = checks; a; a = a->next)
-                if ((!c || a->context == c) && (!login || streq_ptr(a->login, login)))
-                        n++;
-        return n;
+        return sd_event_add_time_relative(e, &a->timer, CLOCK_MONOTONIC, timeout_usec(a->context), 0,
+                                          on_timeout, a);
 }
 
 unsigned auth_pending(Context *c, const char *login) {
-        return count_pending(c, login);
+        unsigned n = 0;
+
+        for (AuthCheck *a = c->auth.checks; a; a = a->next)
+                if (!login || streq_ptr(a->login, login))
+                        n++;
+        return n;
 }
 
 int auth_check(Context *c, const char *login, const char *password, auth_done_fn done, void *userdata) {
@@ -475,42 +478,48 @@ int auth_check(Context *c, const char *login, const char *password, auth_done_fn
         if (!service_name_valid(c->config.pam_service))
                 return log_error_errno(-EINVAL, "auth: PAM service name \"%s\" is not valid",
                                        c->config.pam_service ? c->config.pam_service : "");
-        if (cancelling == c)
+        if (c->auth.cancelling)
                 return -ESHUTDOWN;
-        if (count_pending(NULL, NULL) >= AUTH_PENDING_MAX)
+        if (auth_pending(c, NULL) >= AUTH_PENDING_MAX)
                 return -EAGAIN;
         if (!(a = calloc(1, sizeof *a)))
                 return -ENOMEM;
+        a->context = c;
         a->fd = -1;
         if (!(a->login = strdup(login))) {
                 free(a);
                 return -ENOMEM;
         }
-        if ((r = start_helper(c->config.pam_service, login, password, &pid, &a->fd)) < 0 ||
-            (r = watch_helper(a, c->event, pid)) < 0) {
+        r = start_helper(c, login, password, &pid, &a->fd);
+        if (r < 0) {
                 check_free(a);
                 return r;
         }
-        a->context = c;
+        r = watch_helper(a, pid);
+        if (r < 0) {
+                check_free(a);
+                return r;
+        }
         a->done = done;
         a->userdata = userdata;
-        a->next = checks;
-        checks = a;
+        a->next = c->auth.checks;
+        c->auth.checks = a;
         return 0;
 }
 
 void auth_cancel_all(Context *c) {
-        Context *saved = cancelling;
-        AuthCheck *a;
+        bool saved = c->auth.cancelling;
 
-        cancelling = c;
-        for (;;) {
-                for (a = checks; a && a->context != c; a = a->next)
-                        ;
-                if (!a)
-                        break;
-                /* a failure waiting out its delay is still a failure to record */
-                report(a, a->delaying ? a->result : AUTH_ERROR);
-        }
-        cancelling = saved;
+        c->auth.cancelling = true;
+        /* a failure waiting out its delay is still a failure to record */
+        while (c->auth.checks)
+                report(c->auth.checks, c->auth.checks->delaying ? c->auth.checks->result : AUTH_ERROR);
+        c->auth.cancelling = saved;
+}
+
+void auth_done(Context *c) {
+        auth_cancel_all(c);
+        free(c->auth.helper);
+        c->auth.helper = NULL;
+        c->auth.timeout_usec = 0;
 }

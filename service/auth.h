@@ -12,7 +12,7 @@
 #define AUTH_PASSWORD_MAX 512
 /* A helper still running after this long is killed: AUTH_ERROR. */
 #define AUTH_TIMEOUT_USEC (60 * USEC_PER_SEC)
-/* Checks under way at once, over every context; more get -EAGAIN. */
+/* Checks of one context under way at once; more get -EAGAIN. */
 #define AUTH_PENDING_MAX 256
 
 typedef enum AuthResult {
@@ -50,6 +50,9 @@ int auth_check(Context *c, const char *login, const char *password, auth_done_fn
  * shutdown, before c->event and the bus go away. */
 void auth_cancel_all(Context *c);
 
+/* auth_cancel_all(), then frees what c holds for checks; at exit. */
+void auth_done(Context *c);
+
 /* Number of checks of c under way, for login only unless NULL: a failure
  * limit can count the guesses still being checked. */
 unsigned auth_pending(Context *c, const char *login);
@@ -58,7 +61,7 @@ const char *auth_result_to_string(AuthResult r);
 
 /* The helper lives next to the running daemon's executable (the dirname
  * of /proc/self/exe): in the build tree and in the installed libexec
- * directory alike.  For tests only: use path and timeout_usec instead
+ * directory alike.  For tests only: c uses path and timeout_usec instead
  * (NULL and 0 restore the defaults).  -ENAMETOOLONG for a path that does
- * not fit PATH_MAX. */
-int auth_set_helper(const char *path, uint64_t timeout_usec);
+ * not fit PATH_MAX, -ENOMEM. */
+int auth_set_helper(Context *c, const char *path, uint64_t timeout_usec);

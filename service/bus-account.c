@@ -307,20 +307,24 @@ static void password_set(Context *c, void *data) {
         file_change_free(f);
 }
 
-static void set_password(Context *c, sd_bus_message *m, const char *actor, const char *login, const char *password,
-                         const char *action) {
+/* The caller's work runs in the caller's turn in the pool. */
+static void set_password(Context *c, sd_bus_message *m, uid_t uid, const char *actor, const char *login,
+                         const char *password, const char *action) {
         FileChange *f = file_change_new(c, m, actor, login, password, action);
-        int r = f ? worker_run(c, file_change_work, password_set, f) : -ENOMEM;
+        int r = f ? worker_run_as(c, uid, file_change_work, password_set, f) : -ENOMEM;
 
-        if (r < 0) {
+        if (r == -EBUSY)
+                (void) sd_bus_reply_method_errorf(m, CR_ERROR_BUSY, "the service's queue is full: try again in 1 s");
+        else if (r < 0)
                 (void) sd_bus_reply_method_errnof(m, r, "the confirmation password could not be stored: %m");
+        if (r < 0)
                 file_change_free(f);
-        }
 }
 
 static void on_change_confirmed(Context *c, sd_bus_message *m, const Caller *caller, void *userdata) {
         (void) userdata;
-        set_password(c, m, caller->login, caller->login, string_arg(m, 1), "change-confirmation-password");
+        set_password(c, m, caller->uid, caller->login, caller->login, string_arg(m, 1),
+                     "change-confirmation-password");
 }
 
 int method_change_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -340,6 +344,9 @@ int method_change_confirmation_password(sd_bus_message *m, void *userdata, sd_bu
         if (!caller.login)
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED, "%s is no active user of certrevoke",
                                          caller_name(&caller));
+        /* before the password is judged: that costs too */
+        if ((r = worker_admit(c, caller.uid, caller.role, error)) < 0)
+                return r;
         if ((r = check_quality(caller.login, new, old, error)) < 0)
                 return r;
         /* the old password is the confirmation */
@@ -357,7 +364,7 @@ static void on_set_confirmed(Context *c, sd_bus_message *m, const Caller *caller
                 reply_failure(m, r, &error, "set-confirmation-password");
                 return;
         }
-        set_password(c, m, caller->login, login, string_arg(m, 1), "set-confirmation-password");
+        set_password(c, m, caller->uid, caller->login, login, string_arg(m, 1), "set-confirmation-password");
 }
 
 int method_set_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -378,13 +385,16 @@ int method_set_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_e
                 return r;
         if ((r = account_authorize(c, &caller, ACCOUNT_SET_PASSWORD, login, _CR_ROLE_INVALID, error)) < 0)
                 return r;
+        /* before the password is judged: that costs too */
+        if ((r = worker_admit(c, caller.uid, caller.role, error)) < 0)
+                return r;
         /* libpwquality costs: only for those who may set it */
         if ((r = check_quality(login, new, NULL, error)) < 0)
                 return r;
         /* root can write the file anyway; asking root for a password it may
          * not have yet would leave no way to give anyone the first one */
         if (caller.uid == 0) {
-                set_password(c, m, CR_ROOT_LOGIN, login, new, "set-confirmation-password");
+                set_password(c, m, caller.uid, CR_ROOT_LOGIN, login, new, "set-confirmation-password");
                 return 1;
         }
         return confirm_request(c, m, &caller, "set-confirmation-password", login, 2, on_set_confirmed, NULL, NULL, error);
@@ -465,7 +475,7 @@ static void on_suspension_confirmed(Context *c, sd_bus_message *m, const Caller 
                 f->clear_flags = s->suspend ? 0 : CONFIRM_SHADOW_SUSPENDED;
                 f->userdata = s;
         }
-        if (!f || (r = worker_run(c, file_change_work, suspension_recorded, f)) < 0) {
+        if (!f || (r = worker_run_as(c, caller->uid, file_change_work, suspension_recorded, f)) < 0) {
                 file_change_free(f);
                 if ((r = publish_after(c, on_suspension_published, s)) < 0)
                         on_suspension_published(c, r, s);
@@ -493,6 +503,8 @@ static int suspend_or_resume(sd_bus_message *m, Context *c, bool suspend, sd_bus
                 return invalid(error, "users cannot suspend or resume themselves");
         if (!publish_ready(c, &why))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s", why);
+        if ((r = worker_admit(c, caller.uid, caller.role, error)) < 0)
+                return r;
         if (!(s = calloc(1, sizeof *s)) || !(s->login = strdup(login))) {
                 suspension_free(s);
                 return -ENOMEM;

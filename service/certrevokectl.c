@@ -107,11 +107,25 @@ static int fail_usage(const char *format, ...) {
         return r;
 }
 
+/* Busy says in its message when to try again: that, in the user's words. */
+static int fail_busy(const sd_bus_error *error, int r) {
+        unsigned seconds;
+
+        if (ctl_busy_retry_seconds(error->message, &seconds) < 0)
+                return fail(CTL_EXIT_BUSY, r, "%s", _("The service is busy; try again later."));
+        return fail(CTL_EXIT_BUSY, r,
+                    dngettext(CTL_TEXT_DOMAIN, "The service is busy; try again in %u second.",
+                              "The service is busy; try again in %u seconds.", seconds),
+                    seconds);
+}
+
 /* The service's own message is what the user needs to see; the exit status
  * comes from the error name through the shared table. */
 static int fail_bus(const sd_bus_error *error, int r) {
         const char *msg = error->message ? error->message : error->name;
 
+        if (sd_bus_error_has_name(error, CR_ERROR_BUSY))
+                return fail_busy(error, r);
         return fail(ctl_exit_code_from_error_name(error->name), r, "%s", msg ? msg : strerror(-r));
 }
 

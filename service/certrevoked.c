@@ -30,13 +30,13 @@ static const char *arg_config = CR_DEFAULT_CONFIG;
 static int arg_config_required = 0;
 
 static void context_done(Context *c) {
-        /* work in threads ends first; then waiting calls, then the checks
-         * under way, whose answers may start more work or hand revocations
-         * to the publisher, which goes last */
-        worker_finish_all();
-        confirm_drop_queue();
-        auth_cancel_all(c);
-        worker_finish_all();
+        /* calls waiting for a turn first, then the checks under way, which
+         * are answered; then the pool runs what it holds to its end (its
+         * dones may hand work to the publisher), and the publisher, whose
+         * jobs ran there, goes last */
+        confirm_drop_queue(c);
+        auth_done(c);
+        worker_pool_free(c);
         publish_free(c);
         history_free(c);
         user_view_done(&c->view);
@@ -143,6 +143,9 @@ static int setup(Context *c) {
                 return r;
         if ((r = sd_event_default(&c->event)) < 0)
                 return r;
+        /* the threads inherit the signal mask main() set */
+        if ((r = worker_pool_new(c, WORKER_THREADS)) < 0)
+                return log_error_errno(r, "worker: cannot start the pool: %m");
         if ((r = history_setup(c)) < 0)
                 return r;
         /* before the name is owned: a caller must find revocation ready */
@@ -150,7 +153,7 @@ static int setup(Context *c) {
 }
 
 static bool busy(Context *c) {
-        return c->rescan || publish_busy(c) || auth_pending(c, NULL) > 0;
+        return c->rescan || publish_busy(c) || auth_pending(c, NULL) > 0 || worker_jobs_all(c) > 0;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {

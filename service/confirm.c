@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The acting user's confirmation password: checked through PAM by a helper
  * process, with the failure count kept in the store across restarts. */
+#include <assert.h>
 #include <errno.h>
 
 #include "auth.h"
@@ -8,11 +9,15 @@
 #include "confirm.h"
 #include "log.h"
 #include "util.h"
+#include "worker.h"
 
 #define MAX_FAILURES 5
 #define LOCK_USEC (15 * 60 * USEC_PER_SEC)
 
-typedef struct Request {
+typedef ConfirmRequest Request;
+
+struct ConfirmRequest {
+        Context *context;
         sd_bus_message *message;
         Caller caller;
         char *action;
@@ -21,17 +26,15 @@ typedef struct Request {
         confirm_done_fn done;
         void (*free_userdata)(void *);
         void *userdata;
-        struct Request *next;           /* in the queue for a turn */
-} Request;
-
-/* Requests waiting: a login has at most as many checks with PAM as it has
- * failures left before the lock, so a burst of guesses cannot get past the
- * limit while a burst of good ones goes through. */
-static Request *queue_head, **queue_tail = &queue_head;
+        bool held;                      /* counts as under way in the caller's share */
+        Request *next;                  /* in c->confirm_queue, waiting for a turn */
+};
 
 static void request_free(Request *q, bool with_userdata) {
         if (!q)
                 return;
+        if (q->held)
+                worker_unhold(q->context, q->caller.uid);
         if (with_userdata && q->free_userdata)
                 q->free_userdata(q->userdata);
         sd_bus_message_unref(q->message);
@@ -46,6 +49,24 @@ static int caller_copy(const Caller *from, Caller *to) {
         if (from->login && !(to->login = strdup(from->login)))
                 return -ENOMEM;
         return 0;
+}
+
+/* A request under way in the caller's share until it is freed. */
+static Request *request_new(Context *c, sd_bus_message *m, const Caller *caller, const char *action,
+                            const char *target) {
+        Request *q = calloc(1, sizeof *q);
+
+        if (!q)
+                return NULL;
+        q->context = c;
+        if (caller_copy(caller, &q->caller) < 0 || !(q->target = strdup(target ? target : "")) ||
+            !(q->action = strdup(action)) || worker_hold(c, caller->uid) < 0) {
+                request_free(q, false);
+                return NULL;
+        }
+        q->held = true;
+        q->message = sd_bus_message_ref(m);
+        return q;
 }
 
 int confirm_check_lock(Context *c, const Caller *caller, const char *action, const char *target,
@@ -63,7 +84,9 @@ int confirm_check_lock(Context *c, const Caller *caller, const char *action, con
                                  (unsigned long long) ((until - now) / (60 * USEC_PER_SEC) + 1));
 }
 
-/* How many more checks of the login may run now. */
+/* How many more checks of the login may run now: never more guesses under
+ * way than failures left before the lock, so that a burst of guesses cannot
+ * get past the limit while a burst of good ones goes through. */
 static unsigned free_slots(Context *c, const char *login) {
         uint64_t until = 0;
         unsigned failures = 0, pending = auth_pending(c, login);
@@ -71,6 +94,15 @@ static unsigned free_slots(Context *c, const char *login) {
         if (store_auth_locked(c->store, login, now_usec(), &until, &failures) != 0)
                 return 0;
         return failures + pending < MAX_FAILURES ? MAX_FAILURES - failures - pending : 0;
+}
+
+/* Why a check could not start, for the caller. */
+static int start_error(Context *c, int r, sd_bus_error *error) {
+        if (r == -EAGAIN)
+                return sd_bus_error_setf(error, CR_ERROR_BUSY,
+                                         "the service has %u confirmations under way: try again in 1 s",
+                                         auth_pending(c, NULL));
+        return sd_bus_error_set_errnof(error, r, "the confirmation could not be started: %m");
 }
 
 static void refused(Context *c, Request *q, AuthResult result) {
@@ -124,21 +156,27 @@ static int start(Context *c, Request *q) {
                 if ((r = sd_bus_message_read_basic(q->message, 's', &password)) <= 0)
                         return r < 0 ? r : -EBADMSG;
         r = auth_check(c, q->caller.login, password, on_auth, q);
+        if (r == -EAGAIN)
+                return r;       /* as many as may run: the caller hears Busy */
         if (r < 0)
                 return log_error_errno(r, "auth: cannot start the PAM helper: %m");
         return 0;
 }
 
-static void enqueue(Request *q) {
+/* At the end: the queue is bounded by the callers' shares. */
+static void enqueue(Context *c, Request *q) {
+        Request **p = &c->confirm_queue;
+
+        while (*p)
+                p = &(*p)->next;
         q->next = NULL;
-        *queue_tail = q;
-        queue_tail = &q->next;
+        *p = q;
 }
 
 /* Starts what waited for login's turns, in order; what the lock now
  * refuses is answered so. */
 static void dequeue(Context *c, const char *login) {
-        for (Request **p = &queue_head; *p;) {
+        for (Request **p = &c->confirm_queue; *p;) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 Request *q = *p;
                 int r;
@@ -151,12 +189,11 @@ static void dequeue(Context *c, const char *login) {
                 if (r == 0 && free_slots(c, login) == 0)
                         return;
                 *p = q->next;
-                if (!*p)
-                        queue_tail = p;
+                q->next = NULL;
                 if (r == 0 && (r = start(c, q)) >= 0)
                         continue;
                 if (!sd_bus_error_is_set(&error))
-                        sd_bus_error_set_errnof(&error, r, "the confirmation could not be started: %m");
+                        (void) start_error(c, r, &error);
                 (void) sd_bus_reply_method_error(q->message, &error);
                 request_free(q, true);
         }
@@ -168,40 +205,38 @@ int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const c
         Request *q;
         int r;
 
+        assert(c);
+        assert(m);
+        assert(caller);
+        assert(done);
         if (!caller->login)
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED, "UID %u is no user of certrevoke",
                                          (unsigned) caller->uid);
         if ((r = confirm_check_lock(c, caller, action, target, error)) != 0)
                 return r < 0 ? r : -EBUSY;
-        if (!(q = calloc(1, sizeof *q)))
+        if (!(q = request_new(c, m, caller, action, target)))
                 return -ENOMEM;
-        if (caller_copy(caller, &q->caller) < 0 || !(q->target = strdup(target ? target : "")) ||
-            !(q->action = strdup(action))) {
-                request_free(q, false);
-                return -ENOMEM;
-        }
-        q->message = sd_bus_message_ref(m);
         q->password_index = password_index;
         q->done = done;
         q->free_userdata = free_userdata;
         q->userdata = userdata;
         if (free_slots(c, caller->login) == 0) {
-                enqueue(q);
+                enqueue(c, q);
                 return 1;
         }
-        if ((r = start(c, q)) < 0) {
+        r = start(c, q);
+        if (r < 0) {
                 request_free(q, false);
-                return r;
+                return start_error(c, r, error);
         }
         return 1;
 }
 
-void confirm_drop_queue(void) {
-        while (queue_head) {
-                Request *q = queue_head;
+void confirm_drop_queue(Context *c) {
+        while (c->confirm_queue) {
+                Request *q = c->confirm_queue;
 
-                queue_head = q->next;
+                c->confirm_queue = q->next;
                 request_free(q, true);
         }
-        queue_tail = &queue_head;
 }

@@ -9,14 +9,18 @@
 typedef void (*confirm_done_fn)(Context *c, sd_bus_message *m, const Caller *caller, void *userdata);
 
 /* Checks the confirmation password that is string argument password_index
- * of m, for the caller's own login, through PAM, off the loop.  A login
- * locked after too many failures is answered RateLimited at once; a login
- * has at most as many checks running as it has failures left, the rest
- * wait their turn.  A wrong password is answered AuthenticationFailed and
- * counted; every attempt goes to the history as action "confirm" with
- * target, a refusal by the lock as action.  Returns 1 when the answer will come later (done, or an error
- * reply), <0 with error set when it was refused at once; free_userdata
- * then was not called, and the caller keeps userdata. */
+ * of m, for the caller's own login, through PAM, off the loop.  The call
+ * must have been admitted with worker_admit() first: from here until done
+ * is called or the call is answered, it counts as under way in the
+ * caller's share.  A login locked after too many failures is answered
+ * RateLimited at once; one check of a login runs at a time (and never more
+ * than it has failures left), the rest wait their turn.  A wrong password
+ * is answered AuthenticationFailed and counted; every attempt goes to the
+ * history as action "confirm" with target, a refusal by the lock as
+ * action.  Returns 1 when the answer will come later (done, or an error
+ * reply), <0 with error set when it was refused at once (Busy when the
+ * service runs as many PAM checks as it may); free_userdata then was not
+ * called, and the caller keeps userdata. */
 int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *action, const char *target,
                     unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
                     void *userdata, sd_bus_error *error);
@@ -27,4 +31,4 @@ int confirm_check_lock(Context *c, const Caller *caller, const char *action, con
                        sd_bus_error *error);
 
 /* Forgets the requests still waiting for a turn; at exit. */
-void confirm_drop_queue(void);
+void confirm_drop_queue(Context *c);

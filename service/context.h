@@ -11,6 +11,9 @@
 
 typedef struct Rescan Rescan;
 typedef struct Publisher Publisher;
+typedef struct WorkerPool WorkerPool;
+typedef struct AuthCheck AuthCheck;
+typedef struct ConfirmRequest ConfirmRequest;
 typedef struct UserSnapshot UserSnapshot;
 typedef struct History History;
 
@@ -35,6 +38,14 @@ typedef struct Context {
         UserSnapshot *user_snapshot;    /* the users read for the call being answered */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
+        WorkerPool *pool;       /* the threads that work off the loop, and each caller's share */
+        struct {                /* confirmation passwords through PAM helpers */
+                AuthCheck *checks;      /* under way */
+                bool cancelling;        /* inside auth_cancel_all(): no new check */
+                char *helper;           /* tests: run this instead of the installed helper */
+                uint64_t timeout_usec;  /* tests: instead of AUTH_TIMEOUT_USEC */
+        } auth;
+        ConfirmRequest *confirm_queue;  /* confirmations waiting for their caller's turn */
         History *history;       /* the operation history's upkeep */
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
         sd_event_source *idle_timer;

@@ -27,6 +27,7 @@ const CtlExitCode ctl_exit_codes[] = {
         { CTL_EXIT_NOT_REVOCABLE, N_("certificate not revocable or changed"), CR_ERROR_NOT_REVOCABLE },
         { CTL_EXIT_NOT_REVOCABLE, NULL,                                  CR_ERROR_CERTIFICATE_CHANGED },
         { CTL_EXIT_EXISTS,        N_("user already exists"),             CR_ERROR_USER_EXISTS },
+        { CTL_EXIT_BUSY,          N_("the service is busy, try again later"), CR_ERROR_BUSY },
 };
 const size_t ctl_exit_codes_count = ELEMENTSOF(ctl_exit_codes);
 
@@ -37,6 +38,25 @@ int ctl_exit_code_from_error_name(const char *name) {
                 if (ctl_exit_codes[i].error_name && strcmp(ctl_exit_codes[i].error_name, name) == 0)
                         return ctl_exit_codes[i].code;
         return CTL_EXIT_FAILURE;
+}
+
+int ctl_busy_retry_seconds(const char *message, unsigned *ret) {
+        static const char prefix[] = "try again in ";
+        const char *at = NULL, *p;
+        unsigned long n = 0;
+        char *end;
+
+        /* the last mention: the reason before it is free text */
+        for (p = message; p && (p = strstr(p, prefix)); p += sizeof prefix - 1)
+                at = p + sizeof prefix - 1;
+        if (!at || *at < '1' || *at > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(at, &end, 10);
+        if (errno != 0 || n > UINT32_MAX || strcmp(end, " s") != 0)
+                return -EINVAL;
+        *ret = (unsigned) n;
+        return 0;
 }
 
 void ctl_locale_init(const char *default_localedir) {

@@ -45,6 +45,7 @@ enum {
         CTL_EXIT_RATE_LIMITED   = 6,
         CTL_EXIT_NOT_REVOCABLE  = 7,
         CTL_EXIT_EXISTS         = 8,
+        CTL_EXIT_BUSY           = 9,
 };
 
 typedef struct CtlExitCode {
@@ -60,6 +61,10 @@ extern const size_t ctl_exit_codes_count;
 
 /* Exit status for a D-Bus error name; CTL_EXIT_FAILURE for NULL or unknown. */
 int ctl_exit_code_from_error_name(const char *name);
+
+/* The seconds a Busy error's message names at its end ("… try again in
+ * N s"): 0, or -EINVAL when it names none. */
+int ctl_busy_retry_seconds(const char *message, unsigned *ret);
 
 /* setlocale(LC_ALL, "") and bind the catalogue, from $CERTREVOKE_LOCALEDIR
  * if set (a build tree), else from the given directory. */

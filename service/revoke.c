@@ -16,6 +16,7 @@
 #include "publish.h"
 #include "revoke.h"
 #include "util.h"
+#include "worker.h"
 
 typedef struct Revocation {
         Context *context;
@@ -229,6 +230,8 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
                                          sd_bus_error_is_set(error) ? error->name : "failed");
                 return r;
         }
+        if ((r = worker_admit(c, rv->caller.uid, rv->caller.role, error)) < 0)
+                return r;
         rv->message = sd_bus_message_ref(m);
         r = confirm_request(c, m, &rv->caller, "revoke", rv->login_id, 3, on_confirmed, revocation_freep, rv, error);
         if (r >= 0)

@@ -137,7 +137,7 @@ static const char *fake(const char *name, const char *body) {
 }
 
 static void use_fake(const char *name, const char *body, uint64_t timeout_usec) {
-        if (auth_set_helper(fake(name, body), timeout_usec) < 0) {
+        if (auth_set_helper(&ctx, fake(name, body), timeout_usec) < 0) {
                 printf("Bail out! auth_set_helper\n");
                 exit(1);
         }
@@ -256,7 +256,7 @@ static void test_timeout_and_cancel(void) {
         run_for(100 * MSEC);
         CHECK(a[0].calls == 1 && d.calls == 1, "no second answer after cancel");
 
-        CHECK(auth_set_helper("/nonexistent/certrevoke-pam-helper", 0) == 0, "helper path set");
+        CHECK(auth_set_helper(&ctx, "/nonexistent/certrevoke-pam-helper", 0) == 0, "helper path set");
         r = start(&a[0], "alice", "x");
         CHECK(r == -ENOENT && auth_pending(&ctx, NULL) == 0, "a missing helper fails at once (%s)", strerror(-r));
         CHECK(start(&a[0], "../alice", "x") == -EINVAL, "a bad login is refused");
@@ -280,7 +280,7 @@ static void test_pam(void) {
         uint64_t elapsed = 0;
         char big[601];
 
-        CHECK(auth_set_helper(helper, 0) == 0, "using %s", helper);
+        CHECK(auth_set_helper(&ctx, helper, 0) == 0, "using %s", helper);
         CHECK(check_one("alice", "secret", AUTH_OK, NULL), "right password: AUTH_OK");
         CHECK(check_one("alice", "wrong", AUTH_FAILED, NULL), "wrong password: AUTH_FAILED");
         CHECK(check_one("alice", "Secret", AUTH_FAILED, NULL), "case matters");
@@ -517,7 +517,7 @@ int main(void) {
 
         CHECK(auth_pending(&ctx, NULL) == 0, "nothing pending at the end");
         auth_cancel_all(&ctx);
-        (void) auth_set_helper(NULL, 0);
+        (void) auth_set_helper(&ctx, NULL, 0);
         ctx.event = sd_event_unref(ctx.event);
         CHECK(no_children(), "no helper left, not even a zombie");
         (void) nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);

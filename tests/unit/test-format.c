@@ -92,6 +92,7 @@ static void test_exit_codes(void) {
                 { CR_ERROR_NOT_REVOCABLE,                                      7 },
                 { CR_ERROR_CERTIFICATE_CHANGED,                                7 },
                 { CR_ERROR_USER_EXISTS,                                        8 },
+                { CR_ERROR_BUSY,                                               9 },
                 { "org.freedesktop.DBus.Error.ServiceUnknown",                 1 },
                 { "org.freedesktop.DBus.Error.NoReply",                        1 },
                 { "org.certrevoke1.Error.SomethingNew",                        1 },
@@ -104,9 +105,9 @@ static void test_exit_codes(void) {
 }
 
 /* --help prints the table as it stands, so it must be in order, describe
- * every status 0..8 once and name no error twice. */
+ * every status 0..9 once and name no error twice. */
 static void test_exit_code_table(void) {
-        int described[CTL_EXIT_EXISTS + 1] = { 0 };
+        int described[CTL_EXIT_BUSY + 1] = { 0 };
         bool ordered = true, unique = true;
 
         for (size_t i = 0; i < ctl_exit_codes_count; i++) {
@@ -114,7 +115,7 @@ static void test_exit_code_table(void) {
 
                 if (i > 0 && e->code < ctl_exit_codes[i - 1].code)
                         ordered = false;
-                if (e->description && e->code >= 0 && e->code <= CTL_EXIT_EXISTS)
+                if (e->description && e->code >= 0 && e->code <= CTL_EXIT_BUSY)
                         described[e->code]++;
                 for (size_t j = 0; j < i && e->error_name; j++)
                         if (ctl_exit_codes[j].error_name && strcmp(ctl_exit_codes[j].error_name, e->error_name) == 0)
@@ -122,8 +123,40 @@ static void test_exit_code_table(void) {
         }
         check(ordered, "exit-code table is in exit-status order");
         check(unique, "exit-code table names each error once");
-        for (int c = 0; c <= CTL_EXIT_EXISTS; c++)
+        for (int c = 0; c <= CTL_EXIT_BUSY; c++)
                 check(described[c] == 1, "exit status %d is described once", c);
+}
+
+/* Busy names when to try again at the end of its message. */
+static void test_busy_retry(void) {
+        static const struct {
+                const char *message;
+                int r;
+                unsigned seconds;
+        } cases[] = {
+                { "UID 1003 used up its share of expensive calls: try again in 3 s", 0, 3 },
+                { "the service's queue is full: try again in 1 s", 0, 1 },
+                { "a reason that says try again in 9 s: try again in 12 s", 0, 12 },
+                { "try again in 4294967295 s", 0, 4294967295u },
+                { "try again in 4294967296 s", -EINVAL, 0 },
+                { "try again in 0 s", -EINVAL, 0 },
+                { "try again in 05 s", -EINVAL, 0 },
+                { "try again in -1 s", -EINVAL, 0 },
+                { "try again in 3 seconds", -EINVAL, 0 },
+                { "try again in 3 s.", -EINVAL, 0 },
+                { "try again in s", -EINVAL, 0 },
+                { "try again later", -EINVAL, 0 },
+                { "", -EINVAL, 0 },
+                { NULL, -EINVAL, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                unsigned seconds = 0;
+                int r = ctl_busy_retry_seconds(cases[i].message, &seconds);
+
+                check(r == cases[i].r && (r < 0 || seconds == cases[i].seconds),
+                      "retry time of \"%s\": %d, %u", cases[i].message ? cases[i].message : "(null)", r, seconds);
+        }
 }
 
 static void test_json(void) {
@@ -444,6 +477,9 @@ static void test_japanese(const char *localedir) {
         check_str(_("Certificate state"), "証明書状態", "ja header Certificate state");
         check_str(_("Expiry"), "証明書有効期限", "ja header Expiry");
         check_str(_(ctl_exit_codes[CTL_EXIT_SUCCESS].description), "成功", "ja exit status 0");
+        check_str(dngettext(CTL_TEXT_DOMAIN, "The service is busy; try again in %u second.",
+                            "The service is busy; try again in %u seconds.", 3),
+                  "サービスが混雑しています。%u 秒後に再試行してください。", "ja Busy with a retry time");
 
         {
                 static const char *const actions[][2] = {
@@ -517,6 +553,7 @@ int main(int argc, char *argv[]) {
 
         test_exit_codes();
         test_exit_code_table();
+        test_busy_retry();
         test_json();
         test_patterns();
         test_printable();
