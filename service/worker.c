@@ -451,6 +451,7 @@ int worker_admit_at(Context *c, uid_t uid, CrRole role, uint64_t now, sd_bus_err
         bool privileged = cr_role_is_privileged(role);
         uint64_t interval = privileged ? WORKER_SHARE_PRIVILEGED_INTERVAL_USEC : WORKER_SHARE_INTERVAL_USEC;
         uint64_t window = ((privileged ? WORKER_SHARE_PRIVILEGED_BURST : WORKER_SHARE_BURST) - 1) * interval;
+        unsigned in_flight = privileged ? WORKER_SHARE_PRIVILEGED_IN_FLIGHT : WORKER_SHARE_IN_FLIGHT;
         WorkerPool *p = c->pool;
         char why[128];
         uint64_t full;
@@ -472,7 +473,7 @@ int worker_admit_at(Context *c, uid_t uid, CrRole role, uint64_t now, sd_bus_err
         forget_idle(p, now);
         if (!(s = share_get(p, uid)))
                 return -ENOMEM;
-        if (s->holds + s->jobs >= WORKER_SHARE_IN_FLIGHT) {
+        if (s->holds + s->jobs >= in_flight) {
                 snprintf(why, sizeof why, "UID %u has %u expensive calls under way already", (unsigned) uid,
                          s->holds + s->jobs);
                 return refuse(s, now, error, USEC_PER_SEC, why);

@@ -18,8 +18,11 @@
 /* Callers' expensive calls under way at once, over all callers: jobs in the
  * pool plus calls waiting for or in a PAM check. */
 #define WORKER_QUEUE_MAX 64
-/* A caller's expensive calls under way at once. */
+/* A caller's expensive calls under way at once.  An administrator who
+ * revokes a batch of users at once has them confirmed together rather than
+ * four at a time; the service's bound above still holds them. */
 #define WORKER_SHARE_IN_FLIGHT 4
+#define WORKER_SHARE_PRIVILEGED_IN_FLIGHT 32
 /* A caller's budget (a token bucket): a burst of calls after a quiet
  * while, then one more every interval.  Master and administrator users,
  * who revoke, may do more than general and worker users, whose only
@@ -63,7 +66,8 @@ unsigned worker_jobs_all(Context *c);
 /* Admits one more expensive call of the caller with UID uid and role (its
  * budget; _CR_ROLE_INVALID for no user): 0, or org.certrevoke1.Error.Busy
  * in error ("… try again in N s") when the service's queue is full, the
- * caller has WORKER_SHARE_IN_FLIGHT calls under way, or the caller's
+ * caller has WORKER_SHARE_IN_FLIGHT (WORKER_SHARE_PRIVILEGED_IN_FLIGHT for
+ * master and admin users) calls under way, or the caller's
  * budget is used up (root has no share: only the service's queue bounds
  * it).  A refusal changes nothing; an admission spends one unit of the
  * budget, whatever becomes of the call.  now_usec is CLOCK_MONOTONIC;

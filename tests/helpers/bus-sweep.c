@@ -612,7 +612,8 @@ static bool takes_secret(const Method *m) {
 static Case case_of(const char *actor, const char *member, const Value *args, unsigned n) {
         Case c = { .actor = actor, .path = MGR_PATH, .interface = MGR_IFACE, .member = member, .n_args = n };
 
-        memcpy(c.args, args, n * sizeof *args);
+        if (n > 0)
+                memcpy(c.args, args, n * sizeof *args);
         return c;
 }
 

@@ -312,6 +312,14 @@ static void test_in_flight(void) {
         for (unsigned i = 0; i < WORKER_SHARE_IN_FLIGHT; i++)
                 worker_unhold(&ctx, 1002);
 
+        /* an administrator's batch is confirmed together, up to its own bound */
+        for (unsigned i = 0; i < WORKER_SHARE_PRIVILEGED_IN_FLIGHT; i++)
+                all = all && admitted(1005, CR_ROLE_ADMIN, t0) && worker_hold(&ctx, 1005) == 0;
+        CHECK(all, "%d calls of an admin held at once", WORKER_SHARE_PRIVILEGED_IN_FLIGHT);
+        CHECK(refused(1005, CR_ROLE_ADMIN, t0, 1, "under way already"), "one more of the admin's is Busy");
+        for (unsigned i = 0; i < WORKER_SHARE_PRIVILEGED_IN_FLIGHT; i++)
+                worker_unhold(&ctx, 1005);
+
         /* jobs in the pool count as under way until their done ran */
         for (unsigned i = 0; i < WORKER_SHARE_IN_FLIGHT; i++) {
                 jobs[i] = (Job) { .owner = 1003, .gated = true };
