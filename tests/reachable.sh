@@ -33,13 +33,14 @@ cr_reachable_or_reexec() {
         copy=$(mktemp -d /tmp/certrevoke-tree.XXXXXXXX)
         chmod 0755 "$copy"
         echo "${script##*/}: $src is out of reach of the test users; running from a copy in $copy" >&2
-        # The build keeps its dates, so that nothing is rebuilt.
-        tar -C "$src" --exclude=./.git -cf - . | tar -C "$copy" -xpf -
+        # The build keeps its dates to the nanosecond (the POSIX format), so
+        # that nothing is rebuilt and nothing looks older than it is.
+        tar -C "$src" --exclude=./.git --format=posix -cf - . | tar -C "$copy" -xpf -
         case $build in
         "$src"/*) build=$copy/${build#"$src"/} ;;
         *)
                 mkdir -p "$copy/.build"
-                tar -C "$build" -cf - . | tar -C "$copy/.build" -xpf -
+                tar -C "$build" --format=posix -cf - . | tar -C "$copy/.build" -xpf -
                 build=$copy/.build
                 ;;
         esac
