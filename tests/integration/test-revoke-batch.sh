@@ -134,6 +134,43 @@ assert_eq "$before" "$(snapshot)" "a batch with a bad target revoked nothing"
 assert_batch_refused org.certrevoke1.Error.AuthenticationFailed $ADMIN "[('ann', ''), ('ben', '')]" "" wrong-guess
 assert_eq "$before" "$(snapshot)" "a wrong password revoked nothing"
 
+# ---- certrevokectl revoke --dry-run: what would be revoked; no call that changes anything
+history_before=$(cr_history | wc -l)
+assert_exit 0 cr_ctl_as $ADMIN revoke --dry-run ann ben cat
+assert_contains "$CR_LAST_OUTPUT" "would be revoked (dry run: nothing is changed)"
+for u in ann ben cat; do
+        assert_contains "$CR_LAST_OUTPUT" "${serial[$u]}" "the dry run shows $u's serial"
+        assert_contains "$CR_LAST_OUTPUT" "${u^} Example" "the dry run shows $u's name"
+done
+assert_not_contains "$CR_LAST_OUTPUT" "Confirmation password" "a dry run asks for no password"
+# json_logins: the login IDs of certrevokectl --json output, space-separated
+json_logins() {
+        "$CR_PYTHON" -c 'import json, sys; print(" ".join(u["login_id"] for u in json.load(sys.stdin)))'
+}
+# the list's filters select the same users as list, those that can be revoked
+assert_exit 0 cr_ctl_as $ADMIN --json revoke --dry-run --role=worker
+assert_eq "walt wes" "$(json_logins <<<"$CR_LAST_OUTPUT")" "--role=worker selects the workers"
+assert_exit 0 cr_ctl_as $ADMIN --json revoke --dry-run 'e*'
+assert_eq "eve" "$(json_logins <<<"$CR_LAST_OUTPUT")" "a glob selects by login ID"
+assert_exit 0 cr_ctl_as $ADMIN --json revoke --dry-run --role=general '*n'
+assert_eq "ann ben" "$(json_logins <<<"$CR_LAST_OUTPUT")" "role and pattern (login ID or name, as list) together"
+assert_exit 0 cr_ctl_as $ADMIN --json revoke --dry-run --state=issued
+assert_eq "ann ben cat eve walt wes" "$(json_logins <<<"$CR_LAST_OUTPUT")" "--state=issued"
+assert_exit 3 cr_ctl_as $ADMIN revoke --dry-run --state=expired
+assert_contains "$CR_LAST_OUTPUT" "No user selected has a certificate that can be revoked"
+assert_exit 7 cr_ctl_as $ADMIN revoke --dry-run ann olga
+assert_exit 3 cr_ctl_as $ADMIN revoke --dry-run ann ghost
+assert_exit 2 cr_ctl_as $ADMIN revoke --dry-run ann ann
+assert_exit 2 cr_ctl_as $ADMIN revoke --serial=01 ann ben
+if locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8'; then
+        LC_ALL=ja_JP.UTF-8 assert_exit 0 cr_ctl_as $ADMIN revoke --dry-run ann ben
+        assert_contains "$CR_LAST_OUTPUT" "次の利用者の証明書を失効します (試行のみ: 何も変更しません)。"
+        assert_contains "$CR_LAST_OUTPUT" "シリアル番号"
+        assert_contains "$CR_LAST_OUTPUT" "発行済"
+fi
+assert_eq "$before" "$(snapshot)" "--dry-run changed no user and no CRL"
+assert_eq "$history_before" "$(cr_history | wc -l)" "--dry-run wrote no history"
+
 # ---- a batch of three: one confirmation, all on the CRL the reply waited for
 assert_exit 0 batch_as $ADMIN "[('cat', ''), ('ann', '${serial[ann]}'), ('ben', '')]" keyCompromise "$ADMIN_PW"
 assert_eq "([('cat', 'Cat Example', 'revoked'), ('ann', 'Ann Example', 'revoked'), ('ben', 'Ben Example', 'revoked')],)" \
@@ -155,6 +192,19 @@ assert_eq 1 "$(grep -c '^boss confirm batch of 3 ok$' <<<"$history")" "one confi
 for u in ann ben cat; do
         assert_eq 1 "$(grep -c "^boss revoke $u ok\$" <<<"$history")" "one history row for $u"
 done
+
+# ---- certrevokectl revoke --role=worker: one screen, one password, one call
+out=$(printf '%s\n' "$ADMIN_PW" | cr_ctl_as $ADMIN revoke --password-stdin --reason=superseded --role=worker 2>&1) ||
+        cr_fail_at "certrevokectl revoke --role=worker failed" "$out"
+assert_contains "$out" "The certificates of the following users will be revoked."
+assert_contains "$out" "The certificates of the following users have been revoked."
+for u in walt wes; do
+        assert_eq 's "revoked"' "$(cr_user_prop "$u" CertificateState)" "$u"
+        assert_eq 's "superseded"' "$(cr_user_prop "$u" RevocationReason)" "$u"
+done
+assert_eq "$(printf '%s\n' "${serial[ann]}" "${serial[ben]}" "${serial[cat]}" "${serial[walt]}" "${serial[wes]}" | sort)" \
+        "$(crl_serials)" "the published CRL lists the five"
+((n1 < $(cr_crl_number))) || cr_fail_at "CRLNumber did not grow for the second batch"
 
 # ---- again: the three are revoked already, the first is named
 assert_batch_refused org.certrevoke1.Error.NotRevocable $ADMIN "[('eve', ''), ('ann', '')]" "" "$ADMIN_PW"
