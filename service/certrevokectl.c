@@ -1465,7 +1465,7 @@ static int verb_revoke(char **args, size_t n_args) {
         bool filtered = arg_state || arg_role || (n_args == 1 && ctl_pattern_is_glob(args[0]));
 
         if (n_args == 0 && !filtered)
-                return fail_usage(_("revoke needs a login ID, several, or --role=, --state= or a PATTERN."));
+                return fail_usage(_("Too few arguments for %s. See --help."), "revoke");
         if (n_args == 1 && !filtered && !arg_dry_run)
                 return revoke_one(args, n_args);
         return revoke_many(args, n_args, filtered);
