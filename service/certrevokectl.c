@@ -56,6 +56,7 @@ static bool arg_password_stdin;
 static const char *arg_since;
 static const char *arg_limit;
 static bool arg_verify;
+static bool arg_dry_run;
 
 /* Set by whoever reports an error, returned by main. */
 static int exit_status = CTL_EXIT_FAILURE;
@@ -1159,7 +1160,7 @@ static int call_revoke(sd_bus *bus, const char *login, const char *serial, const
         return send_call(bus, m, reply);
 }
 
-static int verb_revoke(char **args, size_t n_args) {
+static int revoke_one(char **args, size_t n_args) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *path_reply = NULL, *props_reply = NULL, *reply = NULL;
         _cleanup_(secret_erase) Secret secret = { .len = 0 };
@@ -1226,6 +1227,248 @@ static int verb_revoke(char **args, size_t n_args) {
         if (r < 0)
                 return fail_parse(r);
         return print_result(r_login, r_name, r_state);
+}
+
+/* ---- revoke several ------------------------------------------------- */
+
+static bool state_is_revocable(const char *state) {
+        CrCertState st = cr_cert_state_from_string(state);
+
+        return st == CR_CERT_ISSUED || st == CR_CERT_RENEWED;
+}
+
+static int row_login_compare(const void *key, const void *row) {
+        return strcmp(key, ((const UserRow *) row)->login_id);
+}
+
+/* The users named, in the order given, each once and each revocable; the
+ * rows are sorted by login ID (read_users). */
+static int pick_logins(char **logins, size_t n_logins, const UserRow *rows, size_t n, UserRow *picked) {
+        for (size_t i = 0; i < n_logins; i++) {
+                const UserRow *u = bsearch(logins[i], rows, n, sizeof *rows, row_login_compare);
+
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(logins[i], logins[j]) == 0)
+                                return fail_usage(_("%s is named twice."), logins[i]);
+                if (!u)
+                        return fail(CTL_EXIT_NOT_FOUND, -ENOENT, _("No user with login ID \"%s\"."), logins[i]);
+                if (!state_is_revocable(u->state))
+                        return fail(CTL_EXIT_NOT_REVOCABLE, -ESTALE,
+                                    _("%s has no certificate that can be revoked (certificate state: %s)."),
+                                    u->login_id, ctl_state_label(u->state));
+                picked[i] = *u;
+        }
+        return 0;
+}
+
+/* What the filters select and can be revoked, in login order. */
+static size_t pick_filtered(const UserRow *rows, size_t n, UserRow *picked) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (state_is_revocable(rows[i].state))
+                        picked[k++] = rows[i];
+        return k;
+}
+
+enum { TGT_LOGIN, TGT_NAME, TGT_SERIAL, TGT_STATE, TGT_EXPIRY, TARGET_COLUMNS };
+_Static_assert(TARGET_COLUMNS <= TABLE_COLUMNS_MAX, "the targets are wider than print_table allows");
+
+static int fill_target_cells(char **cells, const void *row) {
+        const UserRow *u = row;
+
+        if (ctl_printable(u->login_id, &cells[TGT_LOGIN]) < 0 || ctl_printable(u->name, &cells[TGT_NAME]) < 0 ||
+            ctl_printable(u->serial, &cells[TGT_SERIAL]) < 0 ||
+            ctl_printable(ctl_state_label(u->state), &cells[TGT_STATE]) < 0)
+                return -ENOMEM;
+        cells[TGT_EXPIRY] = expiry_cell(u);
+        return cells[TGT_EXPIRY] ? 0 : -ENOMEM;
+}
+
+static int print_targets_json(const UserRow *rows, size_t n) {
+        int r = 0;
+
+        fputs("[", stdout);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                fputs(i == 0 ? "\n{\"login_id\":" : ",\n{\"login_id\":", stdout);
+                r = ctl_json_fputs(stdout, rows[i].login_id);
+                fputs(",\"name\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, rows[i].name);
+                fputs(",\"serial\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, rows[i].serial);
+                fputs(",\"state\":", stdout);
+                if (r >= 0) r = ctl_json_fputs(stdout, rows[i].state);
+                fputs("}", stdout);
+        }
+        fputs(n > 0 ? "\n]\n" : "]\n", stdout);
+        return r < 0 ? fail_oom() : 0;
+}
+
+/* The confirmation screen of several users, or what a dry run would revoke. */
+static int print_targets(const UserRow *rows, size_t n, const char *reason) {
+        static const char *const header[TARGET_COLUMNS] = {
+                N_("Login ID"), N_("Name"), N_("Serial"), N_("Certificate state"), N_("Expiry"),
+        };
+        int r;
+
+        if (arg_json)
+                return arg_dry_run ? print_targets_json(rows, n) : 0;
+        printf("%s\n\n", arg_dry_run
+               /* TRANSLATORS: heading of what revoke --dry-run shows. */
+               ? _("The certificates of the following users would be revoked (dry run: nothing is changed).")
+               /* TRANSLATORS: heading of the confirmation screen for several users. */
+               : _("The certificates of the following users will be revoked."));
+        r = print_rows(header, TARGET_COLUMNS, rows, sizeof *rows, n, fill_target_cells);
+        if (r < 0)
+                return r;
+        printf("\n%s: %s\n", _("Revocation reason"), ctl_reason_label(reason));
+        if (!arg_dry_run)
+                fputs("\n", stdout);
+        fflush(stdout);
+        return 0;
+}
+
+/* The targets as the user saw them: a changed certificate is refused. */
+static int call_revoke_many(sd_bus *bus, const UserRow *rows, size_t n, const char *reason, const Secret *secret,
+                            sd_bus_message **reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "RevokeCertificates", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_sensitive(m);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(m, "(ss)", rows[i].login_id, rows[i].serial);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", reason, secret->buf);
+        if (r < 0)
+                return fail(CTL_EXIT_FAILURE, r, _("Failed to create the call %s: %s"), "RevokeCertificates",
+                            strerror(-r));
+        return send_call(bus, m, reply);
+}
+
+typedef struct ResultRow {
+        const char *login_id, *name, *state;
+} ResultRow;
+
+enum { RES_LOGIN, RES_NAME, RES_STATE, RESULT_COLUMNS };
+
+static int fill_result_cells(char **cells, const void *row) {
+        const ResultRow *x = row;
+
+        if (ctl_printable(x->login_id, &cells[RES_LOGIN]) < 0 || ctl_printable(x->name, &cells[RES_NAME]) < 0 ||
+            ctl_printable(ctl_state_label(x->state), &cells[RES_STATE]) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int print_results(sd_bus_message *reply, size_t n_expected) {
+        static const char *const header[RESULT_COLUMNS] = { N_("Login ID"), N_("Name"), N_("Certificate state") };
+        _cleanup_free_ ResultRow *rows = calloc(n_expected ? n_expected : 1, sizeof *rows);
+        size_t n = 0;
+        int r;
+
+        if (!rows)
+                return fail_oom();
+        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        while (r >= 0 && n < n_expected &&
+               (r = sd_bus_message_read(reply, "(sss)", &rows[n].login_id, &rows[n].name, &rows[n].state)) > 0)
+                n++;
+        if (r < 0)
+                return fail_parse(r);
+        if (arg_json) {
+                fputs("[", stdout);
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        fputs(i == 0 ? "\n{\"login_id\":" : ",\n{\"login_id\":", stdout);
+                        r = ctl_json_fputs(stdout, rows[i].login_id);
+                        fputs(",\"name\":", stdout);
+                        if (r >= 0) r = ctl_json_fputs(stdout, rows[i].name);
+                        fputs(",\"state\":", stdout);
+                        if (r >= 0) r = ctl_json_fputs(stdout, rows[i].state);
+                        fputs("}", stdout);
+                }
+                fputs(n > 0 ? "\n]\n" : "]\n", stdout);
+                return r < 0 ? fail_oom() : 0;
+        }
+        /* TRANSLATORS: heading of the result screen for several users. */
+        printf("%s\n\n", _("The certificates of the following users have been revoked."));
+        return print_rows(header, RESULT_COLUMNS, rows, sizeof *rows, n, fill_result_cells);
+}
+
+/* Several logins, or the list's filters (--role=, --state=, PATTERN) over
+ * the users whose certificate can be revoked: one screen, one password,
+ * one call. */
+static int revoke_many(char **args, size_t n_args, bool filtered) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *list = NULL, *reply = NULL;
+        _cleanup_(secret_erase) Secret secret = { .len = 0 };
+        _cleanup_free_ UserRow *rows = NULL, *picked = NULL;
+        const char *reason = arg_reason ? arg_reason : "";
+        size_t n = 0, k = n_args;
+        int r;
+
+        if (arg_serial)
+                return fail_usage(_("--serial= applies to a single login only."));
+        if (filtered && n_args > 1)
+                return fail_usage(_("With --role= or --state=, revoke takes at most one PATTERN."));
+        for (size_t i = 0; !filtered && i < n_args; i++)
+                if ((r = check_login_id(args[i])) < 0)
+                        return r;
+        if ((arg_state && (r = check_state(arg_state)) < 0) || (arg_role && (r = check_role(arg_role)) < 0))
+                return r;
+        if (!ctl_reason_is_valid(reason))
+                return fail_usage(_("Invalid revocation reason \"%s\"; expected one of: unspecified, keyCompromise, "
+                                    "CACompromise, affiliationChanged, superseded, cessationOfOperation, "
+                                    "privilegeWithdrawn, AACompromise."), reason);
+
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        r = call_manager(bus, "ListUsers", &list, NULL);
+        if (r < 0)
+                return r;
+        r = read_users(list, filtered && n_args > 0 ? args[0] : NULL, &rows, &n);
+        if (r < 0)
+                return r;
+        if (!(picked = calloc((filtered ? n : n_args) + 1, sizeof *picked)))
+                return fail_oom();
+        if (filtered)
+                k = pick_filtered(rows, n, picked);
+        else if ((r = pick_logins(args, n_args, rows, n, picked)) < 0)
+                return r;
+        if (k == 0)
+                return fail(CTL_EXIT_NOT_FOUND, -ENOENT, _("No user selected has a certificate that can be revoked."));
+        if (k > CR_REVOKE_TARGETS_MAX)
+                return fail_usage(_("At most %d certificates can be revoked at once; %zu are selected."),
+                                  CR_REVOKE_TARGETS_MAX, k);
+        r = print_targets(picked, k, reason);
+        if (r < 0 || arg_dry_run)
+                return r;
+
+        r = read_password(&secret);
+        if (r < 0)
+                return r;
+        r = call_revoke_many(bus, picked, k, reason, &secret, &reply);
+        secret_erase(&secret);
+        if (r < 0)
+                return r;
+        return print_results(reply, k);
+}
+
+/* One login without filters is the product's three screens, as ever. */
+static int verb_revoke(char **args, size_t n_args) {
+        bool filtered = arg_state || arg_role || (n_args == 1 && ctl_pattern_is_glob(args[0]));
+
+        if (n_args == 0 && !filtered)
+                return fail_usage(_("Too few arguments for %s. See --help."), "revoke");
+        if (n_args == 1 && !filtered && !arg_dry_run)
+                return revoke_one(args, n_args);
+        return revoke_many(args, n_args, filtered);
 }
 
 /* ---- confirmation passwords and suspension --------------------------- */
@@ -1656,6 +1899,16 @@ static void help(void) {
                 "                               removed since it was written; exit status 1\n"
                 "                               names the first that was (master and\n"
                 "                               administrator users)\n"), stdout);
+        fputs(_("     --dry-run                 revoke: show what would be revoked and change\n"
+                "                               nothing\n"), stdout);
+        fputs(_("\nRevoking several certificates at once:\n"
+                "  revoke LOGIN LOGIN...        Revoke the certificates of several users with\n"
+                "                               one confirmation: all of them, or none if one\n"
+                "                               cannot be revoked\n"
+                "  revoke [--role=ROLE] [--state=STATE] [PATTERN]\n"
+                "                               Revoke the certificates of the users that list\n"
+                "                               shows with the same filters, those that can\n"
+                "                               be revoked (a PATTERN alone must be a glob)\n"), stdout);
         help_exit_codes();
 }
 
@@ -1668,7 +1921,7 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "list",        0, 1, verb_list        },
         { "show",        1, 1, verb_show        },
-        { "revoke",      1, 1, verb_revoke      },
+        { "revoke",      0, CR_REVOKE_TARGETS_MAX, verb_revoke },
         { "suspend",     1, 1, verb_suspend     },
         { "resume",      1, 1, verb_resume      },
         { "passwd",      0, 0, verb_passwd      },
@@ -1693,6 +1946,7 @@ enum {
         ARG_SINCE,
         ARG_LIMIT,
         ARG_VERIFY,
+        ARG_DRY_RUN,
 };
 
 static const struct option options[] = {
@@ -1708,6 +1962,7 @@ static const struct option options[] = {
         { "since",   required_argument, NULL, ARG_SINCE   },
         { "limit",   required_argument, NULL, ARG_LIMIT   },
         { "verify",  no_argument,       NULL, ARG_VERIFY  },
+        { "dry-run", no_argument,       NULL, ARG_DRY_RUN },
         {}
 };
 
@@ -1735,6 +1990,7 @@ static int parse_argv(int argc, char *argv[], char **pos, size_t *n_pos) {
                 case ARG_SINCE:   arg_since = optarg; break;
                 case ARG_LIMIT:   arg_limit = optarg; break;
                 case ARG_VERIFY:  arg_verify = true; break;
+                case ARG_DRY_RUN: arg_dry_run = true; break;
                 case ':':
                         return fail_usage(_("Option %s needs an argument."), argv[optind - 1]);
                 default:
@@ -1766,8 +2022,10 @@ static int dispatch(char **pos, size_t n_pos) {
                 return fail_usage(_("Too few arguments for %s. See --help."), v->name);
         if (n_args > v->max_args)
                 return fail_usage(_("Too many arguments for %s. See --help."), v->name);
-        if ((arg_state || arg_role) && v->run != verb_list)
-                return fail_usage(_("--state= and --role= only apply to list."));
+        if ((arg_state || arg_role) && v->run != verb_list && v->run != verb_revoke)
+                return fail_usage(_("--state= and --role= only apply to list and revoke."));
+        if (arg_dry_run && v->run != verb_revoke)
+                return fail_usage(_("--dry-run only applies to revoke."));
         if ((arg_reason || arg_serial) && v->run != verb_revoke)
                 return fail_usage(_("--reason= and --serial= only apply to revoke."));
         if (arg_password_stdin && v->run != verb_revoke && v->run != verb_suspend && v->run != verb_resume &&

@@ -152,9 +152,13 @@ static int start(Context *c, Request *q) {
         /* the message is SENSITIVE: sd-bus wipes the password when it is freed */
         if ((r = sd_bus_message_rewind(q->message, true)) < 0)
                 return r;
-        for (unsigned i = 0; i <= q->password_index; i++)
-                if ((r = sd_bus_message_read_basic(q->message, 's', &password)) <= 0)
-                        return r < 0 ? r : -EBADMSG;
+        /* the arguments before it may be of any type (RevokeCertificates
+         * has an array of targets first) */
+        for (unsigned i = 0; i < q->password_index; i++)
+                if ((r = sd_bus_message_skip(q->message, NULL)) < 0)
+                        return r;
+        if ((r = sd_bus_message_read_basic(q->message, 's', &password)) <= 0)
+                return r < 0 ? r : -EBADMSG;
         r = auth_check(c, q->caller.login, password, on_auth, q);
         if (r == -EAGAIN)
                 return r;       /* as many as may run: the caller hears Busy */

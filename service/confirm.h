@@ -8,8 +8,8 @@
  * it owns userdata from then on and must answer m. */
 typedef void (*confirm_done_fn)(Context *c, sd_bus_message *m, const Caller *caller, void *userdata);
 
-/* Checks the confirmation password that is string argument password_index
- * of m, for the caller's own login, through PAM, off the loop.  The call
+/* Checks the confirmation password that is argument password_index (from
+ * 0, a string) of m, for the caller's own login, through PAM, off the loop.  The call
  * must have been admitted with worker_admit() first: from here until done
  * is called or the call is answered, it counts as under way in the
  * caller's share.  A login locked after too many failures is answered

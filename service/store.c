@@ -774,6 +774,52 @@ int store_revoke(Store *s, int64_t cert_id, uint64_t when_usec, const char *reas
         return 0;
 }
 
+static int revoke_target(Store *s, size_t i, StoreRevokeTarget *t, uint64_t when_usec, const char *reason,
+                         const char *actor, store_revoke_check_fn check, void *userdata) {
+        int r;
+
+        current_cert_done(&t->cert);
+        r = store_current_certificate(s, t->login_id, &t->cert);
+        if (r < 0)
+                return r;
+        r = check(i, t, userdata);
+        if (r < 0)
+                return r;
+        r = store_revoke(s, t->cert.cert_id, when_usec, reason, actor, &t->seq);
+        if (r < 0)
+                return r;
+        return store_history_add(s, actor, "revoke", t->login_id, "ok");
+}
+
+int store_revoke_batch(Store *s, StoreRevokeTarget *targets, size_t n, uint64_t when_usec, const char *reason,
+                       const char *actor, store_revoke_check_fn check, void *userdata, size_t *ret_failed) {
+        int r;
+
+        assert(s && targets && reason && actor && check && ret_failed);
+        *ret_failed = n;
+        r = store_begin(s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = revoke_target(s, i, &targets[i], when_usec, reason, actor, check, userdata);
+                if (r < 0) {
+                        *ret_failed = i;
+                        store_rollback(s);
+                        return r;
+                }
+        }
+        /* one commit, one fsync: every revocation of the batch or none */
+        r = store_commit(s);
+        if (r < 0)
+                store_rollback(s);
+        return r;
+}
+
+void store_revoke_targets_done(StoreRevokeTarget *targets, size_t n) {
+        for (size_t i = 0; targets && i < n; i++)
+                current_cert_done(&targets[i].cert);
+}
+
 int store_set_removal(Store *s, int64_t cert_id, const char *removal) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;

@@ -152,6 +152,29 @@ int store_revoke(Store *s, int64_t cert_id, uint64_t when_usec, const char *reas
                  const char *actor, uint64_t *ret_seq);
 int store_set_removal(Store *s, int64_t cert_id, const char *removal);
 
+/* One target of a batch revocation.  In: the login and the serial the
+ * caller saw (NULL: the current one).  Out: the certificate that was
+ * current, and its place in the publication order. */
+typedef struct StoreRevokeTarget {
+        const char *login_id;
+        const char *serial;
+        CurrentCert cert;
+        uint64_t seq;
+} StoreRevokeTarget;
+
+/* Judges a target by its current certificate, read inside the batch's
+ * transaction: 0 to revoke it, <0 to give up the whole batch. */
+typedef int (*store_revoke_check_fn)(size_t index, StoreRevokeTarget *t, void *userdata);
+
+/* Revokes every target in one transaction, each with its history row
+ * (actor, "revoke", login, "ok"), or none of them.  For each target in
+ * order its current certificate is read (-ENOENT: no such user) and
+ * judged by check.  On failure nothing is changed and *ret_failed is the
+ * index of the target that failed, or n when the commit did. */
+int store_revoke_batch(Store *s, StoreRevokeTarget *targets, size_t n, uint64_t when_usec, const char *reason,
+                       const char *actor, store_revoke_check_fn check, void *userdata, size_t *ret_failed);
+void store_revoke_targets_done(StoreRevokeTarget *targets, size_t n);
+
 /* Failed confirmations: 1 while the login is locked out (until *ret_until);
  * *ret_failures counts the failures that still count. */
 int store_auth_locked(Store *s, const char *login_id, uint64_t now, uint64_t *ret_until,

@@ -67,12 +67,20 @@ typedef enum Kind {
         K_LIMIT,
         K_SINCE,
         K_DER,
+        K_TARGETS,      /* RevokeCertificates' (login ID, serial) pairs */
 } Kind;
 
+/* One (login ID, serial) pair of an a(ss). */
+typedef struct Target {
+        const char *login, *serial;
+} Target;
+
 typedef struct Value {
-        char type;              /* 's', 'u', 't', 'y' (an array of bytes) or 'v' (a variant holding a t) */
+        char type;              /* 's', 'u', 't', 'y' (an array of bytes), 'a' (an array of (ss) targets)
+                                 * or 'v' (a variant holding a t) */
         const char *s;          /* 's'; 'y': the bytes */
-        size_t len;             /* 'y' */
+        const Target *targets;  /* 'a' */
+        size_t len;             /* 'y', 'a' */
         uint64_t n;             /* 'u', 't' */
 } Value;
 
@@ -117,11 +125,17 @@ typedef struct Sweep {
         unsigned cases, failed;
         char *big;              /* BIG 'a's */
         char *bytes;            /* BIG zero bytes */
+        Target *many;           /* TARGETS_PAST_MAX targets */
+        Target big_login[1], big_serial[1];     /* a megabyte in a target */
 } Sweep;
 
 #define S(x) { .type = 's', .s = (x) }
 #define U(x) { .type = 'u', .n = (x) }
 #define T(x) { .type = 't', .n = (x) }
+#define A(x) { .type = 'a', .targets = (x), .len = sizeof (x) / sizeof *(x) }
+
+/* One more than RevokeCertificates takes. */
+#define TARGETS_PAST_MAX 10001
 
 /* ------------------------------------------------------------------ state */
 
@@ -299,6 +313,14 @@ static uid_t actor_uid(const Sweep *s, const char *role) {
         exit(2);
 }
 
+static int append_targets(sd_bus_message *m, const Value *v) {
+        int r = sd_bus_message_open_container(m, 'a', "(ss)");
+
+        for (size_t i = 0; r >= 0 && i < v->len; i++)
+                r = sd_bus_message_append(m, "(ss)", v->targets[i].login, v->targets[i].serial);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
 static int append_value(sd_bus_message *m, const Value *v) {
         uint32_t u = (uint32_t) v->n;
 
@@ -307,6 +329,7 @@ static int append_value(sd_bus_message *m, const Value *v) {
         case 'u': return sd_bus_message_append_basic(m, 'u', &u);
         case 't': return sd_bus_message_append_basic(m, 't', &v->n);
         case 'y': return sd_bus_message_append_array(m, 'y', v->s, v->len);
+        case 'a': return append_targets(m, v);
         case 'v': return sd_bus_message_append(m, "v", "t", v->n);
         default: return -EINVAL;
         }
@@ -576,6 +599,22 @@ static size_t classes_for(const Sweep *s, Kind k, Class out[static MAX_CLASSES])
                               { "1 MB", { .type = 'y', .s = bytes, .len = BIG }, INVALID } };
                 return COPY(t);
         }
+        case K_TARGETS: {
+                static const Target bad_login[] = { { "gina", "" }, { "..", "" } };
+                static const Target bad_serial[] = { { "gina", "xyz" } };
+                static const Target twice[] = { { "gina", "" }, { "gina", "" } };
+                static const Target ghost[] = { { "gina", "" }, { "ghost", "" } };
+                Class t[] = { { "no targets", { .type = 'a', .len = 0 }, INVALID },
+                              { "10001 targets", { .type = 'a', .targets = s->many, .len = TARGETS_PAST_MAX },
+                                INVALID },
+                              { "a login that is none", A(bad_login), INVALID },
+                              { "a 1 MB login", A(s->big_login), INVALID },
+                              { "a serial that is none", A(bad_serial), INVALID },
+                              { "a 1 MB serial", A(s->big_serial), INVALID },
+                              { "the same user twice", A(twice), INVALID },
+                              { "no such user", A(ghost), NOUSER } };
+                return COPY(t);
+        }
         case K_SINCE:
                 return 0;
         }
@@ -586,6 +625,10 @@ static size_t classes_for(const Sweep *s, Kind k, Class out[static MAX_CLASSES])
 
 #define GARBAGE { .type = 'y', .s = "not a certificate", .len = 17 }
 
+/* A missed check would revoke gina's current certificate. */
+static const Target gina_current[] = { { "gina", "" } };
+static const Target boss_current[] = { { "boss", "" } };
+
 static const Method methods[] = {
         { "GetUser", { K_LOGIN }, { S("gina") }, 1 },
         { "AddUser", { K_NEWLOGIN, K_NAME, K_ROLE, K_UID }, { S("newbie"), S("New Bie"), S("general"), U(1010) }, 4 },
@@ -595,6 +638,8 @@ static const Method methods[] = {
         /* the serial is gina's (--serial): a missed check would revoke it */
         { "RevokeCertificate", { K_LOGIN, K_SERIAL, K_REASON, K_SECRET },
           { S("gina"), S(""), S("keyCompromise"), S(WRONG_PW) }, 4 },
+        { "RevokeCertificates", { K_TARGETS, K_REASON, K_SECRET },
+          { A(gina_current), S("keyCompromise"), S(WRONG_PW) }, 3 },
         { "ChangeConfirmationPassword", { K_SECRET, K_NEWSECRET }, { S(WRONG_PW), S(NEW_PW) }, 2 },
         { "SetConfirmationPassword", { K_LOGIN, K_NEWSECRET, K_SECRET }, { S("walt"), S(NEW_PW), S(WRONG_PW) }, 3 },
         { "SuspendUser", { K_LOGIN, K_SECRET }, { S("walt"), S(WRONG_PW) }, 2 },
@@ -685,6 +730,7 @@ static void sweep_roles_of(Sweep *s, const char *actor) {
         denied(s, actor, "SetUserRole", "no account actions", 2, vs("walt"), vs("admin"));
         denied(s, actor, "ImportCertificate", "no account actions", 2, vs("walt"), vg());
         denied(s, actor, "RevokeCertificate", "no revocation", 4, vs("boss"), vs(""), vs(""), vs(WRONG_PW));
+        denied(s, actor, "RevokeCertificates", "no revocation", 3, (Value) A(boss_current), vs(""), vs(WRONG_PW));
         denied(s, actor, "SetConfirmationPassword", "no one else's password", 3, vs("boss"), vs(NEW_PW),
                vs(WRONG_PW));
         denied(s, actor, "SuspendUser", "no account actions", 2, vs("boss"), vs(WRONG_PW));
@@ -846,6 +892,13 @@ int main(int argc, char **argv) {
                 return 2;
         memset(s.big, 'a', BIG);
         s.big[BIG] = '\0';
+        s.many = calloc(TARGETS_PAST_MAX, sizeof *s.many);
+        if (!s.many)
+                return 2;
+        for (size_t i = 0; i < TARGETS_PAST_MAX; i++)
+                s.many[i] = (Target) { "gina", "" };
+        s.big_login[0] = (Target) { s.big, "" };
+        s.big_serial[0] = (Target) { "gina", s.big };
         if (connect_root(&s) < 0)
                 return 2;
         s.owner = owner_now(&s);
@@ -867,5 +920,6 @@ int main(int argc, char **argv) {
         free(s.history);
         free(s.big);
         free(s.bytes);
+        free(s.many);
         return s.failed ? 1 : 0;
 }

@@ -254,7 +254,8 @@ assert_completes "certrevokectl revoke taro --reason " unspecified keyCompromise
 assert_completes "certrevokectl list --state=" issued renewed expired not-issued revoked
 assert_completes "certrevokectl --json list --role=" master admin general worker
 assert_completes "certrevokectl add-user bob Bob " master admin general worker
-assert_completes "certrevokectl revoke --" --address= --help --json --version --password-stdin --reason= --serial=
+assert_completes "certrevokectl revoke --" --address= --help --json --version --password-stdin --reason= --serial= \
+        --state= --role= --dry-run
 assert_completes "certrevokectl history --" --address= --help --json --version --since= --limit= --verify
 assert_completes "certrevokectl passwd --p" --password-stdin
 # every option the completion offers is one certrevokectl takes
@@ -275,6 +276,7 @@ cr_ctl add-user tamako "Tamako Gata" worker 1004
 export PATH=$CR_BUILD:$PATH
 assert_completes "certrevokectl show " kanri taro tamako
 assert_completes "certrevokectl revoke ta" taro tamako
+assert_completes "certrevokectl revoke kanri ta" taro tamako # several at once
 assert_completes "certrevokectl set-role taro " master admin general worker
 assert_completes "certrevokectl add-user " # a new login ID: nothing to offer
 assert_contains "$(complete_line "certrevokectl import-cert taro $CR_TMP/ca/ca.p")" "$CR_TMP/ca/ca.pem" \
