@@ -111,8 +111,10 @@ assert_contains "$(cat "$CR_TMP/run.err")" \
 assert_eq "$first_owner" "$(owner)" "the first daemon keeps the name"
 assert_eq "$table" "$(cr_ctl --json list)" "and keeps serving"
 
-# ---- a second daemon with a store of its own: the name is taken
-sed "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-2|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/second.conf"
+# ---- a second daemon with a store and a CRL of its own: the name is taken
+# (beside the first one's published CRL, its empty store would not start)
+sed -e "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-2|" \
+        -e "s|^PublishDirectory=.*|PublishDirectory=$CR_TMP/public-2|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/second.conf"
 run_daemon "$CR_TMP/second.conf"
 [[ $run_status != 0 ]] || cr_fail_at "a second owner of the name exited 0"
 assert_contains "$(cat "$CR_TMP/run.err")" "org.certrevoke1 is owned by another process already"
