@@ -236,7 +236,8 @@ assert_contains "$(cat "$CR_TMP/run.err")" "$CR_TMP/no-such.conf: cannot read: N
 assert_eq "" "$(cat "$CR_TMP/trap.out" 2>/dev/null)" "no bad configuration connected to the bus"
 
 # The trap does catch a daemon that gets as far as the bus.
-sed "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-trap|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/trap.conf"
+sed -e "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-trap|" \
+        -e "s|^PublishDirectory=.*|PublishDirectory=$CR_TMP/public-trap|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/trap.conf"
 (cd "$CR_TMP" && exec env DBUS_SYSTEM_BUS_ADDRESS="$trap_bus" SOFTHSM2_CONF="$SOFTHSM2_CONF" \
         timeout -k 1 5 "$CR_BUILD/certrevoked" --config="$CR_TMP/trap.conf") \
         </dev/null >>"$CR_TMP/runs.log" 2>&1 || true
