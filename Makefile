@@ -60,7 +60,7 @@ DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
               service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
               service/bus-account.c service/worker.c service/crl.c service/auth.c \
-              service/history.c \
+              service/history.c service/recover.c \
               pam/confirm-shadow.c pam/password-quality.c
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 

@@ -2,7 +2,9 @@
 /* org.certrevoke1.Manager: every handler validates its arguments, then
  * authorizes the caller, then acts, emits and replies, in that order. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 
 #include "bus-account.h"
 #include "bus-manager.h"
@@ -13,6 +15,7 @@
 #include "filing.h"
 #include "history.h"
 #include "log.h"
+#include "recover.h"
 #include "rescan.h"
 #include "revoke.h"
 #include "util.h"
@@ -371,6 +374,46 @@ static int method_verify_history(sd_bus_message *m, void *userdata, sd_bus_error
         return history_verify(c, m, error);
 }
 
+/* The daemon writes only into a file the caller opened: an empty regular
+ * file, open for writing. */
+static int validate_backup_fd(int fd, sd_bus_error *error) {
+        struct stat st;
+        int flags;
+
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return invalid(error, "the backup must go into a regular file");
+        if (st.st_size != 0)
+                return invalid(error, "the backup file must be empty");
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || ((flags & O_ACCMODE) != O_WRONLY && (flags & O_ACCMODE) != O_RDWR))
+                return invalid(error, "the backup file must be open for writing");
+        return 0;
+}
+
+static int method_backup(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_caller_ Caller caller = {};
+        Context *c = userdata;
+        int fd, r;
+
+        if ((r = sd_bus_message_read(m, "h", &fd)) < 0)
+                return r;
+        if ((r = validate_backup_fd(fd, error)) < 0)
+                return r;
+        if ((r = caller_identify(c, m, &caller)) < 0)
+                return r;
+        /* the store holds every user's data: root's alone to copy */
+        if (caller.uid != 0) {
+                (void) store_history_add(c->store, caller_name(&caller), "backup", "", "denied");
+                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
+                                         "%s is not allowed to back up the store: only root may",
+                                         caller_name(&caller));
+        }
+        /* the reply comes when the copy is on disk; the loop goes on meanwhile */
+        if ((r = recover_backup_start(c, m, fd)) < 0)
+                return log_error_errno(r, "backup: cannot start: %m");
+        return 1;
+}
+
 static int property_crl(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
@@ -427,6 +470,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_RESULT, method_resume_user, UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_ARGS("s", login_id, "t", since_usec, "u", limit),
                                 SD_BUS_RESULT("a(tssss)", entries), method_get_history, UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Backup", SD_BUS_ARGS("h", fd), SD_BUS_NO_RESULT, method_backup, UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("VerifyHistory", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("b", intact, "t", rows, "t", first_bad_row, "s", why),
                                 method_verify_history, UNPRIVILEGED),

@@ -894,6 +894,56 @@ static int verb_rescan(char **args, size_t n_args) {
         return 0;
 }
 
+/* ---- backup ---------------------------------------------------------- */
+
+/* The daemon gets the file, never its name: it creates nothing where a
+ * caller points. */
+static int call_backup(sd_bus *bus, int fd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = new_call(bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "Backup", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "h", fd);
+        if (r < 0)
+                return fail(CTL_EXIT_FAILURE, r, _("Failed to create the call %s: %s"), "Backup", strerror(-r));
+        /* a large store takes its time: no timeout of our own */
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
+        return r < 0 ? fail_bus(&error, r) : 0;
+}
+
+static int verb_backup(char **args, size_t n_args) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(closep) int fd = -1;
+        const char *path = args[0];
+        int r;
+
+        (void) n_args;
+        r = connect_bus(&bus);
+        if (r < 0)
+                return r;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return fail(CTL_EXIT_FAILURE, -errno, _("Failed to create %s: %s"), path, strerror(errno));
+        r = call_backup(bus, fd);
+        if (r < 0) {
+                /* a file that holds no backup must not look like one */
+                (void) unlink(path);
+                return r;
+        }
+        if (arg_json) {
+                fputs("{\"backup\":", stdout);
+                if (ctl_json_fputs(stdout, path) < 0)
+                        return fail_oom();
+                puts("}");
+        } else
+                printf(_("The store is copied to %s.\n"), path);
+        return 0;
+}
+
 /* ---- the confirmation password ------------------------------------- */
 
 typedef struct Secret {
@@ -1868,6 +1918,8 @@ static void help(void) {
                  "  import-cert LOGIN FILE       Import a certificate (PEM or DER; - for\n"
                  "                               standard input) for a user\n"
                  "  rescan                       Search the tokens for certificates again\n"
+                 "  backup PATH                  Copy the store into the new file PATH\n"
+                 "                               (root only)\n"
                  "\n"
                  "Options:\n"
                  "  -h --help                    Show this help\n"
@@ -1932,6 +1984,7 @@ static const Verb verbs[] = {
         { "set-role",    2, 2, verb_set_role    },
         { "import-cert", 2, 2, verb_import_cert },
         { "rescan",      0, 0, verb_rescan      },
+        { "backup",      1, 1, verb_backup      },
 };
 
 enum {

@@ -17,6 +17,7 @@
 #include "history.h"
 #include "log.h"
 #include "publish.h"
+#include "recover.h"
 #include "rescan.h"
 #include "confirm.h"
 #include "util.h"
@@ -28,6 +29,7 @@
 
 static const char *arg_config = CR_DEFAULT_CONFIG;
 static int arg_config_required = 0;
+static bool arg_recover_from_crl = false;
 
 static void context_done(Context *c) {
         /* calls waiting for a turn first, then the checks under way, which
@@ -55,18 +57,23 @@ static int help(void) {
                "  -h --help           Show this help\n"
                "     --version        Show the version\n"
                "     --config=PATH    Configuration file (default %s)\n"
-               "     --debug          Log debug messages\n",
+               "     --debug          Log debug messages\n"
+               "     --recover-from-crl\n"
+               "                      Take the published CRL's entries and number into a\n"
+               "                      new store (the old one missing, empty or damaged),\n"
+               "                      then exit\n",
                CR_BUS_NAME, CR_DEFAULT_CONFIG);
         return 0;
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_DEBUG };
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_DEBUG, ARG_RECOVER_FROM_CRL };
         static const struct option options[] = {
                 { "help",    no_argument,       NULL, 'h' },
                 { "version", no_argument,       NULL, ARG_VERSION },
                 { "config",  required_argument, NULL, ARG_CONFIG },
                 { "debug",   no_argument,       NULL, ARG_DEBUG },
+                { "recover-from-crl", no_argument, NULL, ARG_RECOVER_FROM_CRL },
                 {}
         };
         int c;
@@ -84,6 +91,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_DEBUG:
                         log_set_max_level(LOG_DEBUG);
+                        break;
+                case ARG_RECOVER_FROM_CRL:
+                        arg_recover_from_crl = true;
                         break;
                 default:
                         return -EINVAL;
@@ -123,7 +133,9 @@ static int make_state_directory(Context *c) {
         return 0;
 }
 
-static int setup(Context *c) {
+/* The configuration, its directories and the CA: what a start and a
+ * recovery both need. */
+static int setup_config(Context *c) {
         _cleanup_free_ char *error = NULL;
         int r;
 
@@ -136,10 +148,22 @@ static int setup(Context *c) {
                 return log_error_errno(r, "config: %s", error ? error : strerror(-r));
         if ((r = make_state_directory(c)) < 0)
                 return r;
+        return load_ca(c);
+}
+
+static int setup(Context *c) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        if ((r = setup_config(c)) < 0)
+                return r;
+        /* a lost store beside a published CRL would publish backwards */
+        if ((r = recover_check_start(c)) < 0)
+                return r;
         r = store_open(c->config.state_directory, &c->store, &error);
         if (r < 0)
                 return log_error_errno(r, "store: %s", error ? error : strerror(-r));
-        if ((r = load_ca(c)) < 0)
+        if ((r = recover_check_floor(c)) < 0)
                 return r;
         if ((r = sd_event_default(&c->event)) < 0)
                 return r;
@@ -328,6 +352,12 @@ int main(int argc, char *argv[]) {
         /* sd-event reaps the PAM helpers; no thread may take SIGCHLD first */
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        if (arg_recover_from_crl) {
+                if ((r = setup_config(&c)) < 0 || (r = recover_from_crl(&c)) < 0)
+                        return 1;
+                return 0;
+        }
 
         if ((r = setup(&c)) < 0 || (r = connect_bus(&c)) < 0)
                 return 1;

@@ -16,6 +16,7 @@
 #include "crl.h"
 #include "log.h"
 #include "publish.h"
+#include "recover.h"
 #include "tokens.h"
 #include "util.h"
 #include "worker.h"
@@ -30,6 +31,17 @@ typedef struct Waiter {
         publish_done_fn done;
         void *userdata;
 } Waiter;
+
+/* crl.der as this daemon last wrote it: while it is unchanged, its number is
+ * known without reading it again. */
+typedef struct PublishedMark {
+        bool valid;
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime, ctime;
+        uint64_t number;
+} PublishedMark;
 
 typedef struct Removal {
         int64_t cert_id;
@@ -50,6 +62,7 @@ typedef struct Job {
         size_t n_removals;
         size_t n_waiters_taken;
         uint64_t id;
+        PublishedMark mark;             /* in: the last known; out: the one written */
         /* out */
         int result;
         char *why;                      /* why the publish directory was refused */
@@ -65,6 +78,7 @@ typedef struct Publisher {
         size_t n_removals, removals_allocated;
         Job *job;
         uint64_t jobs_started;
+        PublishedMark mark;
         bool again;                     /* a build without new revocations is wanted */
         sd_event_source *defer, *timer;
 } Publisher;
@@ -144,6 +158,45 @@ static int write_ca(int dir_fd, X509 *ca) {
         return atomic_file_commit("ca.pem", &f);
 }
 
+static bool mark_matches(const PublishedMark *m, const struct stat *st) {
+        return m->valid && m->dev == st->st_dev && m->ino == st->st_ino && m->size == st->st_size &&
+               m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+               m->ctime.tv_sec == st->st_ctim.tv_sec && m->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Never backwards: a crl.der that someone else put there (another daemon
+ * on another store, a file copied back) is read again, and a number at or
+ * below its own is not published over it. */
+static int check_floor(int dir_fd, Job *j) {
+        uint64_t published;
+        struct stat st;
+        int r;
+
+        if (fstatat(dir_fd, "crl.der", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (mark_matches(&j->mark, &st))
+                published = j->mark.number;
+        else if ((r = published_crl_number_at(dir_fd, &published)) < 0)
+                return 0;       /* no CRL with a number: nothing to stay above */
+        if (j->crl.number > published)
+                return 0;
+        if (asprintf(&j->why, "crl.der has number %llu already, and this CRL would be number %llu: CRL numbers "
+                              "never go back (stop certrevoked and see certrevoked --recover-from-crl)",
+                     (unsigned long long) published, (unsigned long long) j->crl.number) < 0)
+                j->why = NULL;
+        return -ESTALE;
+}
+
+static void mark_published(int dir_fd, Job *j) {
+        struct stat st;
+
+        j->mark.valid = fstatat(dir_fd, "crl.der", &st, AT_SYMLINK_NOFOLLOW) >= 0;
+        if (!j->mark.valid)
+                return;
+        j->mark = (PublishedMark) { .valid = true, .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
+                                    .mtime = st.st_mtim, .ctime = st.st_ctim, .number = j->crl.number };
+}
+
 /* The revoked certificates and the CRL that lists them, read in one
  * snapshot.  revoked.der goes first: a reader that sees the new CRL finds
  * every certificate it lists. */
@@ -159,6 +212,8 @@ static int build_and_publish(Job *j) {
          * the start is not written into; made again if it went */
         r = directory_open_trusted(j->publish_dir, PUBLISH_DIR_MODE, &dir_fd, &j->why);
         if (r < 0)
+                return r;
+        if ((r = check_floor(dir_fd, j)) < 0)
                 return r;
         if ((r = atomic_file_open(dir_fd, "revoked.der", &rev)) < 0)
                 return r;
@@ -178,7 +233,10 @@ static int build_and_publish(Job *j) {
         if (r < 0 || (r = atomic_file_sync(&rev)) < 0 || (r = atomic_file_commit("revoked.der", &rev)) < 0 ||
             (r = write_ca(dir_fd, j->ca)) < 0)
                 return r;
-        return crl_publish_at(dir_fd, der, len);
+        if ((r = crl_publish_at(dir_fd, der, len)) < 0)
+                return r;
+        mark_published(dir_fd, j);
+        return 0;
 }
 
 static void job_work(void *userdata) {
@@ -276,6 +334,7 @@ static void job_finished(Context *c, Job *j) {
                 char number[24];
 
                 snprintf(number, sizeof number, "%llu", (unsigned long long) j->crl.number);
+                c->publisher->mark = j->mark;
                 log_event(LOG_INFO, CR_MESSAGE_CRL_PUBLISHED, "CERTREVOKE_CRL_NUMBER", number, NULL, NULL,
                           "crl: number %s published with %zu entries", number, j->n_entries);
                 (void) sd_bus_emit_properties_changed(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CRLNumber",
@@ -289,7 +348,9 @@ static void job_finished(Context *c, Job *j) {
                 else
                         log_error_errno(r, "crl: number %llu not published: %m", (unsigned long long) j->crl.number);
                 (void) store_history_add(c->store, "certrevoked", "publish-crl", "", "failed");
-                arm_timer(c, now_usec() + RETRY_USEC);
+                /* a CRL above ours stays until an administrator decides: no retry */
+                if (r != -ESTALE)
+                        arm_timer(c, now_usec() + RETRY_USEC);
         }
         record_removals(c, j);
         complete_waiters(c, j);
@@ -329,6 +390,7 @@ static int job_prepare(Context *c, Job *j) {
                 return -ENOMEM;
         j->signer = p->signer;
         j->ca = c->ca;
+        j->mark = p->mark;
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
                 log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
         if ((r = store_crl_reserve(c->store, &j->crl.number)) < 0)

@@ -118,7 +118,19 @@ static const char *const migrations[] = {
         "  head_id INTEGER NOT NULL,"
         "  head_hash BLOB NOT NULL);"
         "INSERT INTO history_chain VALUES (1, 0, zeroblob(32), 0, zeroblob(32));",
+        /* 7: revocations taken back from a published CRL are looked up by
+         * serial alone: they have no certificate, hence no issuer (see
+         * RECOVERED_FINGERPRINT) */
+        "CREATE INDEX certificates_by_serial ON certificates (serial);",
 };
+
+/* A revocation recovered from a published CRL without its certificate is
+ * a certificates row with issuer '', no DER, notAfter at the end of time
+ * (without it RFC 5280 3.3 never lets the entry go) and this fingerprint
+ * followed by the serial.  Filing a certificate with that serial later
+ * fills the row in: the certificate is the revoked one. */
+#define RECOVERED_FINGERPRINT "recovered:"
+#define RECOVERED_NOT_AFTER_USEC ((uint64_t) INT64_MAX)
 
 /* What SQL cannot do, run after the same version's SQL in its transaction. */
 static int migrate_history_chain(Store *s);
@@ -666,6 +678,34 @@ static int refresh_certificate(Store *s, const char *login_id, const CertInfo *c
         return step_done(s, st);
 }
 
+/* Fills in the row of a revocation recovered without its certificate when
+ * this certificate has its serial: 1 when there was one. */
+static int claim_recovered(Store *s, const char *login_id, const CertInfo *c, const char *uri) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "UPDATE certificates SET"
+                            " user_id = (SELECT id FROM users WHERE login_id = ?1), der = ?2, issuer = ?3,"
+                            " subject = ?4, not_before_usec = ?5, not_after_usec = ?6, fingerprint = ?7,"
+                            " uri = ?8, seen_usec = ?9, removal = CASE WHEN ?8 = '' THEN '' ELSE 'pending' END"
+                            " WHERE issuer = '' AND serial = ?10 AND fingerprint = '" RECOVERED_FINGERPRINT "' || ?10",
+                     &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, login_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, c->der, (int) c->der_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, c->issuer, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, c->subject, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64) c->not_before_usec);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64) c->not_after_usec);
+        sqlite3_bind_text(st, 7, c->fingerprint, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, uri ? uri : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 9, uri ? (sqlite3_int64) now_usec() : 0);
+        sqlite3_bind_text(st, 10, c->serial, -1, SQLITE_STATIC);
+        if ((r = step_done(s, st)) < 0)
+                return r;
+        return sqlite3_changes(s->db) > 0;
+}
+
 int store_file_certificate(Store *s, const char *login_id, const CertInfo *c,
                            const char *uri, int *changed) {
         _cleanup_free_ char *owner = NULL, *old_uri = NULL;
@@ -678,7 +718,10 @@ int store_file_certificate(Store *s, const char *login_id, const CertInfo *c,
         if (r < 0)
                 return r;
         if (r == 0) {
-                if ((r = insert_certificate(s, login_id, c, uri)) < 0)
+                r = claim_recovered(s, login_id, c, uri);
+                if (r == 0)
+                        r = insert_certificate(s, login_id, c, uri);
+                if (r < 0)
                         return r;
                 *changed = 1;
                 return 0;
@@ -1772,5 +1815,231 @@ int store_history_walk_step(HistoryWalk *w, uint64_t max_rows) {
                 return r;
         r = walk_rows(w, max_rows);
         (void) exec(w->reader, "COMMIT");
+        return r;
+}
+
+/* ---- never backwards: the store beside a published CRL ---- */
+
+static int probe_text(Store *s, const char *sql, char **ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+        *ret = NULL;
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                *ret = strdup(col_text(st, 0));
+                return *ret ? 0 : -ENOMEM;
+        }
+        *ret = strdup(sqlite3_errmsg(s->db));
+        return *ret ? -EBADMSG : -ENOMEM;
+}
+
+static int probe_open(const char *path, Store *ret, char **why) {
+        int rc;
+
+        /* no CREATE: a missing store must stay missing */
+        rc = sqlite3_open_v2(path, &ret->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc == SQLITE_OK)
+                return 0;
+        *why = strdup(ret->db ? sqlite3_errmsg(ret->db) : "out of memory");
+        return -EBADMSG;
+}
+
+static StoreHealth probe_contents(Store *s, char **why) {
+        _cleanup_free_ char *check = NULL, *version = NULL, *filled = NULL;
+
+        /* quick_check first: a page that is no SQLite page fails here */
+        if (probe_text(s, "PRAGMA quick_check", &check) < 0 || strcmp(check, "ok") != 0) {
+                *why = TAKE_PTR(check);
+                return STORE_DAMAGED;
+        }
+        if (probe_text(s, "PRAGMA user_version", &version) < 0) {
+                *why = TAKE_PTR(version);
+                return STORE_DAMAGED;
+        }
+        if (strcmp(version, "0") == 0)
+                return STORE_EMPTY;
+        if (probe_text(s, "SELECT (SELECT count(*) FROM users) + (SELECT number FROM crl_state)", &filled) < 0) {
+                *why = TAKE_PTR(filled);
+                return STORE_DAMAGED;
+        }
+        return strcmp(filled, "0") == 0 ? STORE_EMPTY : STORE_INTACT;
+}
+
+int store_probe(const char *dir, StoreHealth *ret, char **why) {
+        _cleanup_free_ char *path = NULL;
+        Store probe = { .lock_fd = -1 };
+        struct stat st;
+        int r;
+
+        *why = NULL;
+        if (asprintf(&path, "%s/store.db", dir) < 0)
+                return -ENOMEM;
+        if (lstat(path, &st) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                *ret = STORE_MISSING;
+                return 0;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                *why = strdup("store.db is not a regular file");
+                *ret = STORE_DAMAGED;
+                return 0;
+        }
+        if (st.st_size == 0) {
+                *ret = STORE_EMPTY;
+                return 0;
+        }
+        r = probe_open(path, &probe, why);
+        *ret = r < 0 ? STORE_DAMAGED : probe_contents(&probe, why);
+        sqlite3_close_v2(probe.db);
+        return 0;
+}
+
+const char *store_health_to_string(StoreHealth h) {
+        static const char *const names[] = {
+                [STORE_INTACT] = "intact",
+                [STORE_MISSING] = "missing",
+                [STORE_EMPTY] = "empty",
+                [STORE_DAMAGED] = "damaged",
+        };
+
+        assert((size_t) h < ELEMENTSOF(names));
+        return names[h];
+}
+
+int store_crl_reserved(Store *s, uint64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "SELECT number FROM crl_state", &st)) < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "reserved CRL number");
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_crl_raise(Store *s, uint64_t published) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        assert(published <= INT64_MAX);
+        if ((r = prepare(s, "UPDATE crl_state SET number = max(number, ?1),"
+                            " published_number = max(published_number, ?1)", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) published);
+        return step_done(s, st);
+}
+
+int store_serial_listed(Store *s, const char *serial, bool *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        /* revoked, or the current certificate of a suspended user (on hold) */
+        if ((r = prepare(s, "SELECT 1 FROM certificates c LEFT JOIN users u ON u.id = c.user_id"
+                            " WHERE c.serial = ?1 AND (c.revoked_usec != 0 OR coalesce(u.suspended_usec, 0) != 0)"
+                            " LIMIT 1", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_error(s, rc, "serial listed");
+        *ret = rc == SQLITE_ROW;
+        return 0;
+}
+
+static int recover_revoke_filed(Store *s, const char *serial, uint64_t revoked_usec, const char *reason,
+                                uint64_t crl_number) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "UPDATE certificates SET revoked_usec = ?2, revocation_reason = ?3,"
+                            " revoked_by = 'certrevoked', crl_number = ?4,"
+                            " removal = CASE WHEN uri = '' THEN '' ELSE 'pending' END,"
+                            " revocation_seq = (SELECT coalesce(max(revocation_seq), 0) + 1 FROM certificates)"
+                            " WHERE serial = ?1 AND revoked_usec = 0", &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) revoked_usec);
+        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64) crl_number);
+        if ((r = step_done(s, st)) < 0)
+                return r;
+        return sqlite3_changes(s->db) > 0;
+}
+
+static int recover_insert(Store *s, const char *serial, uint64_t revoked_usec, const char *reason,
+                          uint64_t crl_number) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = prepare(s, "INSERT INTO certificates (user_id, der, serial, issuer, subject, not_before_usec,"
+                            " not_after_usec, fingerprint, revoked_usec, revocation_reason, revoked_by,"
+                            " crl_number, revocation_seq)"
+                            " VALUES (NULL, x'', ?1, '', '', 0, ?2, '" RECOVERED_FINGERPRINT "' || ?1, ?3, ?4,"
+                            " 'certrevoked', ?5, (SELECT coalesce(max(revocation_seq), 0) + 1 FROM certificates))",
+                     &st)) < 0)
+                return r;
+        sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) RECOVERED_NOT_AFTER_USEC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) revoked_usec);
+        sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64) crl_number);
+        return step_done(s, st);
+}
+
+int store_recover_entry(Store *s, const char *serial, uint64_t revoked_usec, const char *reason,
+                        uint64_t crl_number) {
+        bool listed;
+        int r;
+
+        if ((r = store_serial_listed(s, serial, &listed)) < 0)
+                return r;
+        if (listed)
+                return 0;
+        /* a certificate the store knows but lost the revocation of */
+        r = recover_revoke_filed(s, serial, revoked_usec, reason, crl_number);
+        if (r != 0)
+                return r;
+        if ((r = recover_insert(s, serial, revoked_usec, reason, crl_number)) < 0)
+                return r;
+        return 1;
+}
+
+int store_crl_republish(Store *s) {
+        /* the next start publishes at once: nothing counts as published */
+        return exec(s, "UPDATE crl_state SET published_seq = 0, this_update_usec = 0, next_update_usec = 0");
+}
+
+int store_backup(const char *dir, const char *dest_path) {
+        sqlite3_backup *b;
+        Store reader, dest = { .lock_fd = -1 };
+        int rc, r;
+
+        if ((r = open_reader(dir, &reader)) < 0)
+                return r;
+        rc = sqlite3_open_v2(dest_path, &dest.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+        /* the copy is one file: no journal beside it */
+        if (rc == SQLITE_OK)
+                r = exec(&dest, "PRAGMA journal_mode=OFF");
+        else
+                r = sql_error(&dest, rc, "open the backup");
+        if (r >= 0) {
+                /* one step: the whole store as one read transaction sees it */
+                b = sqlite3_backup_init(dest.db, "main", reader.db, "main");
+                if (!b)
+                        r = sql_error(&dest, sqlite3_errcode(dest.db), "start the backup");
+                else {
+                        rc = sqlite3_backup_step(b, -1);
+                        if (rc != SQLITE_DONE)
+                                r = sql_error(&dest, rc, "copy the store");
+                        rc = sqlite3_backup_finish(b);
+                        if (r >= 0 && rc != SQLITE_OK)
+                                r = sql_error(&dest, rc, "finish the backup");
+                }
+        }
+        sqlite3_close_v2(dest.db);
+        sqlite3_close_v2(reader.db);
         return r;
 }

@@ -219,3 +219,36 @@ int store_mark_removed(Store *s, const char *fingerprint);
 typedef int (*store_pending_cb)(int64_t cert_id, const char *login_id, const char *uri,
                                 const char *fingerprint, void *userdata);
 int store_foreach_pending_removal(Store *s, store_pending_cb cb, void *userdata);
+
+/* What a start finds in StateDirectory/store.db, without creating it:
+ * missing, empty (no file content, no schema, or no user and no CRL
+ * number), damaged (fails PRAGMA quick_check or cannot be read; *why, when
+ * set, says how), or intact.  Safe while another daemon holds the store. */
+typedef enum StoreHealth {
+        STORE_INTACT,
+        STORE_MISSING,
+        STORE_EMPTY,
+        STORE_DAMAGED,
+} StoreHealth;
+int store_probe(const char *dir, StoreHealth *ret, char **why);
+const char *store_health_to_string(StoreHealth h);
+
+/* The last CRL number reserved (at or above the last one published). */
+int store_crl_reserved(Store *s, uint64_t *ret);
+/* Makes published the floor: the next number reserved is above it. */
+int store_crl_raise(Store *s, uint64_t published);
+/* Whether a CRL built now lists the certificate with this serial: revoked,
+ * or on hold as a suspended user's current certificate. */
+int store_serial_listed(Store *s, const char *serial, bool *ret);
+/* Takes one entry of a published CRL numbered crl_number into the store
+ * (within the caller's transaction): 0 when the store lists it already, 1
+ * when it revoked a certificate it had or recorded the serial alone. */
+int store_recover_entry(Store *s, const char *serial, uint64_t revoked_usec, const char *reason,
+                        uint64_t crl_number);
+/* Marks the CRL state so that the next start publishes a new CRL at once. */
+int store_crl_republish(Store *s);
+
+/* A consistent copy of dir/store.db, read in one transaction on a
+ * connection of its own (safe in a worker thread), written as a new
+ * database at dest_path (which must not be in use). */
+int store_backup(const char *dir, const char *dest_path);

@@ -68,6 +68,7 @@ typedef enum Kind {
         K_SINCE,
         K_DER,
         K_TARGETS,      /* RevokeCertificates' (login ID, serial) pairs */
+        K_FD,           /* a file to back the store up into */
 } Kind;
 
 /* One (login ID, serial) pair of an a(ss). */
@@ -76,12 +77,12 @@ typedef struct Target {
 } Target;
 
 typedef struct Value {
-        char type;              /* 's', 'u', 't', 'y' (an array of bytes), 'a' (an array of (ss) targets)
-                                 * or 'v' (a variant holding a t) */
-        const char *s;          /* 's'; 'y': the bytes */
+        char type;              /* 's', 'u', 't', 'y' (an array of bytes), 'a' (an array of (ss) targets),
+                                 * 'v' (a variant holding a t) or 'h' (a file the caller opens) */
+        const char *s;          /* 's'; 'y': the bytes; 'h': the path */
         const Target *targets;  /* 'a' */
         size_t len;             /* 'y', 'a' */
-        uint64_t n;             /* 'u', 't' */
+        uint64_t n;             /* 'u', 't'; 'h': the open flags */
 } Value;
 
 typedef struct Class {
@@ -136,6 +137,10 @@ typedef struct Sweep {
 
 /* One more than RevokeCertificates takes. */
 #define TARGETS_PAST_MAX 10001
+#define H(path, flags) { .type = 'h', .s = (path), .n = (flags) }
+/* An empty regular file open for writing, that anyone may make: a good
+ * target for Backup. */
+#define FD_GOOD H("/tmp", O_WRONLY | O_TMPFILE)
 
 /* ------------------------------------------------------------------ state */
 
@@ -321,10 +326,23 @@ static int append_targets(sd_bus_message *m, const Value *v) {
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
+/* The call carries its own copy of the descriptor. */
+static int append_fd(sd_bus_message *m, const Value *v) {
+        int fd = open(v->s, (int) v->n | O_CLOEXEC, 0600);
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = sd_bus_message_append_basic(m, 'h', &fd);
+        close(fd);
+        return r;
+}
+
 static int append_value(sd_bus_message *m, const Value *v) {
         uint32_t u = (uint32_t) v->n;
 
         switch (v->type) {
+        case 'h': return append_fd(m, v);
         case 's': return sd_bus_message_append_basic(m, 's', v->s);
         case 'u': return sd_bus_message_append_basic(m, 'u', &u);
         case 't': return sd_bus_message_append_basic(m, 't', &v->n);
@@ -592,6 +610,13 @@ static size_t classes_for(const Sweep *s, Kind k, Class out[static MAX_CLASSES])
                 Class t[] = { { "past the maximum", U(100001), INVALID }, { "2^32-1", U(4294967295u), INVALID } };
                 return COPY(t);
         }
+        case K_FD: {
+                Class t[] = { { "a directory", H("/", O_RDONLY | O_DIRECTORY), INVALID },
+                              { "a character device", H("/dev/null", O_WRONLY), INVALID },
+                              { "a file with content", H("/etc/passwd", O_RDONLY), INVALID },
+                              { "an empty file open read-only", H("/proc/version", O_RDONLY), INVALID } };
+                return COPY(t);
+        }
         case K_DER: {
                 Class t[] = { { "empty", { .type = 'y', .s = bytes, .len = 0 }, INVALID },
                               { "garbage", { .type = 'y', .s = "not a certificate", .len = 17 }, INVALID },
@@ -645,6 +670,7 @@ static const Method methods[] = {
         { "SuspendUser", { K_LOGIN, K_SECRET }, { S("walt"), S(WRONG_PW) }, 2 },
         { "ResumeUser", { K_LOGIN, K_SECRET }, { S("walt"), S(WRONG_PW) }, 2 },
         { "GetHistory", { K_FILTER, K_SINCE, K_LIMIT }, { S(""), T(0), U(10) }, 3 },
+        { "Backup", { K_FD }, { FD_GOOD }, 1 },
 };
 
 static bool takes_secret(const Method *m) {
@@ -737,6 +763,7 @@ static void sweep_roles_of(Sweep *s, const char *actor) {
         denied(s, actor, "ResumeUser", "no account actions", 2, vs("boss"), vs(WRONG_PW));
         denied(s, actor, "Rescan", "no rescan", 0);
         denied(s, actor, "VerifyHistory", "no check of everyone's history", 0);
+        denied(s, actor, "Backup", "only root copies the store", 1, (Value) FD_GOOD);
         denied(s, actor, "GetUser", "no one else", 1, vs("boss"));
         denied(s, actor, "GetHistory", "no one else's history", 3, vs("boss"), (Value) T(0), vu(10));
 }
@@ -757,6 +784,8 @@ static void sweep_roles(Sweep *s) {
         denied(s, "master", "SuspendUser", "the last active master", 2, vs("boss"), vs(WRONG_PW));
         denied(s, "master", "SetUserRole", "the last active master", 2, vs("boss"), vs("admin"));
         denied(s, "master", "RemoveUser", "the last active master", 1, vs("boss"));
+        denied(s, "master", "Backup", "only root copies the store", 1, (Value) FD_GOOD);
+        denied(s, "admin", "Backup", "only root copies the store", 1, (Value) FD_GOOD);
 }
 
 /* Calls of the wrong shape, and what no object or property offers. */

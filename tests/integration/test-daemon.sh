@@ -111,8 +111,10 @@ assert_contains "$(cat "$CR_TMP/run.err")" \
 assert_eq "$first_owner" "$(owner)" "the first daemon keeps the name"
 assert_eq "$table" "$(cr_ctl --json list)" "and keeps serving"
 
-# ---- a second daemon with a store of its own: the name is taken
-sed "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-2|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/second.conf"
+# ---- a second daemon with a store and a CRL of its own: the name is taken
+# (beside the first one's published CRL, its empty store would not start)
+sed -e "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-2|" \
+        -e "s|^PublishDirectory=.*|PublishDirectory=$CR_TMP/public-2|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/second.conf"
 run_daemon "$CR_TMP/second.conf"
 [[ $run_status != 0 ]] || cr_fail_at "a second owner of the name exited 0"
 assert_contains "$(cat "$CR_TMP/run.err")" "org.certrevoke1 is owned by another process already"
@@ -234,7 +236,8 @@ assert_contains "$(cat "$CR_TMP/run.err")" "$CR_TMP/no-such.conf: cannot read: N
 assert_eq "" "$(cat "$CR_TMP/trap.out" 2>/dev/null)" "no bad configuration connected to the bus"
 
 # The trap does catch a daemon that gets as far as the bus.
-sed "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-trap|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/trap.conf"
+sed -e "s|^StateDirectory=.*|StateDirectory=$CR_TMP/state-trap|" \
+        -e "s|^PublishDirectory=.*|PublishDirectory=$CR_TMP/public-trap|" "$CR_TMP/certrevoke.conf" >"$CR_TMP/trap.conf"
 (cd "$CR_TMP" && exec env DBUS_SYSTEM_BUS_ADDRESS="$trap_bus" SOFTHSM2_CONF="$SOFTHSM2_CONF" \
         timeout -k 1 5 "$CR_BUILD/certrevoked" --config="$CR_TMP/trap.conf") \
         </dev/null >>"$CR_TMP/runs.log" 2>&1 || true

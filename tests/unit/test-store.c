@@ -476,9 +476,10 @@ static void test_history_migration(void) {
                         "DELETE FROM history WHERE id = 2;"
                         "INSERT INTO history (time_usec, actor, action, target, result)"
                         " VALUES (5, 'uid:9', 'suspend', 'taro', 'denied'), (6, 'boss', 'revoke', 'taro', 'ok');"
+                        "DROP INDEX certificates_by_serial;"
                         "PRAGMA user_version = 5;");
         scratch_reopen(&t);
-        CHECK(scratch_int(&t, "PRAGMA user_version") == 6, "migrated to schema 6");
+        CHECK(scratch_int(&t, "PRAGMA user_version") == 7, "migrated to schema 6 and on");
         CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE count = 1 AND length(hash) = 32") == 5,
               "every old row counts one and is chained");
         CHECK(walk(&t, &rows, NULL) == 0 && rows == 5, "the old rows verify, the gap they had included");
@@ -488,6 +489,60 @@ static void test_history_migration(void) {
               "new rows chain on from them");
         scratch_sql(&t, "UPDATE history SET target = 'jiro' WHERE id = 6");
         expect_bad(&t, 6, "was changed", "a migrated row changed afterwards");
+        scratch_done(&t);
+}
+
+static StoreHealth probe(const Scratch *t) {
+        StoreHealth h = STORE_INTACT;
+        char *why = NULL;
+
+        CHECK(store_probe(t->dir, &h, &why) == 0, "the store can be looked at");
+        free(why);
+        return h;
+}
+
+/* What a start beside a published CRL finds, and an entry taken back from
+ * that CRL without its certificate, which a later filing fills in. */
+static void test_recovery(void) {
+        char path[128];
+        uint64_t n = 0;
+        bool listed = true;
+        Scratch t;
+        FILE *f;
+
+        snprintf(t.dir, sizeof t.dir, "/tmp/certrevoke-test-recover-XXXXXX");
+        CHECK(mkdtemp(t.dir) != NULL, "a directory for a store");
+        t.store = NULL;
+        CHECK(probe(&t) == STORE_MISSING, "no store.db is missing");
+        snprintf(path, sizeof path, "%s/store.db", t.dir);
+        f = fopen(path, "we");
+        CHECK(f && fclose(f) == 0, "an empty store.db");
+        CHECK(probe(&t) == STORE_EMPTY, "a file of no bytes is empty");
+        CHECK(unlink(path) == 0, "and gone");
+        scratch_reopen(&t);
+        CHECK(probe(&t) == STORE_EMPTY, "a store without users or a CRL number is empty");
+        CHECK(store_add_user(t.store, "taro", "Taro", CR_ROLE_GENERAL, 1003) == 0, "taro added");
+        CHECK(store_add_user(t.store, "jinoh", "Jinoh", CR_ROLE_GENERAL, 1004) == 0, "jinoh added");
+        CHECK(probe(&t) == STORE_INTACT, "a store with a user is intact");
+
+        CHECK(store_serial_listed(t.store, "0C", &listed) == 0 && !listed, "serial 0C is on no CRL");
+        CHECK(store_recover_entry(t.store, "0C", 1000 * USEC_PER_SEC, "keyCompromise", 7) == 1,
+              "serial 0C taken back alone");
+        CHECK(store_recover_entry(t.store, "0C", 1000 * USEC_PER_SEC, "keyCompromise", 7) == 0,
+              "taking it twice records it once");
+        CHECK(store_serial_listed(t.store, "0C", &listed) == 0 && listed, "serial 0C is listed now");
+        CHECK(store_crl_raise(t.store, 7) == 0 && store_crl_reserved(t.store, &n) == 0 && n == 7,
+              "the published number is the floor");
+        CHECK(store_crl_reserve(t.store, &n) == 0 && n == 8, "the next number is above it");
+        file_cert(t.store, "taro", 12, time(NULL) - 3600, time(NULL) + 86400, "pkcs11:token=x");
+        expect_state(t.store, "taro", CR_CERT_REVOKED);
+        CHECK(scratch_int(&t, "SELECT count(*) FROM certificates") == 1, "the certificate filled the entry in");
+
+        store_free(t.store);
+        t.store = NULL;
+        f = fopen(path, "r+e");
+        CHECK(f && fwrite("garbage garbage!", 1, 16, f) == 16 && fclose(f) == 0, "the header overwritten");
+        CHECK(probe(&t) == STORE_DAMAGED, "a store that is no database is damaged");
         scratch_done(&t);
 }
 
@@ -504,6 +559,7 @@ int main(void) {
         test_history_refusals();
         test_history_prune();
         test_history_migration();
+        test_recovery();
         X509_free(ca);
         EVP_PKEY_free(ca_key);
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
