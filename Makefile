@@ -101,6 +101,11 @@ $(B)/bench/list-users-client: bench/list-users-client.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
+# One connection for the revocation benchmark and the tests that time the loop.
+$(B)/bench/revoke-client: bench/revoke-client.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
+
 $(B)/bench/crl-bench: bench/crl-bench.c $(B)/service/crl.o $(B)/service/atomic-file.o $(B)/service/util.o \
                       $(B)/service/log.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -117,7 +122,7 @@ $(B)/tests/helpers/%: tests/helpers/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
-unit-tests: $(UNIT_TESTS) $(TEST_HELPERS)
+unit-tests: $(UNIT_TESTS) $(TEST_HELPERS) $(B)/bench/revoke-client
 
 # Everything a fresh Debian 12 machine lacks for building, the demo and the
 # tests.  cracklib-runtime brings the dictionary libpwquality checks against
@@ -158,7 +163,7 @@ check: deps
 	tests/run.sh --build=build-asan
 
 bench: deps
-	$(MAKE) all $(B)/bench/list-users-client $(B)/bench/crl-bench bench-module
+	$(MAKE) all $(B)/bench/list-users-client $(B)/bench/revoke-client $(B)/bench/crl-bench bench-module
 	bench/list-users.sh --build=$(B)
 	bench/crl.sh --build=$(B)
 	bench/revoke.sh --build=$(B)

@@ -5,6 +5,7 @@
  * one buffer is allocated and TBSCertList is written straight into it.
  * OpenSSL is used for the signature, the issuer name and the check of the
  * result only. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -910,8 +911,8 @@ typedef struct Tbs {
         const X509_NAME *issuer;
         size_t issuer_len;
         uint64_t this_sec, next_sec;
-        const CrlEntry *entries;
-        size_t n, revoked_len;          /* content of revokedCertificates */
+        const CrlEncoded *parts;
+        size_t n_parts, revoked_len;    /* content of revokedCertificates */
         uint8_t *ext;
         size_t ext_len;
         size_t content;                 /* of the TBSCertList SEQUENCE */
@@ -919,7 +920,7 @@ typedef struct Tbs {
 
 static size_t tbs_content(const Tbs *t) {
         return sizeof der_version_v2 + t->alg_len + t->issuer_len + time_size(t->this_sec) +
-               time_size(t->next_sec) + (t->n ? tlv_size(t->revoked_len) : 0) + t->ext_len;
+               time_size(t->next_sec) + (t->revoked_len ? tlv_size(t->revoked_len) : 0) + t->ext_len;
 }
 
 static uint8_t *put_tbs(uint8_t *p, const Tbs *t) {
@@ -934,15 +935,17 @@ static uint8_t *put_tbs(uint8_t *p, const Tbs *t) {
                 return NULL;
         p = put_time(&tc, t->this_sec, q);
         p = put_time(&tc, t->next_sec, p);
-        if (t->n) {
+        if (t->revoked_len) {
                 /* RFC 5280 §5.1.2.6: absent, not empty, when nothing is revoked */
                 p = put_header(p, 0x30, t->revoked_len);
-                p = put_entries(p, t->entries, t->n);
+                for (size_t i = 0; i < t->n_parts; i++)
+                        if (t->parts[i].len > 0)        /* an empty run may have no buffer */
+                                p = put(p, t->parts[i].data, t->parts[i].len);
         }
         return put(p, t->ext, t->ext_len);
 }
 
-static int tbs_prepare(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_t number, Tbs *t) {
+static int tbs_prepare(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_parts, uint64_t number, Tbs *t) {
         int len, r;
 
         t->alg = s->key_type == EVP_PKEY_RSA ? alg_rsa_sha256 : alg_ecdsa_sha256;
@@ -951,46 +954,52 @@ static int tbs_prepare(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n
         if ((len = i2d_X509_NAME(t->issuer, NULL)) <= 0)
                 return log_error_errno(-EINVAL, "crl: cannot encode the CA's subject");
         t->issuer_len = (size_t) len;
-        t->entries = entries;
-        t->n = n;
-        if ((r = entries_size(entries, n, &t->revoked_len)) < 0 ||
-            (r = make_extensions(ca, number, &t->ext, &t->ext_len)) < 0)
+        t->parts = parts;
+        t->n_parts = n_parts;
+        t->revoked_len = 0;
+        for (size_t i = 0; i < n_parts; i++) {
+                if (!parts[i].data && parts[i].len)
+                        return -EINVAL;
+                if (parts[i].len > 0xffff0000u - t->revoked_len)
+                        return log_error_errno(-E2BIG, "crl: the entries make a CRL too large to encode");
+                t->revoked_len += parts[i].len;
+        }
+        r = make_extensions(ca, number, &t->ext, &t->ext_len);
+        if (r < 0)
                 return r;
         t->content = tbs_content(t);
         /* four length octets at most: 4 GiB is far beyond any sane CRL */
         if (t->content > 0xffff0000u)
-                return log_error_errno(-E2BIG, "crl: %zu entries make a CRL too large to encode", n);
+                return log_error_errno(-E2BIG, "crl: the entries make a CRL too large to encode");
         return 0;
 }
 
-static int check_args(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_t this_update_usec,
-                      uint64_t next_update_usec) {
+static int check_args(CrlSigner *s, X509 *ca, uint64_t this_update_usec, uint64_t next_update_usec) {
         EVP_PKEY *pub = ca ? X509_get0_pubkey(ca) : NULL;
 
-        if (!s || !ca || (!entries && n))
+        if (!s || !ca)
                 return -EINVAL;
         if (!pub || EVP_PKEY_get_base_id(pub) != s->key_type)
                 return log_error_errno(-EINVAL, "crl: the CA certificate is not the one the signer was opened for");
         if (next_update_usec < this_update_usec || next_update_usec / USEC_PER_SEC > TIME_MAX)
                 return log_error_errno(-EINVAL, "crl: thisUpdate/nextUpdate out of order or out of range");
-        if (n > SIZE_MAX / 128)
-                return -E2BIG;
         return 0;
 }
 
-int crl_build(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_t number,
-              uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der, size_t *ret_len) {
+int crl_build_encoded(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_parts, uint64_t number,
+                      uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der,
+                      size_t *ret_len) {
         _cleanup_free_ uint8_t *buf = NULL, *sig = NULL;
         size_t max_sig, sig_len, tbs_len, content, hdr_max, hdr;
         Tbs t = { .this_sec = this_update_usec / USEC_PER_SEC, .next_sec = next_update_usec / USEC_PER_SEC };
         uint8_t *tbs, *p;
         int r;
 
-        if (!ret_der || !ret_len)
+        if (!ret_der || !ret_len || (!parts && n_parts))
                 return -EINVAL;
-        if ((r = check_args(s, ca, entries, n, this_update_usec, next_update_usec)) < 0)
+        if ((r = check_args(s, ca, this_update_usec, next_update_usec)) < 0)
                 return r;
-        r = tbs_prepare(s, ca, entries, n, number, &t);
+        r = tbs_prepare(s, ca, parts, n_parts, number, &t);
         if (r < 0) {
                 free(t.ext);
                 return r;
@@ -1034,6 +1043,44 @@ int crl_build(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_
                 memmove(buf, buf + hdr_max - hdr, hdr + content);
         *ret_len = hdr + content;
         *ret_der = TAKE_PTR(buf);
+        return 0;
+}
+
+int crl_build(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_t number,
+              uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der, size_t *ret_len) {
+        _cleanup_free_ uint8_t *encoded = NULL;
+        CrlEncoded part = {};
+        size_t len;
+        int r;
+
+        if (!s || !ca || (!entries && n))
+                return -EINVAL;
+        if (n > SIZE_MAX / 128)
+                return -E2BIG;
+        r = entries_size(entries, n, &len);
+        if (r < 0)
+                return r;
+        /* from scratch: every entry encoded once, then built as if kept */
+        if (!(encoded = malloc(len ? len : 1)))
+                return -ENOMEM;
+        if (put_entries(encoded, entries, n) != encoded + len)
+                return log_error_errno(-EIO, "crl: the entries' encoder wrote other than it sized");
+        part = (CrlEncoded) { .data = encoded, .len = len };
+        return crl_build_encoded(s, ca, &part, 1, number, this_update_usec, next_update_usec, ret_der, ret_len);
+}
+
+int crl_entry_encode(const CrlEntry *e, uint8_t out[static CRL_ENTRY_MAX], size_t *ret_len) {
+        size_t len;
+        int r;
+
+        if (!e || !ret_len)
+                return -EINVAL;
+        r = entries_size(e, 1, &len);
+        if (r < 0)
+                return r;
+        assert(len <= CRL_ENTRY_MAX);
+        put_entries(out, e, 1);
+        *ret_len = len;
         return 0;
 }
 

@@ -45,6 +45,27 @@ void crl_signer_free(CrlSigner *s);
 int crl_build(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_t number,
               uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der, size_t *ret_len);
 
+/* The largest entry crl_entry_encode writes: a 33-octet serial,
+ * GeneralizedTime and a reason, with their headers. */
+#define CRL_ENTRY_MAX 96
+
+/* The DER of one revokedCertificates entry, as crl_build writes it, for a
+ * publisher that keeps its entries encoded between builds.  -EINVAL for a
+ * bad entry, as crl_build. */
+int crl_entry_encode(const CrlEntry *e, uint8_t out[static CRL_ENTRY_MAX], size_t *ret_len);
+
+/* A run of whole entries as crl_entry_encode wrote them. */
+typedef struct CrlEncoded {
+        const uint8_t *data;
+        size_t len;
+} CrlEncoded;
+
+/* crl_build over entries encoded already: the runs in order.  Costs the
+ * copy and the signature, no work per entry. */
+int crl_build_encoded(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_parts, uint64_t number,
+                      uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der,
+                      size_t *ret_len);
+
 /* Replaces dir/crl.der and dir/crl.pem ("X509 CRL"), mode 0644: both are
  * written to temporary files and synced before either is renamed over the
  * old one, then the directory is synced.  On error (-ENOSPC, -EACCES,

@@ -4,6 +4,7 @@
  * atomically and then takes the revoked certificates off their tokens.
  * The loop only records the outcome and answers the waiting callers, so
  * revocations that arrive together cost one build. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,6 +25,32 @@
 #define RETRY_USEC (30 * USEC_PER_SEC)
 /* Readable by every user's programs: the trust module reads the files. */
 #define PUBLISH_DIR_MODE 0755
+
+/* One revocation on the CRL: its DER lies in EntrySet.blob. */
+typedef struct Listed {
+        uint64_t seq;                   /* its place in the revocation order: the key */
+        size_t offset;
+        uint8_t len;                    /* 0 once it left the CRL */
+} Listed;
+
+/* The entries of the next CRL, each encoded once: the revocations in their
+ * order, to which a build appends those recorded since the last one, and
+ * the certificates on hold, few and read again each time.  Read whole from
+ * the store at the first build after the start (or after a failed read).
+ * Lent to the build's thread while it runs; the loop touches it only
+ * between builds. */
+typedef struct EntrySet {
+        bool loaded;
+        uint64_t seq;                   /* every revocation up to this one is in */
+        Listed *v;
+        size_t n, allocated, n_left;
+        uint8_t *blob;
+        size_t blob_len, blob_allocated;
+        uint8_t *held;
+        size_t held_len, held_allocated, n_held;
+        uint64_t *leaving;              /* sequences that leave at the next build (RFC 5280 3.3) */
+        size_t n_leaving, leaving_allocated;
+} EntrySet;
 
 typedef struct Waiter {
         uint64_t seq;
@@ -56,6 +83,7 @@ typedef struct Job {
         char *state_dir, *publish_dir, **modules, *pin;
         CrlSigner *signer;
         X509 *ca;
+        EntrySet *set;                  /* the publisher's, lent while the build runs */
         CrlState crl;
         Removal *removals;
         TokenRemoval *items;
@@ -79,6 +107,7 @@ typedef struct Publisher {
         Job *job;
         uint64_t jobs_started;
         PublishedMark mark;
+        EntrySet set;
         bool again;                     /* a build without new revocations is wanted */
         sd_event_source *defer, *timer;
 } Publisher;
@@ -89,15 +118,7 @@ static void removal_done(Removal *r) {
         free(r->der);
 }
 
-/* ---- the worker ---- */
-
-typedef struct Entries {
-        CrlEntry *v;
-        size_t n, allocated;
-        char *arena;
-        size_t arena_used, arena_size;
-        FILE *revoked;                  /* revoked.der, for the trust module */
-} Entries;
+/* ---- the CRL's entries, kept between builds ---- */
 
 static int grow(void **p, size_t *allocated, size_t need, size_t size) {
         size_t a = *allocated ? *allocated : 1024;
@@ -114,25 +135,151 @@ static int grow(void **p, size_t *allocated, size_t need, size_t size) {
         return 0;
 }
 
-static int collect_entry(const char *serial, uint64_t revoked_usec, const char *reason,
-                         const void *der, size_t der_len, void *userdata) {
-        Entries *e = userdata;
-        size_t len = strlen(serial) + 1;
+static void entry_set_reset(EntrySet *set) {
+        set->loaded = false;
+        set->seq = 0;
+        set->n = set->n_left = set->blob_len = 0;
+        set->held_len = set->n_held = 0;
+}
+
+static void entry_set_free(EntrySet *set) {
+        free(set->v);
+        free(set->blob);
+        free(set->held);
+        free(set->leaving);
+        *set = (EntrySet) {};
+}
+
+static Listed *entry_find(EntrySet *set, uint64_t seq) {
+        size_t lo = 0, hi = set->n;
+
+        /* appended in revocation order: sorted by seq */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (set->v[mid].seq == seq)
+                        return &set->v[mid];
+                if (set->v[mid].seq < seq)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+/* Drops the entries the last CRL listed after their expiry, then closes
+ * the gaps: rare (expiries), and cheaper than writing the CRL itself. */
+static void entry_set_drop_leaving(EntrySet *set) {
+        size_t k = 0, off = 0;
+
+        for (size_t i = 0; i < set->n_leaving; i++) {
+                Listed *l = entry_find(set, set->leaving[i]);
+
+                if (l && l->len) {
+                        l->len = 0;
+                        set->n_left++;
+                }
+        }
+        set->n_leaving = 0;
+        if (set->n_left == 0)
+                return;
+        for (size_t i = 0; i < set->n; i++) {
+                Listed l = set->v[i];
+
+                if (!l.len)
+                        continue;
+                memmove(set->blob + off, set->blob + l.offset, l.len);
+                set->v[k++] = (Listed) { .seq = l.seq, .offset = off, .len = l.len };
+                off += l.len;
+        }
+        set->n = k;
+        set->blob_len = off;
+        set->n_left = 0;
+}
+
+static int encode(const char *serial, uint64_t revoked_usec, const char *reason, uint8_t out[static CRL_ENTRY_MAX],
+                  size_t *ret_len) {
+        CrlEntry e = { .serial = serial, .revoked_usec = revoked_usec, .reason = crl_reason_from_string(reason) };
+
+        return crl_entry_encode(&e, out, ret_len);
+}
+
+static int entry_set_add(uint64_t seq, const char *serial, uint64_t revoked_usec, const char *reason, void *userdata) {
+        EntrySet *set = userdata;
+        uint8_t der[CRL_ENTRY_MAX];
+        size_t len;
         int r;
 
-        if (der_len > 0 && fwrite(der, 1, der_len, e->revoked) != der_len)
-                return -errno ?: -EIO;
-        if ((r = grow((void **) &e->v, &e->allocated, e->n + 1, sizeof *e->v)) < 0 ||
-            (r = grow((void **) &e->arena, &e->arena_size, e->arena_used + len, 1)) < 0)
+        r = encode(serial, revoked_usec, reason, der, &len);
+        if (r < 0)
                 return r;
-        /* offsets now, pointers once the arena stops moving */
-        memcpy(e->arena + e->arena_used, serial, len);
-        e->v[e->n++] = (CrlEntry) {
-                .serial = (const char *) (uintptr_t) e->arena_used,
-                .revoked_usec = revoked_usec,
-                .reason = crl_reason_from_string(reason),
-        };
-        e->arena_used += len;
+        if (seq == 0) {
+                r = grow((void **) &set->held, &set->held_allocated, set->held_len + len, 1);
+                if (r < 0)
+                        return r;
+                memcpy(set->held + set->held_len, der, len);
+                set->held_len += len;
+                set->n_held++;
+                return 0;
+        }
+        assert(seq > set->seq && (set->n == 0 || seq > set->v[set->n - 1].seq));
+        r = grow((void **) &set->v, &set->allocated, set->n + 1, sizeof *set->v);
+        if (r < 0)
+                return r;
+        r = grow((void **) &set->blob, &set->blob_allocated, set->blob_len + len, 1);
+        if (r < 0)
+                return r;
+        memcpy(set->blob + set->blob_len, der, len);
+        set->v[set->n++] = (Listed) { .seq = seq, .offset = set->blob_len, .len = (uint8_t) len };
+        set->blob_len += len;
+        return 0;
+}
+
+/* Brings the set up to the store: what was revoked since the last build,
+ * and the holds as they are now. */
+static int entry_set_update(EntrySet *set, const char *state_dir, uint64_t *ret_seq) {
+        int r;
+
+        if (!set->loaded)
+                entry_set_reset(set);
+        entry_set_drop_leaving(set);
+        set->held_len = set->n_held = 0;
+        r = store_crl_changes(state_dir, set->seq, entry_set_add, set, ret_seq);
+        if (r < 0) {
+                /* half read: start over from the store next time */
+                entry_set_reset(set);
+                return r;
+        }
+        set->loaded = true;
+        set->seq = *ret_seq;
+        return 0;
+}
+
+static int entry_set_leave(EntrySet *set, const uint64_t *seqs, size_t n) {
+        int r;
+
+        if (n == 0 || !set->loaded)
+                return 0;
+        r = grow((void **) &set->leaving, &set->leaving_allocated, set->n_leaving + n, sizeof *seqs);
+        if (r < 0) {
+                /* cannot remember them: read everything again instead */
+                entry_set_reset(set);
+                return r;
+        }
+        memcpy(set->leaving + set->n_leaving, seqs, n * sizeof *seqs);
+        set->n_leaving += n;
+        return 0;
+}
+
+/* ---- the worker ---- */
+
+static int collect_der(const char *serial, uint64_t revoked_usec, const char *reason, const void *der,
+                       size_t der_len, void *userdata) {
+        FILE *out = userdata;
+
+        (void) serial, (void) revoked_usec, (void) reason;
+        if (der_len > 0 && fwrite(der, 1, der_len, out) != der_len)
+                return -errno ?: -EIO;
         return 0;
 }
 
@@ -141,21 +288,48 @@ static void fclosep(FILE **f) {
                 fclose(*f);
 }
 
-/* The CA certificate, for those who check the CRL. */
+/* Whether dir_fd/ca.pem holds exactly pem: then it is left alone. */
+static bool ca_unchanged(int dir_fd, const char *pem, size_t len) {
+        _cleanup_close_ int fd = openat(dir_fd, "ca.pem", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t) st.st_size != len)
+                return false;
+        if (!(buf = malloc(len + 1)))
+                return false;
+        n = pread(fd, buf, len + 1, 0);
+        return n == (ssize_t) len && memcmp(buf, pem, len) == 0;
+}
+
+/* The CA certificate, for those who check the CRL: written when it is
+ * missing or differs, not at every build. */
 static int write_ca(int dir_fd, X509 *ca) {
         _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
-        _cleanup_(fclosep) FILE *out = NULL;
+        BIO *mem = BIO_new(BIO_s_mem());
+        char *pem = NULL;
+        long len;
         int r;
 
-        if ((r = atomic_file_open(dir_fd, "ca.pem", &f)) < 0)
-                return r;
-        if (!(out = fdopen(dup(f.fd), "we")))
-                return -errno;
-        if (!PEM_write_X509(out, ca) || fflush(out) != 0)
+        if (!mem)
+                return -ENOMEM;
+        if (!PEM_write_bio_X509(mem, ca) || (len = BIO_get_mem_data(mem, &pem)) <= 0) {
+                BIO_free(mem);
                 return -EIO;
-        if ((r = atomic_file_sync(&f)) < 0)
-                return r;
-        return atomic_file_commit("ca.pem", &f);
+        }
+        r = 0;
+        if (!ca_unchanged(dir_fd, pem, (size_t) len)) {
+                r = atomic_file_open(dir_fd, "ca.pem", &f);
+                if (r >= 0)
+                        r = write_all(f.fd, pem, (size_t) len);
+                if (r >= 0)
+                        r = atomic_file_sync(&f);
+                if (r >= 0)
+                        r = atomic_file_commit("ca.pem", &f);
+        }
+        BIO_free(mem);
+        return r;
 }
 
 static bool mark_matches(const PublishedMark *m, const struct stat *st) {
@@ -197,14 +371,50 @@ static void mark_published(int dir_fd, Job *j) {
                                     .mtime = st.st_mtim, .ctime = st.st_ctim, .number = j->crl.number };
 }
 
-/* The revoked certificates and the CRL that lists them, read in one
- * snapshot.  revoked.der goes first: a reader that sees the new CRL finds
+/* revoked.der, for the trust module: the certificates the CRL lists.
+ * Written before crl.der, so that a reader that sees the new CRL finds
  * every certificate it lists. */
-static int build_and_publish(Job *j) {
+static int write_revoked(int dir_fd, Job *j) {
         _cleanup_(atomic_file_done) AtomicFile rev = ATOMIC_FILE_INIT;
+        _cleanup_(fclosep) FILE *out = NULL;
+        uint64_t seq;
+        int r;
+
+        r = atomic_file_open(dir_fd, "revoked.der", &rev);
+        if (r < 0)
+                return r;
+        if (!(out = fdopen(dup(rev.fd), "we")))
+                return -errno;
+        r = store_crl_snapshot(j->state_dir, collect_der, out, &seq);
+        if (r < 0)
+                return r;
+        if (fclose(TAKE_PTR(out)) != 0)
+                return -errno;
+        r = atomic_file_sync(&rev);
+        if (r < 0)
+                return r;
+        return atomic_file_commit("revoked.der", &rev);
+}
+
+/* The set brought up to the store, signed as the next CRL. */
+static int build(Job *j, unsigned char **ret_der, size_t *ret_len) {
+        EntrySet *set = j->set;
+        CrlEncoded parts[2];
+        int r;
+
+        r = entry_set_update(set, j->state_dir, &j->seq);
+        if (r < 0)
+                return log_error_errno(r, "crl: cannot read the revocations: %m");
+        parts[0] = (CrlEncoded) { .data = set->blob, .len = set->blob_len };
+        parts[1] = (CrlEncoded) { .data = set->held, .len = set->held_len };
+        j->n_entries = set->n + set->n_held;
+        return crl_build_encoded(j->signer, j->ca, parts, ELEMENTSOF(parts), j->crl.number,
+                                 j->crl.this_update_usec, j->crl.next_update_usec, ret_der, ret_len);
+}
+
+static int build_and_publish(Job *j) {
         _cleanup_free_ unsigned char *der = NULL;
         _cleanup_close_ int dir_fd = -1;
-        Entries e = {};
         size_t len = 0;
         int r;
 
@@ -213,27 +423,20 @@ static int build_and_publish(Job *j) {
         r = directory_open_trusted(j->publish_dir, PUBLISH_DIR_MODE, &dir_fd, &j->why);
         if (r < 0)
                 return r;
-        if ((r = check_floor(dir_fd, j)) < 0)
+        r = check_floor(dir_fd, j);
+        if (r < 0)
                 return r;
-        if ((r = atomic_file_open(dir_fd, "revoked.der", &rev)) < 0)
+        r = build(j, &der, &len);
+        if (r < 0)
                 return r;
-        if (!(e.revoked = fdopen(dup(rev.fd), "we")))
-                return -errno;
-        r = store_crl_snapshot(j->state_dir, collect_entry, &e, &j->seq);
-        if (fclose(e.revoked) != 0 && r >= 0)
-                r = -errno;
-        for (size_t i = 0; r >= 0 && i < e.n; i++)
-                e.v[i].serial = e.arena + (uintptr_t) e.v[i].serial;
-        if (r >= 0)
-                r = crl_build(j->signer, j->ca, e.v, e.n, j->crl.number, j->crl.this_update_usec,
-                              j->crl.next_update_usec, &der, &len);
-        j->n_entries = e.n;
-        free(e.v);
-        free(e.arena);
-        if (r < 0 || (r = atomic_file_sync(&rev)) < 0 || (r = atomic_file_commit("revoked.der", &rev)) < 0 ||
-            (r = write_ca(dir_fd, j->ca)) < 0)
-                return r;
-        if ((r = crl_publish_at(dir_fd, der, len)) < 0)
+        r = write_revoked(dir_fd, j);
+        if (r < 0)
+                return log_error_errno(r, "crl: cannot write revoked.der: %m");
+        r = write_ca(dir_fd, j->ca);
+        if (r < 0)
+                return log_error_errno(r, "crl: cannot write ca.pem: %m");
+        r = crl_publish_at(dir_fd, der, len);
+        if (r < 0)
                 return r;
         mark_published(dir_fd, j);
         return 0;
@@ -324,11 +527,28 @@ static void arm_timer(Context *c, uint64_t when_usec) {
         (void) sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
 }
 
+/* The store learns what this CRL listed; the entries it listed after their
+ * expiry leave the next one. */
+static int record_published(Context *c, Job *j) {
+        _cleanup_free_ uint64_t *left = NULL;
+        size_t n_left = 0;
+        int r;
+
+        r = store_crl_published(c->store, &j->crl, j->seq, &left, &n_left);
+        if (r < 0)
+                return log_error_errno(r, "crl: cannot record number %llu as published: %m",
+                                       (unsigned long long) j->crl.number);
+        r = entry_set_leave(&c->publisher->set, left, n_left);
+        if (r < 0)
+                log_warning_errno(r, "crl: the next build reads every entry again: %m");
+        return 0;
+}
+
 static void job_finished(Context *c, Job *j) {
         Publisher *p = c->publisher;
         int r = j->result;
 
-        if (r >= 0 && (r = store_crl_published(c->store, &j->crl, j->seq)) < 0)
+        if (r >= 0 && (r = record_published(c, j)) < 0)
                 j->result = r;
         if (r >= 0) {
                 char number[24];
@@ -390,6 +610,7 @@ static int job_prepare(Context *c, Job *j) {
                 return -ENOMEM;
         j->signer = p->signer;
         j->ca = c->ca;
+        j->set = &p->set;
         j->mark = p->mark;
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
                 log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
@@ -572,6 +793,7 @@ void publish_free(Context *c) {
         sd_event_source_disable_unref(p->defer);
         sd_event_source_disable_unref(p->timer);
         crl_signer_free(p->signer);
+        entry_set_free(&p->set);
         free(p);
         c->publisher = NULL;
 }

@@ -122,6 +122,11 @@ static const char *const migrations[] = {
          * serial alone: they have no certificate, hence no issuer (see
          * RECOVERED_FINGERPRINT) */
         "CREATE INDEX certificates_by_serial ON certificates (serial);",
+        /* 8: the bookkeeping after a CRL touches only what changed: the
+         * listed certificates by expiry, the suspended users */
+        "CREATE INDEX certificates_listed_by_expiry ON certificates (not_after_usec)"
+        "  WHERE revocation_seq != 0 AND listed_after_expiry = 0;"
+        "CREATE INDEX users_suspended ON users (suspended_usec) WHERE suspended_usec != 0;",
 };
 
 /* A revocation recovered from a published CRL without its certificate is
@@ -946,40 +951,117 @@ int store_crl_reserve(Store *s, uint64_t *ret_number) {
         return 0;
 }
 
-int store_crl_published(Store *s, const CrlState *st_in, uint64_t published_seq) {
-        _cleanup_(rollbackp) Store *tx = NULL;
-        _cleanup_stmt_ sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+static int published_seq(Store *s, uint64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = store_begin(s)) < 0)
+        r = prepare(s, "SELECT published_seq FROM crl_state", &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(s, SQLITE_ERROR, "published sequence");
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+static int record_crl_state(Store *s, const CrlState *st_in, uint64_t seq) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s, "UPDATE crl_state SET this_update_usec = ?1, next_update_usec = ?2,"
+                       " published_seq = max(published_seq, ?3), published_number = ?4", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) st_in->this_update_usec);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) st_in->next_update_usec);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) seq);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64) st_in->number);
+        return step_done(s, st);
+}
+
+/* The first CRL that listed each revocation: only those after the last
+ * published sequence, found through certificates_by_seq. */
+static int record_first_listing(Store *s, uint64_t number, uint64_t after_seq, uint64_t seq) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s, "UPDATE certificates SET crl_number = ?1"
+                       " WHERE revocation_seq > ?3 AND revocation_seq <= ?2 AND crl_number = 0", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) number);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) seq);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) after_seq);
+        return step_done(s, st);
+}
+
+/* RFC 5280 3.3: listed once on a CRL issued after its expiry, an entry may
+ * leave.  Only the expired rows are visited (certificates_listed_by_expiry);
+ * their sequences go back to the publisher, which drops them next time. */
+static int record_listed_after_expiry(Store *s, uint64_t this_update_usec, uint64_t seq,
+                                      uint64_t **ret_left, size_t *ret_n_left) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_free_ uint64_t *left = NULL;
+        size_t n = 0, allocated = 0;
+        int rc, r;
+
+        r = prepare(s, "UPDATE certificates SET listed_after_expiry = 1"
+                       " WHERE revocation_seq != 0 AND listed_after_expiry = 0"
+                       "   AND not_after_usec < ?1 AND revocation_seq <= ?2 RETURNING revocation_seq", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) this_update_usec);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) seq);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (n == allocated) {
+                        size_t a = allocated ? allocated * 2 : 16;
+                        uint64_t *v = realloc(left, a * sizeof *v);
+
+                        if (!v)
+                                return -ENOMEM;
+                        left = v;
+                        allocated = a;
+                }
+                left[n++] = (uint64_t) sqlite3_column_int64(st, 0);
+        }
+        if (rc != SQLITE_DONE)
+                return sql_error(s, rc, "entries listed after expiry");
+        *ret_left = TAKE_PTR(left);
+        *ret_n_left = n;
+        return 0;
+}
+
+int store_crl_published(Store *s, const CrlState *st_in, uint64_t seq, uint64_t **ret_left,
+                        size_t *ret_n_left) {
+        _cleanup_(rollbackp) Store *tx = NULL;
+        _cleanup_free_ uint64_t *left = NULL;
+        uint64_t before;
+        size_t n_left = 0;
+        int r;
+
+        assert(s && st_in && ret_left && ret_n_left);
+        r = store_begin(s);
+        if (r < 0)
                 return r;
         tx = s;
-        if ((r = prepare(s, "UPDATE crl_state SET this_update_usec = ?1, next_update_usec = ?2,"
-                            " published_seq = max(published_seq, ?3), published_number = ?4", &a)) < 0)
+        r = published_seq(s, &before);
+        if (r < 0)
                 return r;
-        sqlite3_bind_int64(a, 4, (sqlite3_int64) st_in->number);
-        sqlite3_bind_int64(a, 1, (sqlite3_int64) st_in->this_update_usec);
-        sqlite3_bind_int64(a, 2, (sqlite3_int64) st_in->next_update_usec);
-        sqlite3_bind_int64(a, 3, (sqlite3_int64) published_seq);
-        if ((r = step_done(s, a)) < 0)
+        r = record_crl_state(s, st_in, seq);
+        if (r < 0)
                 return r;
-        if ((r = prepare(s, "UPDATE certificates SET crl_number = ?1"
-                            " WHERE revocation_seq != 0 AND revocation_seq <= ?2 AND crl_number = 0", &b)) < 0)
+        r = record_first_listing(s, st_in->number, before, seq);
+        if (r < 0)
                 return r;
-        sqlite3_bind_int64(b, 1, (sqlite3_int64) st_in->number);
-        sqlite3_bind_int64(b, 2, (sqlite3_int64) published_seq);
-        if ((r = step_done(s, b)) < 0)
+        r = record_listed_after_expiry(s, st_in->this_update_usec, seq, &left, &n_left);
+        if (r < 0)
                 return r;
-        /* RFC 5280 3.3: listed once on a CRL issued after expiry, it may leave */
-        if ((r = prepare(s, "UPDATE certificates SET listed_after_expiry = 1"
-                            " WHERE revocation_seq != 0 AND revocation_seq <= ?2 AND listed_after_expiry = 0"
-                            "   AND not_after_usec < ?1", &c)) < 0)
-                return r;
-        sqlite3_bind_int64(c, 1, (sqlite3_int64) st_in->this_update_usec);
-        sqlite3_bind_int64(c, 2, (sqlite3_int64) published_seq);
-        if ((r = step_done(s, c)) < 0 || (r = store_commit(s)) < 0)
+        r = store_commit(s);
+        if (r < 0)
                 return r;
         tx = NULL;
+        *ret_left = TAKE_PTR(left);
+        *ret_n_left = n_left;
         return 0;
 }
 
@@ -1094,6 +1176,83 @@ int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint6
                         *ret_seq = (uint64_t) sqlite3_column_int64(st, 0);
         }
         sqlite3_finalize(TAKE_PTR(st));
+        (void) exec(&reader, "COMMIT");
+        sqlite3_close_v2(reader.db);
+        return r;
+}
+
+/* Revocations after after_seq in their order, each once: the publisher
+ * holds the earlier ones.  Entries listed after their expiry are left out
+ * (RFC 5280 3.3), as by store_crl_snapshot. */
+static int changes_revoked(Store *reader, uint64_t after_seq, store_revocation_cb cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        r = prepare(reader, "SELECT revocation_seq, serial, revoked_usec, revocation_reason FROM certificates"
+                            " WHERE revocation_seq > ?1 AND listed_after_expiry = 0 ORDER BY revocation_seq", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) after_seq);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((uint64_t) sqlite3_column_int64(st, 0), col_text(st, 1),
+                       (uint64_t) sqlite3_column_int64(st, 2), col_text(st, 3), userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_error(reader, rc, "revocations since the last build");
+}
+
+static int changes_held(Store *reader, store_revocation_cb cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        /* few: users_suspended finds them without reading every user */
+        r = prepare(reader, "SELECT c.serial, u.suspended_usec FROM users u"
+                            "  JOIN certificates c ON c.id ="
+                            "       (SELECT id FROM certificates WHERE user_id = u.id"
+                            "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"
+                            " WHERE u.suspended_usec != 0 AND c.revoked_usec = 0 AND c.not_after_usec > ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb(0, col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), "certificateHold", userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_error(reader, rc, "held certificates");
+}
+
+static int max_seq(Store *reader, uint64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(reader, "SELECT coalesce(max(revocation_seq), 0) FROM certificates", &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_error(reader, SQLITE_ERROR, "revocation sequence");
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int store_crl_changes(const char *dir, uint64_t after_seq, store_revocation_cb cb, void *userdata,
+                      uint64_t *ret_seq) {
+        Store reader;
+        int r;
+
+        assert(dir && cb && ret_seq);
+        r = open_reader(dir, &reader);
+        if (r < 0)
+                return r;
+        /* one read transaction: the entries and the sequence agree */
+        r = exec(&reader, "BEGIN");
+        if (r >= 0)
+                r = max_seq(&reader, ret_seq);
+        if (r >= 0)
+                r = changes_revoked(&reader, after_seq, cb, userdata);
+        if (r >= 0)
+                r = changes_held(&reader, cb, userdata);
         (void) exec(&reader, "COMMIT");
         sqlite3_close_v2(reader.db);
         return r;

@@ -200,8 +200,11 @@ int store_crl_state(Store *s, CrlState *ret);
 
 /* Takes the next CRL number, durably, before that CRL is written. */
 int store_crl_reserve(Store *s, uint64_t *ret_number);
-/* Records a published CRL that holds every revocation up to published_seq. */
-int store_crl_published(Store *s, const CrlState *st, uint64_t published_seq);
+/* Records a published CRL that holds every revocation up to seq, touching
+ * only the rows that changed: those revoked since the last one, and those
+ * this CRL listed after their expiry, which may now leave it (RFC 5280
+ * 3.3): their revocation sequences are *ret_left (malloc'd). */
+int store_crl_published(Store *s, const CrlState *st, uint64_t seq, uint64_t **ret_left, size_t *ret_n_left);
 /* Revocations recorded but on no published CRL yet. */
 int store_unpublished(Store *s, uint64_t *ret_count);
 
@@ -210,6 +213,17 @@ int store_unpublished(Store *s, uint64_t *ret_count);
 typedef int (*store_entry_cb)(const char *serial, uint64_t revoked_usec, const char *reason,
                               const void *der, size_t der_len, void *userdata);
 int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq);
+
+/* What changed for the next CRL since a build that held every revocation
+ * up to after_seq (0: everything, at start), on a connection of its own
+ * (safe in a worker thread), in one read: each revocation after it in
+ * order (seq > 0), then every certificate on hold (seq 0, reason
+ * "certificateHold"; these are few and told every time); *ret_seq is the
+ * sequence the result covers. */
+typedef int (*store_revocation_cb)(uint64_t seq, const char *serial, uint64_t revoked_usec, const char *reason,
+                                   void *userdata);
+int store_crl_changes(const char *dir, uint64_t after_seq, store_revocation_cb cb, void *userdata,
+                      uint64_t *ret_seq);
 
 /* For a worker: which of these certificates (by fingerprint) are revoked. */
 int store_revoked_fingerprints(const char *dir, const char *const *fingerprints, size_t n, bool *ret);

@@ -477,9 +477,14 @@ static void test_history_migration(void) {
                         "INSERT INTO history (time_usec, actor, action, target, result)"
                         " VALUES (5, 'uid:9', 'suspend', 'taro', 'denied'), (6, 'boss', 'revoke', 'taro', 'ok');"
                         "DROP INDEX certificates_by_serial;"
+                        "DROP INDEX certificates_listed_by_expiry;"
+                        "DROP INDEX users_suspended;"
                         "PRAGMA user_version = 5;");
         scratch_reopen(&t);
-        CHECK(scratch_int(&t, "PRAGMA user_version") == 7, "migrated to schema 6 and on");
+        CHECK(scratch_int(&t, "PRAGMA user_version") == 8, "migrated to schema 6 and on");
+        CHECK(scratch_int(&t, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+                              " ('certificates_listed_by_expiry', 'users_suspended')") == 2,
+              "schema 8 indexes the listed certificates by expiry and the suspended users");
         CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE count = 1 AND length(hash) = 32") == 5,
               "every old row counts one and is chained");
         CHECK(walk(&t, &rows, NULL) == 0 && rows == 5, "the old rows verify, the gap they had included");

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One connection to the bus in DBUS_SYSTEM_BUS_ADDRESS for the revocation
+ * benchmark and its tests, so that what is measured is the service, not a
+ * busctl process per call:
+ *
+ *   revoke-client one PASSWORD LOGIN...   RevokeCertificate of each in turn;
+ *                                         prints each call's milliseconds
+ *   revoke-client many PASSWORD LOGIN...  all at once; those answered Busy are
+ *                                         sent again after the time they name;
+ *                                         prints the seconds until the last reply
+ *   revoke-client probe INTERVAL_MS       ListUsers every INTERVAL_MS until stdin
+ *                                         closes; prints "calls=<n> max_ms=<x>",
+ *                                         the slowest answer: how long the
+ *                                         service's event loop stalled at worst
+ *
+ * Exit status 1 when a revocation or a probe call fails. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "certrevoke.h"
+
+#define CALL_TIMEOUT_USEC (300ULL * 1000000ULL)
+
+static double now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+static int revoke_one(sd_bus *bus, const char *password, const char *login) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, CR_BUS_NAME, CR_MANAGER_PATH, CR_MANAGER_IFACE, "RevokeCertificate", &error,
+                               &reply, "ssss", login, "", "keyCompromise", password);
+        if (r < 0)
+                fprintf(stderr, "%s: %s\n", login, error.message ? error.message : strerror(-r));
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+static int run_one(sd_bus *bus, const char *password, char **logins, int n) {
+        int failed = 0;
+
+        for (int i = 0; i < n; i++) {
+                double t0 = now_ms();
+
+                if (revoke_one(bus, password, logins[i]) < 0)
+                        failed++;
+                printf("%.3f\n", now_ms() - t0);
+        }
+        return failed ? 1 : 0;
+}
+
+typedef struct Call {
+        const char *login;
+        int state;              /* 0 waiting, 1 revoked, 2 busy, -1 failed */
+        unsigned retry_s;
+} Call;
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        Call *call = userdata;
+        const char *again;
+
+        (void) ret_error;
+        if (!e) {
+                call->state = 1;
+                return 0;
+        }
+        if (sd_bus_error_has_name(e, CR_ERROR_BUSY) && e->message && (again = strstr(e->message, "try again in "))) {
+                call->state = 2;
+                call->retry_s = (unsigned) strtoul(again + strlen("try again in "), NULL, 10);
+                return 0;
+        }
+        fprintf(stderr, "%s: %s\n", call->login, e->message ? e->message : e->name);
+        call->state = -1;
+        return 0;
+}
+
+/* Sends every call still to do, then waits for all their answers. */
+static int round_trip(sd_bus *bus, const char *password, Call *calls, int n) {
+        int pending = 0, r;
+
+        for (int i = 0; i < n; i++) {
+                if (calls[i].state != 0)
+                        continue;
+                r = sd_bus_call_method_async(bus, NULL, CR_BUS_NAME, CR_MANAGER_PATH, CR_MANAGER_IFACE,
+                                             "RevokeCertificate", on_reply, &calls[i], "ssss", calls[i].login, "",
+                                             "keyCompromise", password);
+                if (r < 0)
+                        return r;
+                pending++;
+        }
+        while (pending > 0) {
+                pending = 0;
+                for (int i = 0; i < n; i++)
+                        pending += calls[i].state == 0;
+                if (pending == 0)
+                        break;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r == 0 && (r = sd_bus_wait(bus, UINT64_MAX)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int run_many(sd_bus *bus, const char *password, char **logins, int n) {
+        Call *calls = calloc((size_t) n, sizeof *calls);
+        double t0 = now_ms();
+        int failed = 0, r = 0;
+
+        if (!calls)
+                return 1;
+        for (int i = 0; i < n; i++)
+                calls[i] = (Call) { .login = logins[i] };
+        for (int round = 0; round < 100; round++) {
+                unsigned wait_s = 0;
+                int busy = 0;
+
+                r = round_trip(bus, password, calls, n);
+                if (r < 0)
+                        break;
+                for (int i = 0; i < n; i++) {
+                        if (calls[i].state != 2)
+                                continue;
+                        busy++;
+                        if (calls[i].retry_s > wait_s)
+                                wait_s = calls[i].retry_s;
+                        calls[i].state = 0;
+                }
+                if (busy == 0)
+                        break;
+                sleep(wait_s);
+        }
+        for (int i = 0; i < n; i++)
+                failed += calls[i].state != 1;
+        printf("%.3f\n", (now_ms() - t0) / 1e3);
+        free(calls);
+        return r < 0 || failed ? 1 : 0;
+}
+
+/* ListUsers on a timer: the service answers it on its event loop, so the
+ * slowest answer is the longest time that loop did not run. */
+static int run_probe(sd_bus *bus, int interval_ms) {
+        struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+        double worst = 0;
+        unsigned long calls = 0;
+        char buf[256];
+
+        for (;;) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                double t0 = now_ms(), dt;
+                int r;
+
+                r = sd_bus_call_method(bus, CR_BUS_NAME, CR_MANAGER_PATH, CR_MANAGER_IFACE, "ListUsers", &error,
+                                       &reply, "");
+                dt = now_ms() - t0;
+                sd_bus_message_unref(reply);
+                if (r < 0) {
+                        fprintf(stderr, "ListUsers: %s\n", error.message ? error.message : strerror(-r));
+                        sd_bus_error_free(&error);
+                        return 1;
+                }
+                calls++;
+                if (dt > worst)
+                        worst = dt;
+                r = poll(&in, 1, interval_ms);
+                if (r > 0 && read(STDIN_FILENO, buf, sizeof buf) <= 0)
+                        break;
+        }
+        printf("calls=%lu max_ms=%.1f\n", calls, worst);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        sd_bus *bus = NULL;
+        int r;
+
+        if (argc < 3 || (strcmp(argv[1], "probe") != 0 && argc < 4)) {
+                fprintf(stderr, "usage: %s one|many PASSWORD LOGIN... | probe INTERVAL_MS\n", argv[0]);
+                return 2;
+        }
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                fprintf(stderr, "cannot connect to the bus: %s\n", strerror(-r));
+                return 1;
+        }
+        (void) sd_bus_set_method_call_timeout(bus, CALL_TIMEOUT_USEC);
+        if (strcmp(argv[1], "one") == 0)
+                r = run_one(bus, argv[2], argv + 3, argc - 3);
+        else if (strcmp(argv[1], "many") == 0)
+                r = run_many(bus, argv[2], argv + 3, argc - 3);
+        else if (strcmp(argv[1], "probe") == 0)
+                r = run_probe(bus, atoi(argv[2]));
+        else
+                r = 2;
+        fflush(stdout);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
