@@ -19,6 +19,7 @@
 #
 #   bench/revoke.sh [--build=DIR] [--sizes=N,N,...]
 
+# shellcheck disable=SC2119 # cr_start_daemon is called without arguments
 set -euo pipefail
 
 SIZES=10000,100000,1000000
@@ -142,7 +143,7 @@ run() {
 }
 
 IFS=, read -r -a sizes <<<"$SIZES"
-first= last=
+first='' last=''
 for n in "${sizes[@]}"; do
         out=$( (run "$n"))
         grep -v '^one_ms ' <<<"$out"

@@ -53,8 +53,8 @@ expected_serials() {
         local login
         for login in "${logins[@]}"; do
                 [[ -n ${revoked[$login]:-} || -n ${held[$login]:-} ]] || continue
-                echo "${serial[$login]}" | sed 's/^0*\([0-9A-F]\)/\1/'
-        done | sort
+                echo "${serial[$login]}"
+        done | sed 's/^0*\([0-9A-F]\)/\1/' | sort
 }
 
 last_number=$(cr_crl_number)
@@ -76,6 +76,7 @@ call() {
                 org.certrevoke1.Manager "$@"
 }
 
+# shellcheck disable=SC2034 # picked names the caller's variable
 pick() {        # pick NAMEREF FILTER: a random login for which FILTER LOGIN succeeds, or none
         local -n picked=$1
         local candidates=() l
