@@ -16,6 +16,7 @@
 #include "crl.h"
 #include "log.h"
 #include "publish.h"
+#include "revoked-index.h"
 #include "tokens.h"
 #include "util.h"
 #include "worker.h"
@@ -44,6 +45,7 @@ typedef struct Job {
         char *state_dir, *publish_dir, **modules, *pin;
         CrlSigner *signer;
         X509 *ca;
+        RevokedIndex *index;            /* the publisher's, handed back when done */
         CrlState crl;
         Removal *removals;
         TokenRemoval *items;
@@ -59,6 +61,7 @@ typedef struct Job {
 
 typedef struct Publisher {
         CrlSigner *signer;
+        RevokedIndex *index;            /* revoked.idx, open once a build made it */
         Waiter *waiters;
         size_t n_waiters, waiters_allocated;
         Removal *removals;
@@ -82,7 +85,8 @@ typedef struct Entries {
         size_t n, allocated;
         char *arena;
         size_t arena_used, arena_size;
-        FILE *revoked;                  /* revoked.der, for the trust module */
+        RevokedIndex *index;            /* revoked.idx, for the trust module */
+        uint64_t crl_number;
 } Entries;
 
 static int grow(void **p, size_t *allocated, size_t need, size_t size) {
@@ -106,8 +110,8 @@ static int collect_entry(const char *serial, uint64_t revoked_usec, const char *
         size_t len = strlen(serial) + 1;
         int r;
 
-        if (der_len > 0 && fwrite(der, 1, der_len, e->revoked) != der_len)
-                return -errno ?: -EIO;
+        if (der_len > 0 && (r = revoked_index_sync_entry(e->index, der, der_len, e->crl_number)) < 0)
+                return r;
         if ((r = grow((void **) &e->v, &e->allocated, e->n + 1, sizeof *e->v)) < 0 ||
             (r = grow((void **) &e->arena, &e->arena_size, e->arena_used + len, 1)) < 0)
                 return r;
@@ -144,11 +148,28 @@ static int write_ca(int dir_fd, X509 *ca) {
         return atomic_file_commit("ca.pem", &f);
 }
 
+/* revoked.idx, opened at the first build (the directory may be made by
+ * it) and kept: later builds append only what changed. */
+static int open_index(Job *j, int dir_fd) {
+        _cleanup_free_ unsigned char *ca_der = NULL;
+        bool fresh;
+        int len;
+
+        if (j->index)
+                return 0;
+        len = i2d_X509(j->ca, &ca_der);
+        if (len <= 0)
+                return -ENOMEM;
+        /* the format the module read before: it reads revoked.idx now */
+        (void) unlinkat(dir_fd, "revoked.der", 0);
+        return revoked_index_open(dir_fd, ca_der, (size_t) len, &j->index, &fresh);
+}
+
 /* The revoked certificates and the CRL that lists them, read in one
- * snapshot.  revoked.der goes first: a reader that sees the new CRL finds
- * every certificate it lists. */
+ * snapshot.  revoked.idx goes first: a reader that sees the new CRL finds
+ * every certificate it lists, and one that sees the old CRL hides what
+ * was appended for the new one. */
 static int build_and_publish(Job *j) {
-        _cleanup_(atomic_file_done) AtomicFile rev = ATOMIC_FILE_INIT;
         _cleanup_free_ unsigned char *der = NULL;
         _cleanup_close_ int dir_fd = -1;
         Entries e = {};
@@ -160,13 +181,13 @@ static int build_and_publish(Job *j) {
         r = directory_open_trusted(j->publish_dir, PUBLISH_DIR_MODE, &dir_fd, &j->why);
         if (r < 0)
                 return r;
-        if ((r = atomic_file_open(dir_fd, "revoked.der", &rev)) < 0)
+        if ((r = open_index(j, dir_fd)) < 0)
                 return r;
-        if (!(e.revoked = fdopen(dup(rev.fd), "we")))
-                return -errno;
+        e.index = j->index;
+        e.crl_number = j->crl.number;
+        revoked_index_sync_begin(j->index);
         r = store_crl_snapshot(j->state_dir, collect_entry, &e, &j->seq);
-        if (fclose(e.revoked) != 0 && r >= 0)
-                r = -errno;
+        r = revoked_index_sync_end(j->index, j->crl.number, r);
         for (size_t i = 0; r >= 0 && i < e.n; i++)
                 e.v[i].serial = e.arena + (uintptr_t) e.v[i].serial;
         if (r >= 0)
@@ -175,10 +196,10 @@ static int build_and_publish(Job *j) {
         j->n_entries = e.n;
         free(e.v);
         free(e.arena);
-        if (r < 0 || (r = atomic_file_sync(&rev)) < 0 || (r = atomic_file_commit("revoked.der", &rev)) < 0 ||
-            (r = write_ca(dir_fd, j->ca)) < 0)
+        if (r < 0 || (r = write_ca(dir_fd, j->ca)) < 0 || (r = crl_publish_at(dir_fd, der, len)) < 0)
                 return r;
-        return crl_publish_at(dir_fd, der, len);
+        revoked_index_published(j->index, j->crl.number);
+        return 0;
 }
 
 static void job_work(void *userdata) {
@@ -302,6 +323,7 @@ static void job_done(Context *c, void *userdata) {
         Job *j = userdata;
 
         c->publisher->job = NULL;
+        c->publisher->index = j->index;
         job_finished(c, j);
         job_free(j);
 }
@@ -329,6 +351,7 @@ static int job_prepare(Context *c, Job *j) {
                 return -ENOMEM;
         j->signer = p->signer;
         j->ca = c->ca;
+        j->index = p->index;
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
                 log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
         if ((r = store_crl_reserve(c->store, &j->crl.number)) < 0)
@@ -442,6 +465,9 @@ static bool due_at_start(Context *c, int dir_fd) {
                 return true;
         if (dir_fd < 0 || fstatat(dir_fd, "crl.der", &crl, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(crl.st_mode))
                 return true;
+        /* the trust module's input, of this format, is made by a build */
+        if (fstatat(dir_fd, "revoked.idx", &crl, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(crl.st_mode))
+                return true;
         return unpublished > 0 || st.this_update_usec == 0 ||
                st.next_update_usec < now_usec() + c->config.crl_validity_usec * 3 / 4;
 }
@@ -509,6 +535,7 @@ void publish_free(Context *c) {
         free(p->waiters);
         sd_event_source_disable_unref(p->defer);
         sd_event_source_disable_unref(p->timer);
+        revoked_index_free(p->index);
         crl_signer_free(p->signer);
         free(p);
         c->publisher = NULL;
