@@ -451,15 +451,25 @@ static int build_file(int dir_fd, const uint8_t ca_sha256[32], uint64_t crl_numb
         return 0;
 }
 
-/* Renames tmp over revoked.idx and makes ret own its descriptor. */
+/* Renames tmp over revoked.idx and gives f a descriptor of it that reads
+ * too (the temporary file is write-only), checked to be the same file. */
 static int install_file(int dir_fd, AtomicFile *tmp, IdxFile *f) {
+        _cleanup_close_ int fd = -1;
+        struct stat a, b;
         int r = atomic_file_commit(RI_FILE_NAME, tmp);
 
         if (r < 0)
                 return r;
         if (fsync(dir_fd) < 0)
                 return -errno;
-        f->fd = TAKE_FD(tmp->fd);
+        fd = openat(dir_fd, RI_FILE_NAME, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &a) < 0 || fstat(tmp->fd, &b) < 0)
+                return -errno;
+        if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                return -ESTALE;
+        f->fd = TAKE_FD(fd);
         return 0;
 }
 
