@@ -271,9 +271,11 @@ $(B)/bench/module-bench: bench/module-bench.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -ldl -lcrypto
 
-$(B)/bench/module-gen: bench/module-gen.c $(FLAGS_FILE)
+# Writes revoked.idx with the daemon's writer.
+$(B)/bench/module-gen: bench/module-gen.c $(INDEX_WRITER_OBJ) $(B)/module/x509.o $(B)/module/der.o \
+                       $(B)/service/names.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -lcrypto
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< $(filter-out $<,$(INPUTS)) $(PKG_LIBS) -lpthread
 
 bench-module: $(MODULES) $(B)/bench/module-bench $(B)/bench/module-gen
 	bench/module.sh --build=$(B)

@@ -18,6 +18,9 @@
  * Each record says from which CRL number on it holds: the module shows a
  * certificate when its newest record whose number is at most crl.der's adds
  * it, so that what was appended for a CRL not yet published stays hidden.
+ * The header names the CRL it is complete for, and the one before, by a
+ * hash of their signatures: the module takes crl.der only when it is one of
+ * them, so it never needs to read the CRL's entries or hash it whole.
  * Numbers are in the host's byte order (the file is local to the host);
  * every record and each header slot carry a check of their own, so that a
  * torn or damaged one is never taken. */
@@ -31,7 +34,7 @@
 #define RI_MAGIC        "CRVKIDX\n"
 #define RI_VERSION      1
 #define RI_HEADER_SIZE  4096u           /* the header page */
-#define RI_SLOT_SIZE    128u            /* each of the two slots */
+#define RI_SLOT_SIZE    256u            /* each of the two slots */
 #define RI_RECORD_SIZE  48u
 #define RI_DER_MAX      (1u << 20)      /* no certificate is larger */
 
@@ -52,6 +55,11 @@ typedef struct RiHeader {
         uint64_t data_end;              /* and what the records may point at ends here */
         uint64_t subject_offset;        /* n_sorted uint32 positions, ordered by subject_key */
         uint8_t ca_sha256[32];          /* the CA whose certificates these are */
+        /* SHA-256 of the signatureValue of the CRL numbered crl_number and
+         * of the one before it: the CRLs the records are for, which the
+         * daemon verified with the CA before it named them here */
+        uint8_t crl_sig_sha256[2][32];
+        uint8_t reserved[64];
         uint64_t check;                 /* ri_hash of the bytes before, seeded with RI_VERSION */
 } RiHeader;
 

@@ -626,7 +626,8 @@ static int load_ca(TrustState *s, const TrustFiles *files, const TrustState *pre
 /* The CRL is read only for its issuer and number: revoked.idx lists its
  * certificates.  An older CRL of the same CA may still be valid and list
  * fewer certificates: taking it would undo revocations. */
-static int check_crl(TrustState *s, const TrustFiles *files, const TrustState *prev, bool verify, const char **why) {
+static int check_crl(TrustState *s, const TrustFiles *files, const TrustState *prev, bool verify,
+                     Span *ret_signature, const char **why) {
         CrlHead head;
         bool same_ca;
         int r;
@@ -636,6 +637,7 @@ static int check_crl(TrustState *s, const TrustFiles *files, const TrustState *p
                 return r;
         s->crl_number = head.number;
         s->have_crl_number = verify;
+        *ret_signature = head.signature;
         if (!verify)
                 return 0;
         *why = "the CRL's issuer is not the CA";
@@ -648,13 +650,22 @@ static int check_crl(TrustState *s, const TrustFiles *files, const TrustState *p
         return 0;
 }
 
-/* revoked.idx must be the CA's and hold every change up to the CRL's
- * number: one behind it would miss revocations the CRL lists. */
-static int check_index(TrustState *s, const IndexMap *index, bool verify, const char **why) {
+/* revoked.idx must be the CA's and name crl.der (by its signature) as the
+ * CRL it is complete for, or the one before: the daemon verified that
+ * CRL's signature with the CA before it named it, so the module need not
+ * hash a CRL of a million entries again in every program.  Another CRL,
+ * one signed by another key or one revoked.idx does not know yet, is
+ * refused. */
+static int check_index(TrustState *s, const IndexMap *index, Span crl_signature, bool verify, const char **why) {
         uint8_t sha[SHA256_DIGEST_LENGTH];
 
         if (!verify)
                 return 0;
+        SHA256(crl_signature.p, crl_signature.len, sha);
+        *why = "crl.der is not a CRL revoked.idx was written for";
+        if (memcmp(sha, index->h.crl_sig_sha256[0], sizeof sha) != 0 &&
+            memcmp(sha, index->h.crl_sig_sha256[1], sizeof sha) != 0)
+                return -EBADMSG;
         SHA256(ca_entry(s)->f.value.p, ca_entry(s)->f.value.len, sha);
         *why = "revoked.idx belongs to another CA";
         if (memcmp(sha, index->h.ca_sha256, sizeof sha) != 0)
@@ -681,6 +692,7 @@ static int carry_handles(TrustState *s, const TrustState *prev) {
 static int build(TrustFiles *files, const TrustState *prev, CK_OBJECT_HANDLE *next_handle, bool verify,
                  TrustState **ret, const char **why) {
         _cleanup_(trust_state_unrefp) TrustState *s = NULL;
+        Span signature;
         int r;
 
         *why = "out of memory";
@@ -689,10 +701,10 @@ static int build(TrustFiles *files, const TrustState *prev, CK_OBJECT_HANDLE *ne
         s->refs = 1;
         s->own_next_handle = 1;
         s->next_handle = next_handle ? next_handle : &s->own_next_handle;
-        if ((r = load_ca(s, files, prev, why)) < 0 || (r = check_crl(s, files, prev, verify, why)) < 0)
+        if ((r = load_ca(s, files, prev, why)) < 0 || (r = check_crl(s, files, prev, verify, &signature, why)) < 0)
                 return r;
         if (files->index) {
-                if ((r = check_index(s, files->index, verify, why)) < 0)
+                if ((r = check_index(s, files->index, signature, verify, why)) < 0)
                         return r;
                 s->index = TAKE_PTR(files->index);
                 *why = "out of memory";

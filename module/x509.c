@@ -270,6 +270,7 @@ int crl_parse_head(Span crl, CrlHead *ret, const char **why) {
         if (tbs.content.len != 0)
                 return -EBADMSG;
         h.issuer = issuer.whole;
+        h.signature = sig.whole;
         *why = NULL;
         *ret = h;
         return 0;

@@ -27,6 +27,7 @@ int x509_parse(Span *in, CertFields *ret);
 typedef struct CrlHead {
         Span issuer;
         uint64_t number;
+        Span signature;         /* the signatureValue BIT STRING, whole */
 } CrlHead;
 
 /* Reads a v2 CRL's issuer and cRLNumber, stepping over the list of

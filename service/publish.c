@@ -187,12 +187,13 @@ static int build_and_publish(Job *j) {
         e.crl_number = j->crl.number;
         revoked_index_sync_begin(j->index);
         r = store_crl_snapshot(j->state_dir, collect_entry, &e, &j->seq);
-        r = revoked_index_sync_end(j->index, j->crl.number, r);
         for (size_t i = 0; r >= 0 && i < e.n; i++)
                 e.v[i].serial = e.arena + (uintptr_t) e.v[i].serial;
         if (r >= 0)
                 r = crl_build(j->signer, j->ca, e.v, e.n, j->crl.number, j->crl.this_update_usec,
                               j->crl.next_update_usec, &der, &len);
+        /* names the CRL just signed (and verified), before it is published */
+        r = revoked_index_sync_end(j->index, j->crl.number, der, len, r);
         j->n_entries = e.n;
         free(e.v);
         free(e.arena);

@@ -223,10 +223,31 @@ static int append(IdxFile *f, RiRecord *rec, const uint8_t *der) {
         return 0;
 }
 
+/* The hash by which the header names a CRL: of its signature, which the
+ * module finds without reading the entries. */
+static int crl_signature_hash(const uint8_t *crl, size_t len, uint8_t ret[SHA256_DIGEST_LENGTH]) {
+        const char *why;
+        CrlHead head;
+
+        if (crl_parse_head((Span) { crl, len }, &head, &why) < 0)
+                return -EBADMSG;
+        SHA256(head.signature.p, head.signature.len, ret);
+        return 0;
+}
+
+/* Names the CRL numbered crl_number, keeping the one before it named too:
+ * readers that still see the older crl.der go on taking the file. */
+static void name_crl(RiHeader *h, uint64_t crl_number, const uint8_t sig[SHA256_DIGEST_LENGTH]) {
+        if (crl_number != h->crl_number)
+                memcpy(h->crl_sig_sha256[1], h->crl_sig_sha256[0], sizeof h->crl_sig_sha256[1]);
+        memcpy(h->crl_sig_sha256[0], sig, sizeof h->crl_sig_sha256[0]);
+        h->crl_number = crl_number;
+}
+
 /* What was appended reaches the disk before the header that counts it;
  * the header goes into the slot not in use, so a torn write of it leaves
- * the previous one. */
-static int publish_header(IdxFile *f, uint64_t crl_number) {
+ * the previous one.  sig NULL: the CRL named stays. */
+static int publish_header(IdxFile *f, uint64_t crl_number, const uint8_t *sig) {
         RiHeader h = f->h;
         int slot = 1 - f->slot, r;
 
@@ -235,7 +256,8 @@ static int publish_header(IdxFile *f, uint64_t crl_number) {
         h.seq++;
         h.n_log = f->n_log;
         h.data_end = f->data_end;
-        h.crl_number = crl_number;
+        if (sig)
+                name_crl(&h, crl_number, sig);
         h.check = ri_header_check(&h);
         r = pwrite_all(f->fd, &h, sizeof h, (uint64_t) slot * RI_SLOT_SIZE);
         if (r < 0)
@@ -389,11 +411,12 @@ static int write_subjects(IdxFile *f) {
 /* Writes f, whose certs are set (sorted by key), into the open file
  * f->fd: data, sorted records, the removals still to come, and the first
  * header.  Not synced. */
-static int write_whole(IdxFile *f, const uint8_t ca_sha256[32], uint64_t crl_number, int src_fd,
-                       const uint8_t *const *ders) {
+static int write_whole(IdxFile *f, const uint8_t ca_sha256[32], uint64_t crl_number,
+                       const uint8_t crl_sigs[2][32], int src_fd, const uint8_t *const *ders) {
         int r;
 
         f->h = (RiHeader) { .version = RI_VERSION, .record_size = RI_RECORD_SIZE };
+        memcpy(f->h.crl_sig_sha256, crl_sigs, sizeof f->h.crl_sig_sha256);
         memcpy(f->h.magic, RI_MAGIC, sizeof f->h.magic);
         memcpy(f->h.ca_sha256, ca_sha256, sizeof f->h.ca_sha256);
         if (getrandom(&f->h.salt, sizeof f->h.salt, 0) != sizeof f->h.salt)
@@ -427,8 +450,9 @@ static int write_whole(IdxFile *f, const uint8_t ca_sha256[32], uint64_t crl_num
 }
 
 /* A new file in tmp (not yet renamed) holding certs; takes certs. */
-static int build_file(int dir_fd, const uint8_t ca_sha256[32], uint64_t crl_number, Cert *certs, size_t n,
-                      int src_fd, const uint8_t *const *ders, AtomicFile *tmp, IdxFile *ret) {
+static int build_file(int dir_fd, const uint8_t ca_sha256[32], uint64_t crl_number, const uint8_t crl_sigs[2][32],
+                      Cert *certs, size_t n, int src_fd, const uint8_t *const *ders, AtomicFile *tmp,
+                      IdxFile *ret) {
         IdxFile f = IDX_FILE_INIT;
         int r;
 
@@ -441,7 +465,7 @@ static int build_file(int dir_fd, const uint8_t ca_sha256[32], uint64_t crl_numb
                 return r;
         }
         f.fd = tmp->fd;
-        r = write_whole(&f, ca_sha256, crl_number, src_fd, ders);
+        r = write_whole(&f, ca_sha256, crl_number, crl_sigs, src_fd, ders);
         f.fd = -1;
         if (r < 0 || (r = atomic_file_sync(tmp)) < 0) {
                 idx_file_done(&f);
@@ -481,6 +505,7 @@ typedef struct Snapshot {
         Cert *certs;
         size_t n;
         uint64_t n_log, n_sorted, crl_number;
+        uint8_t crl_sigs[2][32];
         int fd;
 } Snapshot;
 
@@ -488,6 +513,7 @@ static int snapshot_take(RevokedIndex *x, Snapshot *s) {
         const IdxFile *f = &x->f;
 
         *s = (Snapshot) { .n_log = f->n_log, .n_sorted = f->h.n_sorted, .crl_number = f->h.crl_number, .fd = -1 };
+        memcpy(s->crl_sigs, f->h.crl_sig_sha256, sizeof s->crl_sigs);
         if (!(s->certs = malloc((f->n_certs ? f->n_certs : 1) * sizeof *s->certs)))
                 return -ENOMEM;
         for (size_t n = 0; n < f->n_certs; n++) {
@@ -528,7 +554,10 @@ static int catch_up(RevokedIndex *x, const Snapshot *s, IdxFile *nf) {
                 if (r < 0)
                         return r;
         }
-        return publish_header(nf, x->f.h.crl_number);
+        /* the CRLs the old file named, whatever was committed meanwhile */
+        memcpy(nf->h.crl_sig_sha256, x->f.h.crl_sig_sha256, sizeof nf->h.crl_sig_sha256);
+        nf->h.crl_number = x->f.h.crl_number;
+        return publish_header(nf, x->f.h.crl_number, NULL);
 }
 
 /* The slow part runs without the lock: appends go on into the old file
@@ -544,7 +573,7 @@ static int compact(RevokedIndex *x, bool locked) {
                 return r;
         if (!locked)
                 pthread_mutex_unlock(&x->lock);
-        r = build_file(x->dir_fd, x->ca_sha256, s.crl_number, s.certs, s.n, s.fd, NULL, &tmp, &nf);
+        r = build_file(x->dir_fd, x->ca_sha256, s.crl_number, s.crl_sigs, s.certs, s.n, s.fd, NULL, &tmp, &nf);
         if (!locked)
                 pthread_mutex_lock(&x->lock);
         close(s.fd);
@@ -683,10 +712,12 @@ static int load_existing(RevokedIndex *x, IdxFile *f) {
 
 static int start_fresh(RevokedIndex *x) {
         _cleanup_(atomic_file_done) AtomicFile tmp = ATOMIC_FILE_INIT;
+        const uint8_t none[2][32] = {};
         IdxFile f = IDX_FILE_INIT;
         int r;
 
-        r = build_file(x->dir_fd, x->ca_sha256, 0, NULL, 0, -1, NULL, &tmp, &f);
+        /* names no CRL: the module takes none with it until the first commit */
+        r = build_file(x->dir_fd, x->ca_sha256, 0, none, NULL, 0, -1, NULL, &tmp, &f);
         if (r < 0)
                 return r;
         r = install_file(x->dir_fd, &tmp, &f);
@@ -786,11 +817,15 @@ int revoked_index_remove(RevokedIndex *x, const uint8_t *der, size_t len, uint64
         return r;
 }
 
-int revoked_index_commit(RevokedIndex *x, uint64_t crl_number) {
+int revoked_index_commit(RevokedIndex *x, uint64_t crl_number, const uint8_t *crl, size_t crl_len) {
+        uint8_t sig[SHA256_DIGEST_LENGTH];
         int r;
 
+        r = crl_signature_hash(crl, crl_len, sig);
+        if (r < 0)
+                return r;
         pthread_mutex_lock(&x->lock);
-        r = publish_header(&x->f, crl_number);
+        r = publish_header(&x->f, crl_number, sig);
         pthread_mutex_unlock(&x->lock);
         return r;
 }
@@ -806,9 +841,12 @@ int revoked_index_sync_entry(RevokedIndex *x, const uint8_t *der, size_t len, ui
         return add_locked(x, der, len, crl_number);
 }
 
-int revoked_index_sync_end(RevokedIndex *x, uint64_t crl_number, int result) {
+int revoked_index_sync_end(RevokedIndex *x, uint64_t crl_number, const uint8_t *crl, size_t crl_len, int result) {
+        uint8_t sig[SHA256_DIGEST_LENGTH];
         int r = result;
 
+        if (r >= 0)
+                r = crl_signature_hash(crl, crl_len, sig);
         for (size_t n = 0; r >= 0 && n < x->f.n_certs; n++) {
                 Cert *c = &x->f.certs[n];
 
@@ -819,7 +857,7 @@ int revoked_index_sync_end(RevokedIndex *x, uint64_t crl_number, int result) {
                         r = apply_remove(&x->f, c->key, crl_number);
         }
         if (r >= 0)
-                r = publish_header(&x->f, crl_number);
+                r = publish_header(&x->f, crl_number, sig);
         pthread_mutex_unlock(&x->lock);
         return r;
 }
@@ -867,9 +905,10 @@ void revoked_index_counts(RevokedIndex *x, uint64_t *ret_sorted, uint64_t *ret_l
 }
 
 int revoked_index_create(int dir_fd, const uint8_t *ca_der, size_t ca_len, uint64_t crl_number,
-                         const uint8_t *const *ders, const size_t *lens, size_t n) {
+                         const uint8_t *crl, size_t crl_len, const uint8_t *const *ders, const size_t *lens,
+                         size_t n) {
         _cleanup_(atomic_file_done) AtomicFile tmp = ATOMIC_FILE_INIT;
-        uint8_t ca_sha256[SHA256_DIGEST_LENGTH];
+        uint8_t ca_sha256[SHA256_DIGEST_LENGTH], sigs[2][32] = {};
         IdxFile f = IDX_FILE_INIT;
         Cert *certs = malloc((n ? n : 1) * sizeof *certs);
         size_t kept = 0;
@@ -889,7 +928,11 @@ int revoked_index_create(int dir_fd, const uint8_t *ca_der, size_t ca_len, uint6
                 kept++;
         }
         SHA256(ca_der, ca_len, ca_sha256);
-        r = build_file(dir_fd, ca_sha256, crl_number, certs, kept, -1, ders, &tmp, &f);
+        if (crl_signature_hash(crl, crl_len, sigs[0]) < 0) {
+                free(certs);
+                return -EBADMSG;
+        }
+        r = build_file(dir_fd, ca_sha256, crl_number, sigs, certs, kept, -1, ders, &tmp, &f);
         if (r < 0)
                 return r;
         r = install_file(dir_fd, &tmp, &f);

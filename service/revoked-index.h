@@ -34,17 +34,21 @@ int revoked_index_add(RevokedIndex *x, const uint8_t *der, size_t len, uint64_t 
 int revoked_index_remove(RevokedIndex *x, const uint8_t *der, size_t len, uint64_t crl_number);
 
 /* Syncs what was appended, then publishes it with the header: the index
- * is complete for CRL number crl_number. */
-int revoked_index_commit(RevokedIndex *x, uint64_t crl_number);
+ * is complete for CRL number crl_number, whose DER is crl (to be published
+ * after this; the caller verified its signature with the CA).  The header
+ * names that CRL and the one before it: the trust module takes no other
+ * crl.der with the file.  -EBADMSG when crl is no CRL. */
+int revoked_index_commit(RevokedIndex *x, uint64_t crl_number, const uint8_t *crl, size_t crl_len);
 
 /* For a publisher that reads the whole list each time: begin, then entry
  * for each certificate CRL number crl_number lists, then end, which takes
- * off the list what was not named and commits.  Work in memory is linear
+ * off the list what was not named and commits (as above; with result < 0
+ * it only unlocks and returns result).  Work in memory is linear
  * in the list; what is written is linear in what changed.  The lock is
  * held from begin to end. */
 void revoked_index_sync_begin(RevokedIndex *x);
 int revoked_index_sync_entry(RevokedIndex *x, const uint8_t *der, size_t len, uint64_t crl_number);
-int revoked_index_sync_end(RevokedIndex *x, uint64_t crl_number, int result);
+int revoked_index_sync_end(RevokedIndex *x, uint64_t crl_number, const uint8_t *crl, size_t crl_len, int result);
 
 /* Tells the index that crl.der with number crl_number is published, so
  * that compaction may drop what that CRL no longer lists; starts a
@@ -61,7 +65,8 @@ int revoked_index_wait(RevokedIndex *x);
 void revoked_index_counts(RevokedIndex *x, uint64_t *ret_sorted, uint64_t *ret_log);
 
 /* Writes dir_fd/revoked.idx whole, compacted, listing the n certificates
- * ders[i] (lens[i] octets) for CRL number crl_number: for a new CA, for
+ * ders[i] (lens[i] octets) for CRL number crl_number, the CRL crl: for
  * tools and benchmarks. */
 int revoked_index_create(int dir_fd, const uint8_t *ca_der, size_t ca_len, uint64_t crl_number,
-                         const uint8_t *const *ders, const size_t *lens, size_t n);
+                         const uint8_t *crl, size_t crl_len, const uint8_t *const *ders, const size_t *lens,
+                         size_t n);

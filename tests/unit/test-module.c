@@ -37,6 +37,10 @@ typedef struct World {
         X509 *ca, *other_ca;
         X509 *alice, *bob, *carol, *dave;       /* dave: the other CA's, alice's serial */
         long crl_number;
+        /* the CRL revoked.idx was last written for, to be published next */
+        unsigned char *next_crl;
+        int next_crl_len;
+        long next_crl_number;
 } World;
 
 static World w;
@@ -93,11 +97,10 @@ static void put_ca(X509 *ca) {
 }
 
 /* A v2 CRL of issuer listing the serials of certs, signed with key. */
-static void put_crl_signed(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, long number) {
+static int make_crl(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, long number, unsigned char **ret) {
         X509_CRL *crl = X509_CRL_new();
         ASN1_TIME *t = ASN1_TIME_set(NULL, NOW);
         ASN1_INTEGER *num = ASN1_INTEGER_new();
-        unsigned char *der = NULL;
         int len;
 
         X509_CRL_set_version(crl, 1);
@@ -115,16 +118,32 @@ static void put_crl_signed(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, 
         X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0);
         X509_CRL_sort(crl);
         X509_CRL_sign(crl, key, EVP_sha256());
-        len = i2d_X509_CRL(crl, &der);
-        put_file("crl.der", der, (size_t) len);
-        OPENSSL_free(der);
+        *ret = NULL;
+        len = i2d_X509_CRL(crl, ret);
         ASN1_INTEGER_free(num);
         ASN1_TIME_free(t);
         X509_CRL_free(crl);
+        return len;
 }
 
+/* A CRL revoked.idx was not written for. */
+static void put_crl_signed(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, long number) {
+        unsigned char *der = NULL;
+        int len = make_crl(issuer, key, certs, n, number, &der);
+
+        put_file("crl.der", der, (size_t) len);
+        OPENSSL_free(der);
+}
+
+/* The next CRL, as the daemon publishes it: the one revoked.idx was
+ * written for when there is one, else one it does not know. */
 static void put_crl(X509 **certs, size_t n) {
-        put_crl_signed(w.ca, w.ca_key, certs, n, ++w.crl_number);
+        w.crl_number++;
+        if (w.next_crl && w.next_crl_number == w.crl_number) {
+                put_file("crl.der", w.next_crl, (size_t) w.next_crl_len);
+                return;
+        }
+        put_crl_signed(w.ca, w.ca_key, certs, n, w.crl_number);
 }
 
 /* revoked.idx as certrevoked leaves it before the next CRL: certs listed,
@@ -141,6 +160,10 @@ static void put_revoked(X509 **certs, size_t n) {
                 perror("revoked.idx");
                 exit(2);
         }
+        /* the CRL to come is signed first: revoked.idx names it */
+        OPENSSL_free(w.next_crl);
+        w.next_crl_number = w.crl_number + 1;
+        w.next_crl_len = make_crl(w.ca, w.ca_key, certs, n, w.next_crl_number, &w.next_crl);
         revoked_index_sync_begin(x);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 unsigned char *der = NULL;
@@ -149,7 +172,7 @@ static void put_revoked(X509 **certs, size_t n) {
                 r = revoked_index_sync_entry(x, der, (size_t) l, (uint64_t) w.crl_number + 1);
                 OPENSSL_free(der);
         }
-        if (revoked_index_sync_end(x, (uint64_t) w.crl_number + 1, r) < 0) {
+        if (revoked_index_sync_end(x, (uint64_t) w.crl_number + 1, w.next_crl, (size_t) w.next_crl_len, r) < 0) {
                 fprintf(stderr, "revoked.idx not written\n");
                 exit(2);
         }
@@ -635,7 +658,7 @@ static void test_reload(void) {
 
         /* bad sets keep the last good one */
         put_crl_signed(w.ca, w.other_key, (X509 *[]) { w.alice }, 1, ++w.crl_number);
-        CHECK(find_distrusted(h) == 3, "a CRL revoked.idx is not complete for: the last good set stays");
+        CHECK(find_distrusted(h) == 3, "a CRL signed by another key: the last good set stays");
         put_crl_signed(w.other_ca, w.other_key, (X509 *[]) { w.alice }, 1, ++w.crl_number);
         CHECK(find_distrusted(h) == 3, "another CA's CRL: the last good set stays");
         put_file("crl.der", "\x30\x03\x02\x01\x01", 5);
@@ -1029,5 +1052,6 @@ int main(void) {
         X509_free(w.bob);
         X509_free(w.carol);
         X509_free(w.dave);
+        OPENSSL_free(w.next_crl);
         return CHECK_EXIT();
 }
