@@ -70,7 +70,7 @@ LIB_OBJ    := $(filter-out $(B)/service/certrevoked.o,$(DAEMON_OBJ)) $(B)/servic
 
 # The writer of revoked.idx finds issuer, serial and subject with the trust
 # module's certificate reader, so that both compute the same keys.
-$(B)/service/revoked-index.o: CPPFLAGS += -Imodule
+$(B)/service/revoked-index.o: private CPPFLAGS += -Imodule
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 
@@ -115,7 +115,7 @@ $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 	msgfmt --check -o $@ $<
 
 # Programs the integration tests drive; not tests of their own.
-TEST_HELPERS := $(B)/tests/helpers/bus-sweep
+TEST_HELPERS := $(B)/tests/helpers/bus-sweep $(B)/tests/helpers/revoked-index-write
 
 $(B)/tests/helpers/%: tests/helpers/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -262,8 +262,8 @@ $(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard
 # `make fuzz` runs every fuzz target that adds itself here.
 fuzz: fuzz-module-loader fuzz-confirm-shadow
 
-fuzz-module-loader: $(B)/fuzz/fuzz-module-loader
-	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader
+fuzz-module-loader: $(B)/fuzz/fuzz-module-loader $(B)/tests/helpers/revoked-index-write
+	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader $(B)/tests/helpers/revoked-index-write
 	cd $(B)/fuzz && ./fuzz-module-loader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-print_final_stats=1 corpus-module-loader
 
@@ -272,6 +272,11 @@ $(B)/bench/module-bench: bench/module-bench.c $(FLAGS_FILE)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -ldl -lcrypto
 
 # Writes revoked.idx with the daemon's writer.
+$(B)/tests/helpers/revoked-index-write: tests/helpers/revoked-index-write.c $(INDEX_WRITER_OBJ) \
+                                       $(B)/module/x509.o $(B)/module/der.o $(B)/service/names.o $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< $(filter-out $<,$(INPUTS)) $(PKG_LIBS) -lpthread
+
 $(B)/bench/module-gen: bench/module-gen.c $(INDEX_WRITER_OBJ) $(B)/module/x509.o $(B)/module/der.o \
                        $(B)/service/names.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

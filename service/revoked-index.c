@@ -588,6 +588,13 @@ static int compact(RevokedIndex *x, bool locked) {
                 idx_file_done(&nf);
                 return log_error_errno(r, "revoked.idx: compaction failed: %m");
         }
+        /* a sync under way goes on with the new file: what it named stays named */
+        for (size_t n = 0; n < x->f.n_certs; n++) {
+                Cert *c = x->f.certs[n].seen ? cert_find(&nf, x->f.certs[n].key) : NULL;
+
+                if (c)
+                        c->seen = true;
+        }
         idx_file_done(&x->f);
         x->f = nf;
         return 0;
@@ -617,8 +624,11 @@ static int wait_idle(RevokedIndex *x) {
         return x->compact_result;
 }
 
-/* Before an append: the log has room, after a compaction if need be. */
+/* Before an append: the log has room, after a compaction if need be (one
+ * under way first, which has four times the trigger's room to finish in). */
 static int ensure_room(RevokedIndex *x) {
+        if (x->f.n_log < x->f.h.log_capacity)
+                return 0;
         (void) wait_idle(x);
         if (x->f.n_log < x->f.h.log_capacity)
                 return 0;
@@ -832,7 +842,7 @@ int revoked_index_commit(RevokedIndex *x, uint64_t crl_number, const uint8_t *cr
 
 void revoked_index_sync_begin(RevokedIndex *x) {
         pthread_mutex_lock(&x->lock);
-        (void) wait_idle(x);
+        /* a compaction under way goes on: it swaps files only under the lock */
         for (size_t n = 0; n < x->f.n_certs; n++)
                 x->f.certs[n].seen = false;
 }
