@@ -106,7 +106,8 @@ bool file_ids_equal(const FileId a[_FILE_MAX], const FileId b[_FILE_MAX]);
  * complete for the CRL's number.  With prev (may be NULL) reading the same
  * revoked.idx, only the log records past those prev took in are read; the
  * certificates prev reached keep their object handles, so that handles
- * stay valid across reloads.  New handles come from *next_handle.  On
+ * stay valid across reloads.  New handles come from *next_handle, which
+ * must outlive the state: entries are made as lookups reach them.  On
  * failure returns -EBADMSG (or -ENOMEM) and sets *why. */
 int trust_state_build(TrustFiles *files, const TrustState *prev, CK_OBJECT_HANDLE *next_handle,
                       TrustState **ret, const char **why);

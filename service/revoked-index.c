@@ -458,7 +458,8 @@ static int build_file(int dir_fd, const uint8_t ca_sha256[32], uint64_t crl_numb
 
         f.certs = certs;
         f.n_certs = f.allocated = n;
-        qsort(f.certs, f.n_certs, sizeof *f.certs, compare_certs);
+        if (n > 0)
+                qsort(f.certs, f.n_certs, sizeof *f.certs, compare_certs);
         r = atomic_file_open(dir_fd, RI_FILE_NAME, tmp);
         if (r < 0) {
                 free(certs);
