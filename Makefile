@@ -60,13 +60,17 @@ DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
               service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
               service/bus-account.c service/worker.c service/crl.c service/auth.c \
-              service/history.c service/recover.c \
+              service/history.c service/recover.c service/revoked-index.c module/x509.c module/der.c \
               pam/confirm-shadow.c pam/password-quality.c
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
 
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
 CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(CTL_SRC))
 LIB_OBJ    := $(filter-out $(B)/service/certrevoked.o,$(DAEMON_OBJ)) $(B)/service/ctl-format.o
+
+# The writer of revoked.idx finds issuer, serial and subject with the trust
+# module's certificate reader, so that both compute the same keys.
+$(B)/service/revoked-index.o: private CPPFLAGS += -Imodule
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 
@@ -116,7 +120,7 @@ $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 	msgfmt --check -o $@ $<
 
 # Programs the integration tests drive; not tests of their own.
-TEST_HELPERS := $(B)/tests/helpers/bus-sweep
+TEST_HELPERS := $(B)/tests/helpers/bus-sweep $(B)/tests/helpers/revoked-index-write
 
 $(B)/tests/helpers/%: tests/helpers/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -222,7 +226,7 @@ fuzz-confirm-shadow: $(B)/fuzz/fuzz-confirm-shadow
 # visibility and a version script), its unit test, a libFuzzer target for the
 # loader (`make fuzz-module-loader`, FUZZ_SECONDS long) and the benchmark
 # against p11-kit's trust module (`make bench-module`).
-MODULE_SRC      := module/module.c module/state.c module/attrs.c module/x509.c module/der.c \
+MODULE_SRC      := module/module.c module/state.c module/index.c module/attrs.c module/x509.c module/der.c \
                    service/names.c
 MODULE_OBJ      := $(patsubst %.c,$(B)/module/pic/%.o,$(MODULE_SRC))
 MODULE_LIBS     := -lcrypto -lpthread
@@ -236,10 +240,20 @@ $(B)/certrevoke-pkcs11.so: $(MODULE_OBJ) module/certrevoke-pkcs11.map
 	$(CC) $(LDFLAGS) -shared -Wl,--version-script=module/certrevoke-pkcs11.map \
 		-Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $(MODULE_OBJ) $(MODULE_LIBS)
 
-# The unit test links the module's objects and calls its function list.
-$(B)/tests/test-module: tests/unit/test-module.c $(MODULE_OBJ) $(FLAGS_FILE) | $(MODULES)
+# The unit tests link the module's objects and call its function list; they
+# write revoked.idx with the daemon's writer.
+INDEX_WRITER_OBJ := $(B)/service/revoked-index.o $(B)/service/atomic-file.o $(B)/service/log.o \
+                    $(B)/service/util.o
+
+$(B)/tests/test-module: tests/unit/test-module.c $(MODULE_OBJ) $(INDEX_WRITER_OBJ) $(FLAGS_FILE) | $(MODULES)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -Imodule -o $@ $< $(MODULE_OBJ) $(MODULE_LIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -Imodule -o $@ $< $(MODULE_OBJ) $(INDEX_WRITER_OBJ) \
+		$(MODULE_LIBS) $(PKG_LIBS)
+
+$(B)/tests/test-revoked-index: tests/unit/test-revoked-index.c $(MODULE_OBJ) $(INDEX_WRITER_OBJ) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -Imodule -o $@ $< $(MODULE_OBJ) $(INDEX_WRITER_OBJ) \
+		$(MODULE_LIBS) $(PKG_LIBS)
 
 MODULE_FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                      -fno-sanitize-recover=all
@@ -253,8 +267,8 @@ $(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard
 # `make fuzz` runs every fuzz target that adds itself here.
 fuzz: fuzz-module-loader fuzz-confirm-shadow
 
-fuzz-module-loader: $(B)/fuzz/fuzz-module-loader
-	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader
+fuzz-module-loader: $(B)/fuzz/fuzz-module-loader $(B)/tests/helpers/revoked-index-write
+	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader $(B)/tests/helpers/revoked-index-write
 	cd $(B)/fuzz && ./fuzz-module-loader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-print_final_stats=1 corpus-module-loader
 
@@ -262,9 +276,16 @@ $(B)/bench/module-bench: bench/module-bench.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -ldl -lcrypto
 
-$(B)/bench/module-gen: bench/module-gen.c $(FLAGS_FILE)
+# Writes revoked.idx with the daemon's writer.
+$(B)/tests/helpers/revoked-index-write: tests/helpers/revoked-index-write.c $(INDEX_WRITER_OBJ) \
+                                       $(B)/module/x509.o $(B)/module/der.o $(B)/service/names.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< -lcrypto
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< $(filter-out $<,$(INPUTS)) $(PKG_LIBS) -lpthread
+
+$(B)/bench/module-gen: bench/module-gen.c $(INDEX_WRITER_OBJ) $(B)/module/x509.o $(B)/module/der.o \
+                       $(B)/service/names.o $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< $(filter-out $<,$(INPUTS)) $(PKG_LIBS) -lpthread
 
 bench-module: $(MODULES) $(B)/bench/module-bench $(B)/bench/module-gen
 	bench/module.sh --build=$(B)

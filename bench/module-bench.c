@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Times one PKCS#11 trust module on one set of revoked certificates:
  *
- *   module-bench MODULE.so RESERVED REVOKED.der LOOKUPS
+ *   module-bench MODULE.so RESERVED KEYS LOOKUPS
  *
  * RESERVED is passed as C_Initialize's pReserved ("-" for none: p11-kit's
  * trust module takes "paths=DIR" there).  Load: from C_Initialize until the
  * first lookup has answered (a module may read its files at any point in
  * between).  Lookup: C_FindObjectsInit with {CKA_CLASS, CKA_ISSUER,
- * CKA_SERIAL_NUMBER} of a random certificate of REVOKED.der, C_FindObjects,
+ * CKA_SERIAL_NUMBER} of a random certificate of KEYS (module-gen's), C_FindObjects,
  * C_FindObjectsFinal and C_GetAttributeValue of CKA_X_DISTRUSTED, which must
  * find exactly that certificate, distrusted; LOOKUPS of them, or as many as
  * fit in BUDGET_S seconds (at least MIN_LOOKUPS).  Prints one line:
@@ -44,25 +44,29 @@ static double now(void) {
         return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
 }
 
+/* The keys file of module-gen: [u32 issuer length][issuer], then
+ * [u8 length][serial] per certificate, whole DER encodings. */
 static Key *read_keys(const char *path, size_t *ret_n) {
         FILE *f = fopen(path, "re");
         size_t n = 0, allocated = 0;
+        unsigned char *issuer;
+        uint32_t il;
         Key *keys = NULL;
-        X509 *x;
+        int sl;
 
-        if (!f)
-                die("cannot open the certificates", 0);
-        while ((x = d2i_X509_fp(f, NULL))) {
+        if (!f || fread(&il, sizeof il, 1, f) != 1 || il > 65536 || !(issuer = malloc(il)) ||
+            fread(issuer, 1, il, f) != il)
+                die("cannot read the keys", 0);
+        while ((sl = fgetc(f)) != EOF) {
                 if (n == allocated) {
                         allocated = allocated ? allocated * 2 : 1024;
                         if (!(keys = realloc(keys, allocated * sizeof *keys)))
                                 die("out of memory", 0);
                 }
-                keys[n].issuer = keys[n].serial = NULL;
-                keys[n].issuer_len = i2d_X509_NAME(X509_get_issuer_name(x), &keys[n].issuer);
-                keys[n].serial_len = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &keys[n].serial);
+                keys[n] = (Key) { .issuer = issuer, .issuer_len = (int) il, .serial_len = sl };
+                if (!(keys[n].serial = malloc((size_t) sl)) || fread(keys[n].serial, 1, (size_t) sl, f) != (size_t) sl)
+                        die("cannot read the keys", 0);
                 n++;
-                X509_free(x);
         }
         fclose(f);
         if (n == 0)
@@ -122,7 +126,7 @@ int main(int argc, char **argv) {
         CK_RV rv;
 
         if (argc != 5)
-                die("usage: module-bench MODULE.so RESERVED REVOKED.der LOOKUPS", 0);
+                die("usage: module-bench MODULE.so RESERVED KEYS LOOKUPS", 0);
         if ((runs = strtoul(argv[4], NULL, 10)) < MIN_LOOKUPS)
                 runs = MIN_LOOKUPS;
         keys = read_keys(argv[3], &n_keys);
@@ -161,10 +165,9 @@ int main(int argc, char **argv) {
 
         F->C_CloseSession(s);
         F->C_Finalize(NULL);
-        for (size_t i = 0; i < n_keys; i++) {
-                OPENSSL_free(keys[i].issuer);
-                OPENSSL_free(keys[i].serial);
-        }
+        free(keys[0].issuer);
+        for (size_t i = 0; i < n_keys; i++)
+                free(keys[i].serial);
         free(keys);
         free(times);
         return 0;

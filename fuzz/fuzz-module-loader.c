@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target for the trust module's loader: the CA, the CRL and
- * revoked.der as they would be read from the publish directory, corrupted.
+ * revoked.idx as they would be read from the publish directory, corrupted.
  *
  * Input: [2 octets big-endian n][n octets: the CA, DER]
- *        [2 octets big-endian m][m octets: crl.der][the rest: revoked.der]
+ *        [2 octets big-endian m][m octets: crl.der][the rest: revoked.idx]
  * The CA is wrapped in PEM as ca.pem holds it.  Each input is loaded twice:
- * as the module does (signature, issuer and CRL number checked), and with
- * those checks skipped, so that mutated CRLs still reach the certificate
- * parser, the index and the attributes.  Every attribute of every object is
- * then read and every index looked up. */
+ * as the module does (issuer, CA, CRL named by revoked.idx and numbers
+ * checked), and with those checks skipped, so that mutated files still
+ * reach the index's header and records, the certificate parser and the
+ * attributes.  Every certificate is then reached, every attribute of every
+ * object read and every lookup made. */
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +79,12 @@ static uint8_t *pem_of(Span der, size_t *len) {
 static volatile uint8_t sink;
 
 static void read_everything(TrustState *s) {
+        if (trust_state_reach_all(s) < 0)
+                return;
         for (size_t n = 0; n < s->n_entries; n++) {
-                Entry *e = &s->entries[n], *found;
+                Entry *e = s->entries[n], *found, **same = NULL;
+                size_t n_same = 0;
+                bool in_subject = false;
                 int kind;
 
                 for (int k = 0; k < _OBJ_MAX; k++) {
@@ -96,43 +101,52 @@ static void read_everything(TrustState *s) {
                 }
                 if (trust_state_lookup(s, e->f.issuer, e->f.serial) != e)
                         abort();
-                for (found = trust_state_first_by_subject(s, e->f.subject); found != e;
-                     found = found->next_same_subject ? &s->entries[found->next_same_subject - 1] : NULL)
-                        if (!found)
-                                abort();
+                if (trust_state_by_subject(s, e->f.subject, &same, &n_same) < 0)
+                        continue;
+                for (size_t i = 0; i < n_same; i++)
+                        in_subject = in_subject || same[i] == e;
+                free(same);
+                if (!in_subject)
+                        abort();
         }
 }
 
-static void load(Span ca, Span crl, Span revoked, bool verified) {
+static void load(Span ca, Span crl, Span idx, bool verified) {
         TrustFiles files = {};
         TrustState *s = NULL;
         CK_OBJECT_HANDLE next = 1;
+        uint8_t *crl_copy = copy(crl), *idx_copy = copy(idx);
         const char *why;
+        int r = 0;
 
-        files.data[FILE_CA] = pem_of(ca, &files.len[FILE_CA]);
-        files.data[FILE_CRL] = copy(crl);
-        files.len[FILE_CRL] = crl.len;
-        files.data[FILE_REVOKED] = copy(revoked);
-        files.len[FILE_REVOKED] = revoked.len;
-        if (files.data[FILE_CA] && files.data[FILE_CRL] && files.data[FILE_REVOKED]) {
-                int r = verified ? trust_state_build(&files, NULL, &next, &s, &why)
-                                 : trust_state_build_unverified(&files, &s, &why);
-
-                if (r == 0)
-                        read_everything(s);
-                else if (!why)
+        files.ca = pem_of(ca, &files.ca_len);
+        files.crl = crl_copy;
+        files.crl_len = crl.len;
+        if (!files.ca || !crl_copy || !idx_copy)
+                goto done;
+        if (idx.len > 0 && index_map_from_memory(idx_copy, idx.len, &files.index, &why) < 0) {
+                if (!why)
                         abort();        /* every failure says why */
+                goto done;
         }
+        r = verified ? trust_state_build(&files, NULL, &next, &s, &why) : trust_state_build_unverified(&files, &s, &why);
+        if (r == 0)
+                read_everything(s);
+        else if (!why)
+                abort();
+done:
         trust_state_unref(s);
         trust_files_done(&files);
+        free(crl_copy);
+        free(idx_copy);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const uint8_t *p = data;
         size_t left = size;
-        Span ca = take(&p, &left), crl = take(&p, &left), revoked = { p, left };
+        Span ca = take(&p, &left), crl = take(&p, &left), idx = { p, left };
 
-        load(ca, crl, revoked, true);
-        load(ca, crl, revoked, false);
+        load(ca, crl, idx, true);
+        load(ca, crl, idx, false);
         return 0;
 }

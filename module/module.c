@@ -41,8 +41,10 @@ typedef struct Find {
         CK_ULONG n_tmpl;
         FindMode mode;
         int only_kind;                  /* -1: both kinds of object */
-        Entry *entry;                   /* FIND_ONE, FIND_SUBJECT: the current one */
-        size_t pos;                     /* the next kind, or in FIND_ALL the next object */
+        Entry *entry;                   /* FIND_ONE: the one */
+        Entry **subject;                /* FIND_SUBJECT: the entries with the subject */
+        size_t n_subject;
+        size_t pos;                     /* the next object: kind, or entry * _OBJ_MAX + kind */
 } Find;
 
 typedef struct Session {
@@ -174,6 +176,7 @@ static void find_free(Find *f) {
         if (!f)
                 return;
         trust_state_unref(f->state);
+        free(f->subject);
         free(f->tmpl);
         free(f);
 }
@@ -615,7 +618,7 @@ static Span attr_span(const CK_ATTRIBUTE *a) {
 /* Picks the smallest set of candidates the template allows: the class
  * narrows to one kind of object, issuer and serial to one entry, a subject
  * to its entries; only templates with none of these walk everything. */
-static void find_plan(Find *f) {
+static CK_RV find_plan(Find *f) {
         const CK_ATTRIBUTE *cls = template_find(f->tmpl, f->n_tmpl, CKA_CLASS);
         const CK_ATTRIBUTE *issuer = template_find(f->tmpl, f->n_tmpl, CKA_ISSUER);
         const CK_ATTRIBUTE *serial = template_find(f->tmpl, f->n_tmpl, CKA_SERIAL_NUMBER);
@@ -624,27 +627,33 @@ static void find_plan(Find *f) {
         f->only_kind = -1;
         f->mode = FIND_NOTHING;
         if (!f->state)
-                return;
+                return CKR_OK;
         if (cls) {
                 CK_OBJECT_CLASS c;
 
                 if (cls->ulValueLen != sizeof c)
-                        return;
+                        return CKR_OK;
                 memcpy(&c, cls->pValue, sizeof c);
                 for (int k = 0; k < _OBJ_MAX; k++)
                         if (c == object_class(k))
                                 f->only_kind = k;
                 if (f->only_kind < 0)
-                        return;
+                        return CKR_OK;
         }
         if (issuer && serial) {
                 f->entry = trust_state_lookup(f->state, attr_span(issuer), attr_span(serial));
                 f->mode = f->entry ? FIND_ONE : FIND_NOTHING;
         } else if (subject) {
-                f->entry = trust_state_first_by_subject(f->state, attr_span(subject));
-                f->mode = f->entry ? FIND_SUBJECT : FIND_NOTHING;
-        } else
+                if (trust_state_by_subject(f->state, attr_span(subject), &f->subject, &f->n_subject) < 0)
+                        return CKR_HOST_MEMORY;
+                f->mode = FIND_SUBJECT;
+        } else {
+                /* the only walk over every certificate: each becomes an entry */
+                if (trust_state_reach_all(f->state) < 0)
+                        return CKR_HOST_MEMORY;
                 f->mode = FIND_ALL;
+        }
+        return CKR_OK;
 }
 
 /* The next candidate object, matching or not; false at the end. */
@@ -659,19 +668,16 @@ static bool find_step(Find *f, Entry **e, int *kind) {
                 *kind = (int) f->pos++;
                 return true;
         case FIND_SUBJECT:
-                if (!f->entry)
+                if (f->pos >= f->n_subject * _OBJ_MAX)
                         return false;
-                *e = f->entry;
-                *kind = (int) f->pos++;
-                if (f->pos == _OBJ_MAX) {
-                        f->pos = 0;
-                        f->entry = f->entry->next_same_subject ? &s->entries[f->entry->next_same_subject - 1] : NULL;
-                }
+                *e = f->subject[f->pos / _OBJ_MAX];
+                *kind = (int) (f->pos % _OBJ_MAX);
+                f->pos++;
                 return true;
         case FIND_ALL:
                 if (f->pos >= s->n_entries * _OBJ_MAX)
                         return false;
-                *e = &s->entries[f->pos / _OBJ_MAX];
+                *e = s->entries[f->pos / _OBJ_MAX];
                 *kind = (int) (f->pos % _OBJ_MAX);
                 f->pos++;
                 return true;
@@ -708,7 +714,10 @@ static CK_RV mod_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_
         }
         f->n_tmpl = n;
         f->state = g.state ? trust_state_ref(g.state) : NULL;
-        find_plan(f);
+        if ((rv = find_plan(f)) != CKR_OK) {
+                find_free(f);
+                return rv;
+        }
         s->find = f;
         return CKR_OK;
 }

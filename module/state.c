@@ -2,11 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "state.h"
 #include "util.h"
@@ -14,16 +15,17 @@
 const char *const trust_file_names[_FILE_MAX] = {
         [FILE_CA] = "ca.pem",
         [FILE_CRL] = "crl.der",
-        [FILE_REVOKED] = "revoked.der",
+        [FILE_INDEX] = RI_FILE_NAME,
 };
 
-/* revoked.der is the largest input; past this something is wrong. */
-#define MAX_FILE_SIZE ((off_t) 1 << 31)
+/* ca.pem holds one certificate; past this something is wrong. */
+#define MAX_CA_SIZE ((off_t) 1 << 20)
+/* crl.der and revoked.idx are mapped, not read: only the address space
+ * bounds them. */
+#define MAX_MAPPED_SIZE ((off_t) 1 << 40)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(X509_CRL *, X509_CRL_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_INTEGER *, ASN1_INTEGER_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(TrustState *, trust_state_unref)
 
 /* ---- files ---- */
@@ -39,7 +41,7 @@ static void file_id_from_stat(const struct stat *st, FileId *ret) {
 }
 
 /* lstat: a symbolic link put in a file's place is a change, and is then
- * refused when read. */
+ * refused when opened. */
 void trust_files_stat(char *const paths[_FILE_MAX], FileId ret[_FILE_MAX]) {
         struct stat st;
 
@@ -89,14 +91,42 @@ static const char *describe_open_error(const char *path, int error) {
         return strerror(error);
 }
 
+/* The module runs inside every consumer: a FIFO in a file's place must not
+ * block it (O_NONBLOCK), a symbolic link there must not lead it elsewhere
+ * (O_NOFOLLOW; the directory itself may be reached through links), and
+ * only a regular file is used.  On failure *why says what is wrong. */
+static int open_regular(const char *path, off_t max, int *ret_fd, struct stat *st, const char **why) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                *why = r == -ENOENT ? "is missing" : describe_open_error(path, -r);
+                return r;
+        }
+        if (fstat(fd, st) < 0) {
+                r = -errno;
+                *why = strerror(-r);
+                return r;
+        }
+        if (!S_ISREG(st->st_mode)) {
+                *why = describe_not_regular(st->st_mode);
+                return -EBADMSG;
+        }
+        *why = "is too large";
+        if (st->st_size > max)
+                return -EFBIG;
+        *ret_fd = TAKE_FD(fd);
+        *why = NULL;
+        return 0;
+}
+
 /* Reads the whole of fd, a regular file of st->st_size bytes. */
 static int read_regular(int fd, const struct stat *st, uint8_t **ret, size_t *ret_len, const char **why) {
         _cleanup_free_ uint8_t *buf = NULL;
         size_t got = 0;
 
-        *why = "is larger than 2 GiB";
-        if (st->st_size > MAX_FILE_SIZE)
-                return -EFBIG;
         *why = "out of memory";
         /* one spare byte: a file that grew while read shows up as too long */
         if (!(buf = malloc((size_t) st->st_size + 1)))
@@ -123,402 +153,564 @@ static int read_regular(int fd, const struct stat *st, uint8_t **ret, size_t *re
                 return -EBADMSG;
         *ret = TAKE_PTR(buf);
         *ret_len = got;
-        return 0;
-}
-
-/* The module runs inside every consumer: a FIFO in a file's place must not
- * block it (O_NONBLOCK), a symbolic link there must not lead it elsewhere
- * (O_NOFOLLOW; the directory itself may be reached through links), and
- * only a regular file is read.  On failure *why says what is wrong. */
-static int read_file(const char *path, uint8_t **ret, size_t *ret_len, FileId *id, const char **why) {
-        _cleanup_close_ int fd = -1;
-        struct stat st;
-        int r;
-
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                r = -errno;
-                *why = r == -ENOENT ? "is missing" : describe_open_error(path, -r);
-                return r;
-        }
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-                *why = strerror(-r);
-                return r;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                *why = describe_not_regular(st.st_mode);
-                return -EBADMSG;
-        }
-        r = read_regular(fd, &st, ret, ret_len, why);
-        if (r < 0)
-                return r;
-        file_id_from_stat(&st, id);
         *why = NULL;
         return 0;
 }
 
-void trust_files_done(TrustFiles *f) {
-        for (int i = 0; i < _FILE_MAX; i++) {
-                free(f->data[i]);
-                f->data[i] = NULL;
+static int open_ca(const char *path, TrustFiles *f, const char **why) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        if ((r = open_regular(path, MAX_CA_SIZE, &fd, &st, why)) < 0)
+                return r;
+        if ((r = read_regular(fd, &st, &f->ca, &f->ca_len, why)) < 0)
+                return r;
+        file_id_from_stat(&st, &f->id[FILE_CA]);
+        return 0;
+}
+
+/* Mapped: a CRL of a million entries is read only where its number is. */
+static int open_crl(const char *path, TrustFiles *f, const char **why) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        void *p;
+        int r;
+
+        if ((r = open_regular(path, MAX_MAPPED_SIZE, &fd, &st, why)) < 0)
+                return r;
+        file_id_from_stat(&st, &f->id[FILE_CRL]);
+        if (st.st_size == 0) {
+                f->crl = (const uint8_t *) "";
+                return 0;
         }
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) {
+                r = -errno;
+                *why = strerror(-r);
+                return r;
+        }
+        f->crl = p;
+        f->crl_len = (size_t) st.st_size;
+        f->crl_mapped = true;
+        return 0;
+}
+
+static int open_index(const char *path, TrustFiles *f, const char **why) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        r = open_regular(path, MAX_MAPPED_SIZE, &fd, &st, why);
+        /* before the first revocation there may be no such file */
+        if (r == -ENOENT) {
+                *why = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        file_id_from_stat(&st, &f->id[FILE_INDEX]);
+        r = index_map_open(fd, (size_t) st.st_size, &f->index, why);
+        /* the file names itself in why */
+        return r;
+}
+
+void trust_files_done(TrustFiles *f) {
+        free(f->ca);
+        f->ca = NULL;
+        if (f->crl_mapped)
+                munmap((void *) f->crl, f->crl_len);
+        f->crl = NULL;
+        f->crl_mapped = false;
+        index_map_unref(f->index);
+        f->index = NULL;
 }
 
 int trust_files_read(char *const paths[_FILE_MAX], TrustFiles *ret, int *bad_file, const char **why) {
         TrustFiles f = {};
-        int r = 0;
+        int r;
 
-        for (int i = 0; i < _FILE_MAX; i++) {
-                r = read_file(paths[i], &f.data[i], &f.len[i], &f.id[i], why);
-                /* before the first revocation there may be no such file */
-                if (r == -ENOENT && i == FILE_REVOKED)
-                        r = 0;
-                if (r < 0) {
-                        *bad_file = i;
-                        trust_files_done(&f);
-                        return r;
+        *bad_file = FILE_CA;
+        if ((r = open_ca(paths[FILE_CA], &f, why)) >= 0) {
+                *bad_file = FILE_CRL;
+                if ((r = open_crl(paths[FILE_CRL], &f, why)) >= 0) {
+                        *bad_file = FILE_INDEX;
+                        r = open_index(paths[FILE_INDEX], &f, why);
                 }
+        }
+        if (r < 0) {
+                trust_files_done(&f);
+                return r;
         }
         *why = NULL;
         *ret = f;
         return 0;
 }
 
-/* ---- hashing ---- */
+/* ---- maps ---- */
 
-#define HASH_MUL 0x9e3779b97f4a7c15ULL
-
-/* A word-at-a-time mix; the input is the daemon's own output, so a keyed
- * hash buys nothing here. */
-static uint64_t hash_span(Span s) {
-        const uint8_t *p = s.p;
-        size_t n = s.len;
-        uint64_t h = s.len * HASH_MUL, w;
-
-        for (; n >= 8; p += 8, n -= 8) {
-                memcpy(&w, p, 8);
-                h = (h ^ w) * HASH_MUL;
-                h ^= h >> 29;
-        }
-        w = 0;
-        memcpy(&w, p, n);
-        h = (h ^ w) * HASH_MUL;
-        return h ^ (h >> 32);
-}
-
-static uint64_t hash_handle(CK_OBJECT_HANDLE h) {
-        uint64_t x = (uint64_t) h * HASH_MUL;
+static uint64_t mix(uint64_t x) {
+        x *= RI_HASH_MUL;
         return x ^ (x >> 32);
 }
 
-/* A table of at least twice as many slots as entries, a power of two. */
-static int table_new(size_t n, size_t size, void **ret, size_t *mask) {
-        size_t slots = 16;
+static int u64map_put(U64Map *m, uint64_t key, uint32_t value);
 
-        while (slots < 2 * n)
-                slots *= 2;
-        if (!(*ret = calloc(slots, size)))
+static int u64map_grow(U64Map *m) {
+        U64Map bigger = {};
+        size_t slots = m->slots ? 2 * (m->mask + 1) : 64;
+        int r;
+
+        if (!(bigger.slots = calloc(slots, sizeof *bigger.slots)))
                 return -ENOMEM;
-        *mask = slots - 1;
+        bigger.mask = slots - 1;
+        for (size_t i = 0; m->slots && i <= m->mask; i++)
+                if (m->slots[i].key != 0 && (r = u64map_put(&bigger, m->slots[i].key, m->slots[i].value)) < 0) {
+                        free(bigger.slots);
+                        return r;
+                }
+        free(m->slots);
+        *m = bigger;
         return 0;
 }
 
-/* ---- lookups ---- */
+/* Sets key's value; key must not be 0. */
+static int u64map_put(U64Map *m, uint64_t key, uint32_t value) {
+        int r;
 
-/* Only the serial is hashed: every certificate here has the CA as issuer,
- * so the issuer would add time and no spread; it is compared instead. */
-Entry *trust_state_lookup(const TrustState *s, Span issuer, Span serial) {
-        if (!s->by_key)
-                return NULL;
-        for (size_t i = hash_span(serial) & s->key_mask;; i = (i + 1) & s->key_mask) {
-                uint32_t v = s->by_key[i];
-                Entry *e;
-
-                if (v == 0)
-                        return NULL;
-                e = &s->entries[v - 1];
-                if (span_eq(e->f.serial, serial) && span_eq(e->f.issuer, issuer))
-                        return e;
+        if (!m->slots || 2 * (m->n + 1) > m->mask + 1)
+                if ((r = u64map_grow(m)) < 0)
+                        return r;
+        for (size_t i = mix(key) & m->mask;; i = (i + 1) & m->mask) {
+                if (m->slots[i].key == key) {
+                        m->slots[i].value = value;
+                        return 0;
+                }
+                if (m->slots[i].key == 0) {
+                        m->slots[i] = (struct U64Slot) { key, value };
+                        m->n++;
+                        return 0;
+                }
         }
 }
 
-Entry *trust_state_first_by_subject(const TrustState *s, Span subject) {
-        if (!s->by_subject)
-                return NULL;
-        for (size_t i = hash_span(subject) & s->subject_mask;; i = (i + 1) & s->subject_mask) {
-                uint32_t v = s->by_subject[i];
-
-                if (v == 0)
-                        return NULL;
-                if (span_eq(s->entries[v - 1].f.subject, subject))
-                        return &s->entries[v - 1];
+static bool u64map_get(const U64Map *m, uint64_t key, uint32_t *ret) {
+        if (!m->slots || key == 0)
+                return false;
+        for (size_t i = mix(key) & m->mask;; i = (i + 1) & m->mask) {
+                if (m->slots[i].key == key) {
+                        *ret = m->slots[i].value;
+                        return true;
+                }
+                if (m->slots[i].key == 0)
+                        return false;
         }
+}
+
+static int u64map_copy(U64Map *dst, const U64Map *src) {
+        *dst = (U64Map) {};
+        if (!src->slots)
+                return 0;
+        if (!(dst->slots = malloc((src->mask + 1) * sizeof *dst->slots)))
+                return -ENOMEM;
+        memcpy(dst->slots, src->slots, (src->mask + 1) * sizeof *dst->slots);
+        dst->mask = src->mask;
+        dst->n = src->n;
+        return 0;
+}
+
+/* Keys of 0 are kept as a value no hash gives often: the map needs 0 free. */
+static uint64_t nonzero(uint64_t key) {
+        return key ? key : 1;
+}
+
+/* ---- the log ---- */
+
+static void chains_done(LogChains *c) {
+        free(c->heads.slots);
+        free(c->prev);
+}
+
+static int chains_copy(LogChains *dst, const LogChains *src, uint64_t n, uint64_t room) {
+        int r;
+
+        if ((r = u64map_copy(&dst->heads, &src->heads)) < 0)
+                return r;
+        if (!(dst->prev = malloc((room ? room : 1) * sizeof *dst->prev)))
+                return -ENOMEM;
+        if (n)
+                memcpy(dst->prev, src->prev, n * sizeof *dst->prev);
+        return 0;
+}
+
+static int chains_add(LogChains *c, uint64_t key, uint64_t log_index) {
+        uint32_t head = 0;
+
+        (void) u64map_get(&c->heads, nonzero(key), &head);
+        c->prev[log_index] = head;
+        return u64map_put(&c->heads, nonzero(key), (uint32_t) log_index + 1);
+}
+
+/* Takes the log records past those taken already into the chains: a state
+ * built after an append reads only what was appended. */
+static int take_log(TrustState *s, const TrustState *prev) {
+        const RiHeader *h = &s->index->h;
+        int r;
+
+        if (prev && prev->index && prev->index->h.salt == h->salt && prev->index->h.n_sorted == h->n_sorted &&
+            prev->n_log <= h->n_log) {
+                if ((r = chains_copy(&s->log_by_key, &prev->log_by_key, prev->n_log, h->n_log)) < 0 ||
+                    (r = chains_copy(&s->log_by_subject, &prev->log_by_subject, prev->n_log, h->n_log)) < 0)
+                        return r;
+                s->n_log = prev->n_log;
+        } else {
+                if (!(s->log_by_key.prev = malloc((h->n_log ? h->n_log : 1) * sizeof(uint32_t))) ||
+                    !(s->log_by_subject.prev = malloc((h->n_log ? h->n_log : 1) * sizeof(uint32_t))))
+                        return -ENOMEM;
+        }
+        for (; s->n_log < h->n_log; s->n_log++) {
+                RiRecord rec;
+
+                /* a record that fails its check is as if it were not there */
+                if (index_map_record(s->index, h->n_sorted + s->n_log, &rec) < 0) {
+                        s->log_by_key.prev[s->n_log] = s->log_by_subject.prev[s->n_log] = 0;
+                        continue;
+                }
+                if ((r = chains_add(&s->log_by_key, rec.key, s->n_log)) < 0 ||
+                    (r = chains_add(&s->log_by_subject, rec.subject_key, s->n_log)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- entries ---- */
+
+static Entry *ca_entry(const TrustState *s) {
+        return s->entries[0];
+}
+
+static int entries_append(TrustState *s, Entry *e) {
+        if (s->n_entries == s->entries_allocated) {
+                size_t a = s->entries_allocated ? s->entries_allocated * 2 : 64;
+                Entry **v;
+
+                if (a > UINT32_MAX / _OBJ_MAX || !(v = realloc(s->entries, a * sizeof *v)))
+                        return -ENOMEM;
+                s->entries = v;
+                s->entries_allocated = a;
+        }
+        s->entries[s->n_entries++] = e;
+        return 0;
+}
+
+/* Registers e's handles: given ones (kept from an earlier state) or new. */
+static int entry_register(TrustState *s, Entry *e, const CK_OBJECT_HANDLE *handles) {
+        size_t n = s->n_entries;
+        int r;
+
+        for (int k = 0; k < _OBJ_MAX; k++) {
+                e->handle[k] = handles ? handles[k] : (*s->next_handle)++;
+                if ((r = u64map_put(&s->by_handle, e->handle[k], (uint32_t) (n * _OBJ_MAX + (size_t) k))) < 0)
+                        return r;
+        }
+        return entries_append(s, e);
+}
+
+/* A record's certificate, parsed; false when it does not parse whole. */
+static bool record_cert(const TrustState *s, const RiRecord *rec, CertFields *ret) {
+        Span in = index_map_der(s->index, rec);
+
+        return x509_parse(&in, ret) == 0 && in.len == 0;
+}
+
+/* The entry for the record at position, made on first use.  Only the CA's
+ * certificates are shown, and never one with the CA's own key:
+ * distrusting it would distrust the CA. */
+static Entry *reach(TrustState *s, uint64_t position, const CertFields *f) {
+        const Entry *ca = ca_entry(s);
+        const CK_OBJECT_HANDLE *carried;
+        Entry *e;
+        uint32_t v;
+
+        if (u64map_get(&s->by_record, position + 1, &v))
+                return s->entries[v];
+        if (!span_eq(f->issuer, ca->f.subject) || span_eq(f->spki, ca->f.spki))
+                return NULL;
+        if (!(e = calloc(1, sizeof *e)))
+                return NULL;
+        e->f = *f;
+        carried = s->carry && span_eq(s->carry->f.value, f->value) ? s->carry->handle : NULL;
+        if (u64map_put(&s->by_record, position + 1, (uint32_t) s->n_entries) < 0 ||
+            entry_register(s, e, carried) < 0) {
+                free(e);
+                return NULL;
+        }
+        return e;
+}
+
+/* Whether a record is in force for the CRL in use. */
+static bool record_current(const TrustState *s, uint64_t position, RiRecord *rec) {
+        return index_map_record(s->index, position, rec) == 0 &&
+               (!s->have_crl_number || rec->crl_number <= s->crl_number);
+}
+
+/* Decides with the newest record in force for issuer and serial: the log
+ * from its end, then the sorted part.  *decided says whether one was. */
+static Entry *decide(TrustState *s, uint64_t position, const RiRecord *rec, Span issuer, Span serial,
+                     bool *decided) {
+        CertFields f;
+
+        *decided = false;
+        if (!record_cert(s, rec, &f) || !span_eq(f.serial, serial) || !span_eq(f.issuer, issuer))
+                return NULL;
+        *decided = true;
+        if (rec->flags & RI_REMOVED)
+                return NULL;
+        return reach(s, position, &f);
+}
+
+Entry *trust_state_lookup(TrustState *s, Span issuer, Span serial) {
+        const Entry *ca = ca_entry(s);
+        uint64_t key;
+        uint32_t li = 0;
+        bool decided;
+
+        /* the CA wins over a certificate that claims its serial */
+        if (span_eq(serial, ca->f.serial) && span_eq(issuer, ca->f.issuer))
+                return s->entries[0];
+        if (!s->index)
+                return NULL;
+        key = ri_key(issuer.p, issuer.len, serial.p, serial.len);
+        (void) u64map_get(&s->log_by_key.heads, nonzero(key), &li);
+        for (; li != 0; li = s->log_by_key.prev[li - 1]) {
+                uint64_t position = s->index->h.n_sorted + li - 1;
+                RiRecord rec;
+                Entry *e;
+
+                if (!record_current(s, position, &rec) || rec.key != key)
+                        continue;
+                e = decide(s, position, &rec, issuer, serial, &decided);
+                if (decided)
+                        return e;
+        }
+        for (uint64_t i = index_map_lower_bound(s->index, key); i < s->index->h.n_sorted; i++) {
+                RiRecord rec;
+                Entry *e;
+
+                if (index_map_record(s->index, i, &rec) == 0 && rec.key != key)
+                        break;
+                if (!record_current(s, i, &rec))
+                        continue;
+                e = decide(s, i, &rec, issuer, serial, &decided);
+                if (decided)
+                        return e;
+        }
+        return NULL;
+}
+
+/* A record that adds a certificate is shown when it decides for it. */
+static Entry *shown(TrustState *s, uint64_t position) {
+        RiRecord rec;
+        CertFields f;
+        Entry *e;
+
+        if (!record_current(s, position, &rec) || (rec.flags & RI_REMOVED) || !record_cert(s, &rec, &f))
+                return NULL;
+        e = trust_state_lookup(s, f.issuer, f.serial);
+        return e && span_eq(e->f.value, f.value) ? e : NULL;
+}
+
+static int list_add_unique(Entry ***v, size_t *n, Entry *e) {
+        Entry **bigger;
+
+        for (size_t i = 0; i < *n; i++)
+                if ((*v)[i] == e)
+                        return 0;
+        if (!(bigger = realloc(*v, (*n + 1) * sizeof *bigger)))
+                return -ENOMEM;
+        *v = bigger;
+        (*v)[(*n)++] = e;
+        return 0;
+}
+
+int trust_state_by_subject(TrustState *s, Span subject, Entry ***ret, size_t *ret_n) {
+        _cleanup_free_ Entry **v = NULL;
+        size_t n = 0;
+        uint64_t key;
+        uint32_t li = 0;
+        int r;
+
+        if (span_eq(subject, ca_entry(s)->f.subject) && (r = list_add_unique(&v, &n, s->entries[0])) < 0)
+                return r;
+        if (s->index) {
+                key = ri_subject_key(subject.p, subject.len);
+                (void) u64map_get(&s->log_by_subject.heads, nonzero(key), &li);
+                for (; li != 0; li = s->log_by_subject.prev[li - 1]) {
+                        Entry *e = shown(s, s->index->h.n_sorted + li - 1);
+
+                        if (e && span_eq(e->f.subject, subject) && (r = list_add_unique(&v, &n, e)) < 0)
+                                return r;
+                }
+                for (uint64_t p = index_map_subject_lower_bound(s->index, key), i; index_map_subject_at(s->index, p, &i);
+                     p++) {
+                        RiRecord rec;
+                        Entry *e;
+
+                        if (index_map_record(s->index, i, &rec) == 0 && rec.subject_key != key)
+                                break;
+                        e = shown(s, i);
+                        if (e && span_eq(e->f.subject, subject) && (r = list_add_unique(&v, &n, e)) < 0)
+                                return r;
+                }
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+int trust_state_reach_all(TrustState *s) {
+        if (s->all_reached || !s->index)
+                return 0;
+        for (uint64_t i = 0; i < s->index->h.n_sorted + s->n_log; i++)
+                (void) shown(s, i);
+        s->all_reached = true;
+        return 0;
 }
 
 bool trust_state_object(const TrustState *s, CK_OBJECT_HANDLE h, Entry **entry, int *kind) {
-        if (!s->by_handle || h == CK_INVALID_HANDLE)
-                return false;
-        for (size_t i = hash_handle(h) & s->handle_mask;; i = (i + 1) & s->handle_mask) {
-                const struct HandleSlot *slot = &s->by_handle[i];
+        uint32_t v;
 
-                if (slot->handle == CK_INVALID_HANDLE)
-                        return false;
-                if (slot->handle == h) {
-                        *entry = &s->entries[slot->object / _OBJ_MAX];
-                        *kind = (int) (slot->object % _OBJ_MAX);
-                        return true;
-                }
-        }
+        if (h == CK_INVALID_HANDLE || !u64map_get(&s->by_handle, h, &v))
+                return false;
+        *entry = s->entries[v / _OBJ_MAX];
+        *kind = (int) (v % _OBJ_MAX);
+        return true;
 }
 
 /* ---- building ---- */
 
-/* Adds entry n unless one with its issuer and serial is there already. */
-static bool index_add_unique(TrustState *s, size_t n) {
-        const Entry *e = &s->entries[n];
-        size_t i = hash_span(e->f.serial) & s->key_mask;
-
-        for (; s->by_key[i] != 0; i = (i + 1) & s->key_mask) {
-                const Entry *o = &s->entries[s->by_key[i] - 1];
-
-                if (span_eq(o->f.serial, e->f.serial) && span_eq(o->f.issuer, e->f.issuer))
-                        return false;
-        }
-        s->by_key[i] = (uint32_t) n + 1;
-        return true;
-}
-
-/* Indexes the entries by issuer and serial, keeping the first of each; the
- * CA, first, wins over a certificate that claims its serial. */
-static int index_unique(TrustState *s) {
-        size_t kept = 0;
-        int r;
-
-        if ((r = table_new(s->n_entries, sizeof *s->by_key, (void **) &s->by_key, &s->key_mask)) < 0)
-                return r;
-        for (size_t n = 0; n < s->n_entries; n++) {
-                s->entries[kept] = s->entries[n];
-                if (index_add_unique(s, kept))
-                        kept++;
-        }
-        s->n_entries = kept;
-        return 0;
-}
-
-static int index_by_subject(TrustState *s) {
-        int r;
-
-        if ((r = table_new(s->n_entries, sizeof *s->by_subject, (void **) &s->by_subject,
-                           &s->subject_mask)) < 0)
-                return r;
-        /* backwards, so that each chain lists entries in file order */
-        for (size_t n = s->n_entries; n-- > 0;) {
-                Entry *e = &s->entries[n];
-                size_t i = hash_span(e->f.subject) & s->subject_mask;
-
-                for (; s->by_subject[i] != 0; i = (i + 1) & s->subject_mask)
-                        if (span_eq(s->entries[s->by_subject[i] - 1].f.subject, e->f.subject))
-                                break;
-                e->next_same_subject = s->by_subject[i];
-                s->by_subject[i] = (uint32_t) n + 1;
-        }
-        return 0;
-}
-
-/* Gives every object a handle: the one it had in prev when prev showed the
- * same certificate, else a new one, so handles a caller holds stay good
- * across reloads for as long as their object exists. */
-static int assign_handles(TrustState *s, const TrustState *prev, CK_OBJECT_HANDLE *next_handle) {
-        int r;
-
-        if ((r = table_new(s->n_entries * _OBJ_MAX, sizeof *s->by_handle, (void **) &s->by_handle,
-                           &s->handle_mask)) < 0)
-                return r;
-        for (size_t n = 0; n < s->n_entries; n++) {
-                Entry *e = &s->entries[n];
-                const Entry *old = prev ? trust_state_lookup(prev, e->f.issuer, e->f.serial) : NULL;
-
-                for (int k = 0; k < _OBJ_MAX; k++) {
-                        size_t i;
-
-                        if (old && old->anchor == e->anchor && span_eq(old->f.value, e->f.value))
-                                e->handle[k] = old->handle[k];
-                        else
-                                e->handle[k] = (*next_handle)++;
-                        i = hash_handle(e->handle[k]) & s->handle_mask;
-                        while (s->by_handle[i].handle != CK_INVALID_HANDLE)
-                                i = (i + 1) & s->handle_mask;
-                        s->by_handle[i] = (struct HandleSlot) { e->handle[k], (uint32_t) (n * _OBJ_MAX + (size_t) k) };
-                }
-        }
-        return 0;
-}
-
-static int load_ca(TrustState *s, const TrustFiles *files, X509 **ret, const char **why) {
+static int load_ca(TrustState *s, const TrustFiles *files, const TrustState *prev, const char **why) {
         _cleanup_(BIO_freep) BIO *bio = NULL;
         _cleanup_(X509_freep) X509 *ca = NULL;
+        _cleanup_free_ Entry *e = NULL;
         unsigned char *der = NULL;
         Span in;
-        int len;
+        int len, r;
 
         *why = "ca.pem holds no PEM certificate";
-        if (files->len[FILE_CA] > INT_MAX ||
-            !(bio = BIO_new_mem_buf(files->data[FILE_CA], (int) files->len[FILE_CA])) ||
+        if (files->ca_len > INT_MAX || !(bio = BIO_new_mem_buf(files->ca, (int) files->ca_len)) ||
             !(ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
                 return -EBADMSG;
-        if ((len = i2d_X509(ca, NULL)) <= 0 || !(s->ca_der = malloc((size_t) len)))
+        *why = "out of memory";
+        if ((len = i2d_X509(ca, NULL)) <= 0 || !(s->ca_der = malloc((size_t) len)) || !(e = calloc(1, sizeof *e)))
                 return -ENOMEM;
         der = s->ca_der;
         i2d_X509(ca, &der);
         in = (Span) { s->ca_der, (size_t) len };
         *why = "the CA certificate cannot be parsed";
-        if (x509_parse(&in, &s->entries[0].f) < 0 || in.len != 0)
+        if (x509_parse(&in, &e->f) < 0 || in.len != 0)
                 return -EBADMSG;
-        s->entries[0].anchor = true;
-        s->n_entries = 1;
-        *ret = TAKE_PTR(ca);
+        e->anchor = true;
+        *why = "out of memory";
+        /* the same CA keeps its handles */
+        if (prev && span_eq(ca_entry(prev)->f.value, e->f.value))
+                r = entry_register(s, e, ca_entry(prev)->handle);
+        else
+                r = entry_register(s, e, NULL);
+        if (r < 0)
+                return r;
+        TAKE_PTR(e);
         return 0;
 }
 
-static int load_crl(const TrustFiles *files, X509 *ca, bool verify, X509_CRL **ret, const char **why) {
-        _cleanup_(X509_CRL_freep) X509_CRL *crl = NULL;
-        const unsigned char *p = files->data[FILE_CRL];
-        long len = (long) files->len[FILE_CRL];
+/* The CRL is read only for its issuer and number: revoked.idx lists its
+ * certificates.  An older CRL of the same CA may still be valid and list
+ * fewer certificates: taking it would undo revocations. */
+static int check_crl(TrustState *s, const TrustFiles *files, const TrustState *prev, bool verify,
+                     Span *ret_signature, const char **why) {
+        CrlHead head;
+        bool same_ca;
+        int r;
 
-        *why = "crl.der is not a DER CRL";
-        if (files->len[FILE_CRL] > LONG_MAX || !(crl = d2i_X509_CRL(NULL, &p, len)) ||
-            p != files->data[FILE_CRL] + len)
-                return -EBADMSG;
-        *why = "crl.der is not a version 2 CRL";
-        if (X509_CRL_get_version(crl) != 1)
-                return -EBADMSG;
-        /* a delta CRL lists only changes: the set would look shorter than it is */
-        *why = "crl.der is a delta CRL";
-        if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0)
-                return -EBADMSG;
-        if (verify) {
-                *why = "the CRL's issuer is not the CA";
-                if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)) != 0)
-                        return -EBADMSG;
-                *why = "the CRL's signature does not verify with the CA's key";
-                if (X509_CRL_verify(crl, X509_get0_pubkey(ca)) != 1)
-                        return -EBADMSG;
-        }
-        *ret = TAKE_PTR(crl);
-        return 0;
-}
-
-/* An older CRL of the same CA may be valid and still list fewer
- * certificates: taking it would undo revocations. */
-static int check_crl_number(TrustState *s, X509_CRL *crl, const TrustState *prev, const char **why) {
-        _cleanup_(ASN1_INTEGER_freep) ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-        bool same_ca = prev && prev->n_entries > 0 && span_eq(prev->entries[0].f.value, s->entries[0].f.value);
-
-        if (same_ca && prev->crl_number) {
-                *why = "the CRL number is lower than the one of the CRL in use";
-                if (!num || ASN1_INTEGER_cmp(num, prev->crl_number) < 0)
-                        return -EBADMSG;
-        }
-        s->crl_number = TAKE_PTR(num);
-        return 0;
-}
-
-/* Takes the certificates of revoked.der issued by the CA into entries[1..]. */
-static int parse_revoked(TrustState *s, const TrustFiles *files, const char **why) {
-        Span in = { s->revoked, files->len[FILE_REVOKED] };
-        size_t allocated = 1;
-
-        while (in.len > 0) {
-                Entry *e;
-
-                if (s->n_entries == allocated) {
-                        Entry *v;
-
-                        allocated = allocated < 1024 ? 1024 : allocated * 2;
-                        *why = "out of memory";
-                        if (allocated > UINT32_MAX / _OBJ_MAX || !(v = realloc(s->entries, allocated * sizeof *v)))
-                                return -ENOMEM;
-                        s->entries = v;
-                }
-                e = &s->entries[s->n_entries];
-                *e = (Entry) {};
-                *why = "revoked.der holds something other than DER certificates";
-                if (x509_parse(&in, &e->f) < 0)
-                        return -EBADMSG;
-                /* not the CA's: another CA's serials mean nothing here; the
-                 * CA's own key: distrusting it would distrust the CA */
-                if (!span_eq(e->f.issuer, s->entries[0].f.subject) || span_eq(e->f.spki, s->entries[0].f.spki))
-                        continue;
-                s->n_entries++;
-        }
-        return 0;
-}
-
-/* Keeps the revoked certificates whose serial the CRL lists. */
-static int keep_listed(TrustState *s, X509_CRL *crl) {
-        STACK_OF(X509_REVOKED) *list = X509_CRL_get_REVOKED(crl);
-        _cleanup_free_ bool *listed = calloc(s->n_entries, sizeof *listed);
-        size_t kept = 1;
-
-        if (!listed)
-                return -ENOMEM;
-        for (int i = 0; i < sk_X509_REVOKED_num(list); i++) {
-                const ASN1_INTEGER *serial = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(list, i));
-                /* RFC 5280 serials have at most 20 octets; longer ones get
-                 * a buffer of their own */
-                unsigned char buf[64], *p = buf, *der = buf;
-                int len = i2d_ASN1_INTEGER(serial, NULL);
-                Entry *e;
-
-                if (len <= 0)
-                        continue;
-                if (len > (int) sizeof buf) {
-                        der = NULL;
-                        if (i2d_ASN1_INTEGER(serial, &der) != len) {
-                                OPENSSL_free(der);
-                                return -ENOMEM;
-                        }
-                } else
-                        i2d_ASN1_INTEGER(serial, &p);
-                e = trust_state_lookup(s, s->entries[0].f.subject, (Span) { der, (size_t) len });
-                if (e && !e->anchor)
-                        listed[e - s->entries] = true;
-                if (der != buf)
-                        OPENSSL_free(der);
-        }
-        for (size_t n = 1; n < s->n_entries; n++)
-                if (listed[n])
-                        s->entries[kept++] = s->entries[n];
-        if (kept == s->n_entries)
+        r = crl_parse_head((Span) { files->crl, files->crl_len }, &head, why);
+        if (r < 0)
+                return r;
+        s->crl_number = head.number;
+        s->have_crl_number = verify;
+        *ret_signature = head.signature;
+        if (!verify)
                 return 0;
-        s->n_entries = kept;
-        free(s->by_key);
-        s->by_key = NULL;
-        return index_unique(s);
+        *why = "the CRL's issuer is not the CA";
+        if (!span_eq(head.issuer, ca_entry(s)->f.subject))
+                return -EBADMSG;
+        same_ca = prev && span_eq(ca_entry(prev)->f.value, ca_entry(s)->f.value);
+        *why = "the CRL number is lower than the one of the CRL in use";
+        if (same_ca && prev->have_crl_number && head.number < prev->crl_number)
+                return -EBADMSG;
+        return 0;
+}
+
+/* revoked.idx must be the CA's and name crl.der (by its signature) as the
+ * CRL it is complete for, or the one before: the daemon verified that
+ * CRL's signature with the CA before it named it, so the module need not
+ * hash a CRL of a million entries again in every program.  Another CRL,
+ * one signed by another key or one revoked.idx does not know yet, is
+ * refused. */
+static int check_index(TrustState *s, const IndexMap *index, Span crl_signature, bool verify, const char **why) {
+        uint8_t sha[SHA256_DIGEST_LENGTH];
+
+        if (!verify)
+                return 0;
+        SHA256(crl_signature.p, crl_signature.len, sha);
+        *why = "crl.der is not a CRL revoked.idx was written for";
+        if (memcmp(sha, index->h.crl_sig_sha256[0], sizeof sha) != 0 &&
+            memcmp(sha, index->h.crl_sig_sha256[1], sizeof sha) != 0)
+                return -EBADMSG;
+        SHA256(ca_entry(s)->f.value.p, ca_entry(s)->f.value.len, sha);
+        *why = "revoked.idx belongs to another CA";
+        if (memcmp(sha, index->h.ca_sha256, sizeof sha) != 0)
+                return -EBADMSG;
+        *why = "revoked.idx is older than crl.der";
+        if (index->h.crl_number < s->crl_number)
+                return -EBADMSG;
+        return 0;
+}
+
+/* The certificates prev reached that are still shown keep their handles:
+ * each is looked up again with its handles offered to reach(). */
+static int carry_handles(TrustState *s, const TrustState *prev) {
+        for (size_t n = 1; prev && n < prev->n_entries; n++) {
+                const Entry *old = prev->entries[n];
+
+                s->carry = old;
+                (void) trust_state_lookup(s, old->f.issuer, old->f.serial);
+                s->carry = NULL;
+        }
+        return 0;
 }
 
 static int build(TrustFiles *files, const TrustState *prev, CK_OBJECT_HANDLE *next_handle, bool verify,
                  TrustState **ret, const char **why) {
         _cleanup_(trust_state_unrefp) TrustState *s = NULL;
-        _cleanup_(X509_freep) X509 *ca = NULL;
-        _cleanup_(X509_CRL_freep) X509_CRL *crl = NULL;
+        Span signature;
         int r;
 
         *why = "out of memory";
-        if (!(s = calloc(1, sizeof *s)) || !(s->entries = calloc(1, sizeof *s->entries)))
+        if (!(s = calloc(1, sizeof *s)))
                 return -ENOMEM;
         s->refs = 1;
-        s->revoked = TAKE_PTR(files->data[FILE_REVOKED]);
-        if ((r = load_ca(s, files, &ca, why)) < 0 ||
-            (r = load_crl(files, ca, verify, &crl, why)) < 0 ||
-            (verify && (r = check_crl_number(s, crl, prev, why)) < 0) ||
-            (r = parse_revoked(s, files, why)) < 0)
+        s->own_next_handle = 1;
+        s->next_handle = next_handle ? next_handle : &s->own_next_handle;
+        if ((r = load_ca(s, files, prev, why)) < 0 || (r = check_crl(s, files, prev, verify, &signature, why)) < 0)
                 return r;
-        *why = "out of memory";
-        if ((r = index_unique(s)) < 0 || (r = keep_listed(s, crl)) < 0 || (r = index_by_subject(s)) < 0 ||
-            (r = assign_handles(s, prev, next_handle)) < 0)
-                return r;
+        if (files->index) {
+                if ((r = check_index(s, files->index, signature, verify, why)) < 0)
+                        return r;
+                s->index = TAKE_PTR(files->index);
+                *why = "out of memory";
+                if ((r = take_log(s, prev)) < 0 || (r = carry_handles(s, prev)) < 0)
+                        return r;
+        }
         *why = NULL;
         *ret = TAKE_PTR(s);
         return 0;
@@ -530,9 +722,7 @@ int trust_state_build(TrustFiles *files, const TrustState *prev, CK_OBJECT_HANDL
 }
 
 int trust_state_build_unverified(TrustFiles *files, TrustState **ret, const char **why) {
-        CK_OBJECT_HANDLE next = 1;
-
-        return build(files, NULL, &next, false, ret, why);
+        return build(files, NULL, NULL, false, ret, why);
 }
 
 TrustState *trust_state_ref(TrustState *s) {
@@ -543,14 +733,16 @@ TrustState *trust_state_ref(TrustState *s) {
 void trust_state_unref(TrustState *s) {
         if (!s || --s->refs > 0)
                 return;
-        for (size_t n = 0; n < s->n_entries; n++)
-                free(s->entries[n].label);
+        for (size_t n = 0; n < s->n_entries; n++) {
+                free(s->entries[n]->label);
+                free(s->entries[n]);
+        }
         free(s->entries);
-        free(s->by_key);
-        free(s->by_subject);
-        free(s->by_handle);
+        free(s->by_record.slots);
+        free(s->by_handle.slots);
+        chains_done(&s->log_by_key);
+        chains_done(&s->log_by_subject);
+        index_map_unref(s->index);
         free(s->ca_der);
-        free(s->revoked);
-        ASN1_INTEGER_free(s->crl_number);
         free(s);
 }

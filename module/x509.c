@@ -176,3 +176,102 @@ int x509_parse(Span *in, CertFields *ret) {
         *in = rest;
         return 0;
 }
+
+static const uint8_t oid_crl_number[] = { 0x55, 0x1d, 0x14 };
+static const uint8_t oid_delta_crl[] = { 0x55, 0x1d, 0x1b };
+
+#define DER_UTCTIME 0x17
+#define DER_GENERALIZEDTIME 0x18
+
+static bool is_time(const Span *in) {
+        return der_peek(in, DER_UTCTIME) || der_peek(in, DER_GENERALIZEDTIME);
+}
+
+/* A non-negative INTEGER of at most 64 bits. */
+static int integer_u64(Span v, uint64_t *ret) {
+        DerItem i;
+        uint64_t n = 0;
+
+        if (der_expect(&v, DER_INTEGER, &i) < 0 || v.len != 0 || i.content.len == 0 ||
+            !der_integer_minimal(i.content) || (i.content.p[0] & 0x80))
+                return -EBADMSG;
+        if (i.content.p[0] == 0) {
+                i.content.p++;
+                i.content.len--;
+        }
+        if (i.content.len > 8)
+                return -ERANGE;
+        for (size_t k = 0; k < i.content.len; k++)
+                n = n << 8 | i.content.p[k];
+        *ret = n;
+        return 0;
+}
+
+static int crl_extensions(Span exts, CrlHead *h, const char **why) {
+        DerItem outer, ext, oid, crit, val;
+        bool have_number = false;
+        int r;
+
+        *why = "crl.der's extensions do not parse";
+        if (der_expect(&exts, DER_SEQUENCE, &outer) < 0 || exts.len != 0)
+                return -EBADMSG;
+        while (outer.content.len > 0) {
+                if (der_expect(&outer.content, DER_SEQUENCE, &ext) < 0 || der_expect(&ext.content, DER_OID, &oid) < 0)
+                        return -EBADMSG;
+                if (der_peek(&ext.content, DER_BOOLEAN) && der_next(&ext.content, &crit) < 0)
+                        return -EBADMSG;
+                if (der_expect(&ext.content, DER_OCTET_STRING, &val) < 0 || ext.content.len != 0)
+                        return -EBADMSG;
+                if (OID_IS(oid.content, oid_delta_crl)) {
+                        *why = "crl.der is a delta CRL";
+                        return -EBADMSG;
+                }
+                if (OID_IS(oid.content, oid_crl_number)) {
+                        r = integer_u64(val.content, &h->number);
+                        *why = r == -ERANGE ? "crl.der's number is past 2^64" : "crl.der's number does not parse";
+                        if (r < 0)
+                                return -EBADMSG;
+                        have_number = true;
+                }
+        }
+        *why = "crl.der has no CRL number";
+        return have_number ? 0 : -EBADMSG;
+}
+
+int crl_parse_head(Span crl, CrlHead *ret, const char **why) {
+        DerItem list, tbs, alg, sig, version, item, issuer;
+        CrlHead h = {};
+
+        *why = "crl.der is not a DER CRL";
+        if (der_expect(&crl, DER_SEQUENCE, &list) < 0 || crl.len != 0 ||
+            der_expect(&list.content, DER_SEQUENCE, &tbs) < 0 ||
+            der_expect(&list.content, DER_SEQUENCE, &alg) < 0 ||
+            der_expect(&list.content, DER_BIT_STRING, &sig) < 0 || list.content.len != 0)
+                return -EBADMSG;
+        *why = "crl.der is not a version 2 CRL";
+        if (der_expect(&tbs.content, DER_INTEGER, &version) < 0 || version.content.len != 1 ||
+            version.content.p[0] != 1)
+                return -EBADMSG;
+        *why = "crl.der is not a DER CRL";
+        if (der_expect(&tbs.content, DER_SEQUENCE, &alg) < 0 || der_expect(&tbs.content, DER_SEQUENCE, &issuer) < 0 ||
+            !is_time(&tbs.content) || der_next(&tbs.content, &item) < 0)
+                return -EBADMSG;
+        if (is_time(&tbs.content) && der_next(&tbs.content, &item) < 0)
+                return -EBADMSG;
+        /* the entries: one step over them all */
+        if (der_peek(&tbs.content, DER_SEQUENCE) && der_next(&tbs.content, &item) < 0)
+                return -EBADMSG;
+        *why = "crl.der has no CRL number";
+        if (!der_peek(&tbs.content, DER_CONTEXT(0)) || der_next(&tbs.content, &item) < 0)
+                return -EBADMSG;
+        if (crl_extensions(item.content, &h, why) < 0)
+                return -EBADMSG;
+        *why = "crl.der is not a DER CRL";
+        if (tbs.content.len != 0)
+                return -EBADMSG;
+        h.issuer = issuer.whole;
+        h.signature = sig.whole;
+        *why = NULL;
+        *ret = h;
+        return 0;
+}

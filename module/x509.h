@@ -21,3 +21,18 @@ typedef struct CertFields {
 /* Takes one certificate off the front of *in.  Returns 0, or -EBADMSG when
  * the bytes there are not a DER certificate. */
 int x509_parse(Span *in, CertFields *ret);
+
+/* What the module takes from the CRL: its issuer (the whole Name) and its
+ * number. */
+typedef struct CrlHead {
+        Span issuer;
+        uint64_t number;
+        Span signature;         /* the signatureValue BIT STRING, whole */
+} CrlHead;
+
+/* Reads a v2 CRL's issuer and cRLNumber, stepping over the list of
+ * revoked certificates by its length: the cost does not grow with the
+ * list.  -EBADMSG with *why for anything that is not one whole DER CRL, a
+ * CRL without a number or with one past 2^64, and a delta CRL (it lists
+ * only changes). */
+int crl_parse_head(Span crl, CrlHead *ret, const char **why);

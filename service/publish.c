@@ -18,6 +18,7 @@
 #include "log.h"
 #include "publish.h"
 #include "recover.h"
+#include "revoked-index.h"
 #include "tokens.h"
 #include "util.h"
 #include "worker.h"
@@ -83,6 +84,7 @@ typedef struct Job {
         char *state_dir, *publish_dir, **modules, *pin;
         CrlSigner *signer;
         X509 *ca;
+        RevokedIndex *index;            /* the publisher's, handed back when done */
         EntrySet *set;                  /* the publisher's, lent while the build runs */
         CrlState crl;
         Removal *removals;
@@ -100,6 +102,7 @@ typedef struct Job {
 
 typedef struct Publisher {
         CrlSigner *signer;
+        RevokedIndex *index;            /* revoked.idx, open once a build made it */
         Waiter *waiters;
         size_t n_waiters, waiters_allocated;
         Removal *removals;
@@ -273,19 +276,20 @@ static int entry_set_leave(EntrySet *set, const uint64_t *seqs, size_t n) {
 
 /* ---- the worker ---- */
 
-static int collect_der(const char *serial, uint64_t revoked_usec, const char *reason, const void *der,
-                       size_t der_len, void *userdata) {
-        FILE *out = userdata;
+/* One certificate the CRL lists, into revoked.idx. */
+typedef struct IndexSync {
+        RevokedIndex *index;
+        uint64_t crl_number;
+} IndexSync;
+
+static int sync_entry(const char *serial, uint64_t revoked_usec, const char *reason, const void *der,
+                      size_t der_len, void *userdata) {
+        IndexSync *sync = userdata;
 
         (void) serial, (void) revoked_usec, (void) reason;
-        if (der_len > 0 && fwrite(der, 1, der_len, out) != der_len)
-                return -errno ?: -EIO;
-        return 0;
-}
-
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
+        if (der_len == 0)
+                return 0;
+        return revoked_index_sync_entry(sync->index, der, der_len, sync->crl_number);
 }
 
 /* Whether dir_fd/ca.pem holds exactly pem: then it is left alone. */
@@ -371,29 +375,41 @@ static void mark_published(int dir_fd, Job *j) {
                                     .mtime = st.st_mtim, .ctime = st.st_ctim, .number = j->crl.number };
 }
 
-/* revoked.der, for the trust module: the certificates the CRL lists.
- * Written before crl.der, so that a reader that sees the new CRL finds
- * every certificate it lists. */
-static int write_revoked(int dir_fd, Job *j) {
-        _cleanup_(atomic_file_done) AtomicFile rev = ATOMIC_FILE_INIT;
-        _cleanup_(fclosep) FILE *out = NULL;
+/* revoked.idx, opened at the first build (the directory may be made by
+ * it) and kept: later builds append only what changed. */
+static int open_index(Job *j, int dir_fd) {
+        _cleanup_free_ unsigned char *ca_der = NULL;
+        bool fresh;
+        int len;
+
+        if (j->index)
+                return 0;
+        len = i2d_X509(j->ca, &ca_der);
+        if (len <= 0)
+                return -ENOMEM;
+        /* the format the module read before: it reads revoked.idx now */
+        (void) unlinkat(dir_fd, "revoked.der", 0);
+        return revoked_index_open(dir_fd, ca_der, (size_t) len, &j->index, &fresh);
+}
+
+/* revoked.idx, for the trust module: the certificates the CRL der lists,
+ * and the CRL itself named.  Written before crl.der, so that a reader that
+ * sees the new CRL finds every certificate it lists, and one that sees the
+ * old CRL hides what was appended for the new one.  The snapshot is still
+ * compared whole in memory; on disk only what changed is appended. */
+static int write_index(int dir_fd, Job *j, const unsigned char *der, size_t len) {
+        IndexSync sync = { .crl_number = j->crl.number };
         uint64_t seq;
         int r;
 
-        r = atomic_file_open(dir_fd, "revoked.der", &rev);
+        r = open_index(j, dir_fd);
         if (r < 0)
                 return r;
-        if (!(out = fdopen(dup(rev.fd), "we")))
-                return -errno;
-        r = store_crl_snapshot(j->state_dir, collect_der, out, &seq);
-        if (r < 0)
-                return r;
-        if (fclose(TAKE_PTR(out)) != 0)
-                return -errno;
-        r = atomic_file_sync(&rev);
-        if (r < 0)
-                return r;
-        return atomic_file_commit("revoked.der", &rev);
+        sync.index = j->index;
+        revoked_index_sync_begin(j->index);
+        r = store_crl_snapshot(j->state_dir, sync_entry, &sync, &seq);
+        /* names the CRL just signed (and verified), before it is published */
+        return revoked_index_sync_end(j->index, j->crl.number, der, len, r);
 }
 
 /* The set brought up to the store, signed as the next CRL. */
@@ -429,9 +445,9 @@ static int build_and_publish(Job *j) {
         r = build(j, &der, &len);
         if (r < 0)
                 return r;
-        r = write_revoked(dir_fd, j);
+        r = write_index(dir_fd, j, der, len);
         if (r < 0)
-                return log_error_errno(r, "crl: cannot write revoked.der: %m");
+                return log_error_errno(r, "crl: cannot write revoked.idx: %m");
         r = write_ca(dir_fd, j->ca);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot write ca.pem: %m");
@@ -439,6 +455,7 @@ static int build_and_publish(Job *j) {
         if (r < 0)
                 return r;
         mark_published(dir_fd, j);
+        revoked_index_published(j->index, j->crl.number);
         return 0;
 }
 
@@ -583,6 +600,7 @@ static void job_done(Context *c, void *userdata) {
         Job *j = userdata;
 
         c->publisher->job = NULL;
+        c->publisher->index = j->index;
         job_finished(c, j);
         job_free(j);
 }
@@ -611,6 +629,7 @@ static int job_prepare(Context *c, Job *j) {
         j->signer = p->signer;
         j->ca = c->ca;
         j->set = &p->set;
+        j->index = p->index;
         j->mark = p->mark;
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
                 log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
@@ -725,6 +744,9 @@ static bool due_at_start(Context *c, int dir_fd) {
                 return true;
         if (dir_fd < 0 || fstatat(dir_fd, "crl.der", &crl, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(crl.st_mode))
                 return true;
+        /* the trust module's input, of this format, is made by a build */
+        if (fstatat(dir_fd, "revoked.idx", &crl, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(crl.st_mode))
+                return true;
         return unpublished > 0 || st.this_update_usec == 0 ||
                st.next_update_usec < now_usec() + c->config.crl_validity_usec * 3 / 4;
 }
@@ -792,6 +814,7 @@ void publish_free(Context *c) {
         free(p->waiters);
         sd_event_source_disable_unref(p->defer);
         sd_event_source_disable_unref(p->timer);
+        revoked_index_free(p->index);
         crl_signer_free(p->signer);
         entry_set_free(&p->set);
         free(p);

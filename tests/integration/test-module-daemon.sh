@@ -5,8 +5,9 @@
 # as the user) and NSS show it distrusted at once, with no restart of
 # anything: the daemon keeps running, and p11-kit reads the module's
 # configuration as installed.  A
-# second revocation adds to the first; the user whose certificate stays valid
-# never appears.  Skips when the daemon does not publish revoked.der.
+# second revocation adds to the first, appended to revoked.idx (which grows
+# by about one certificate, not by a rewrite); the user whose certificate
+# stays valid never appears.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -103,8 +104,10 @@ assert_exit 0 env "${nss_env[@]}" modutil -dbdir "$nssdb" -add certrevoke -libfi
 gina_serial=$(cr_cert_serial "$CR_CERTS/gina.pem")
 assert_exit 0 revoke_as $ADMIN gina keyCompromise boss-confirm-secret
 assert_eq '(sss) "gina" "Gina General" "revoked"' "$CR_LAST_OUTPUT" "RevokeCertificate"
-[[ -f $CR_PUB/revoked.der ]] ||
-        cr_skip "the daemon does not publish revoked.der yet: the module has no certificates to show"
+[[ -f $CR_PUB/revoked.idx ]] || cr_fail_at "the daemon did not publish revoked.idx"
+[[ ! -e $CR_PUB/revoked.der ]] || cr_fail_at "the daemon still writes revoked.der"
+size_one=$(stat -c %s "$CR_PUB/revoked.idx")
+inode_one=$(stat -c %i "$CR_PUB/revoked.idx")
 
 assert_exit 0 trust_list blocklist
 assert_contains "$CR_LAST_OUTPUT" "label: gina revoked $gina_serial" "trust list shows gina's certificate distrusted"
@@ -118,6 +121,9 @@ assert_exit 0 grep -qE "^certrevoke:gina revoked $gina_serial +p,p,p\$" <<<"$CR_
 # ---- pete's too; vera's stays valid
 pete_serial=$(cr_cert_serial "$CR_CERTS/pete.pem")
 assert_exit 0 revoke_as $ADMIN pete superseded boss-confirm-secret
+growth=$(($(stat -c %s "$CR_PUB/revoked.idx") - size_one))
+assert_eq "$inode_one" "$(stat -c %i "$CR_PUB/revoked.idx")" "the second revocation appends to revoked.idx, not a new file"
+((growth > 0 && growth < 8192)) || cr_fail_at "revoked.idx grew by $growth bytes for one revocation"
 assert_exit 0 trust_list blocklist
 assert_contains "$CR_LAST_OUTPUT" "label: gina revoked $gina_serial" "gina still distrusted"
 assert_contains "$CR_LAST_OUTPUT" "label: pete revoked $pete_serial" "pete distrusted after the second revocation"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The trust module as its real consumers see it, on files made with openssl
-# ca: alice and bob revoked (in revoked.der and on the CRL), carol only in
-# revoked.der, dave only on the CRL.  p11-kit sees the module through
+# ca: alice and bob revoked (on the CRL and in revoked.idx, written as the
+# daemon writes it), carol's certificate known but not on the CRL, dave only
+# on the CRL.  p11-kit sees the module through
 # units/certrevoke.module alone: as root in a private mount namespace with a
 # directory bound over /usr/share/p11-kit/modules, as another user through
 # XDG_CONFIG_HOME with "user-config: only"; /etc is never touched.
@@ -90,19 +91,22 @@ for who in alice bob dave; do
         openssl ca -config "$ca/openssl.cnf" -revoke "$certs/$who.pem" -crl_reason keyCompromise 2>/dev/null
 done
 
-# publish [CA-DIR]: ca.pem, crl.der and revoked.der as the daemon writes
-# them, each replaced by a rename; the CRL comes from CA-DIR (default $ca).
+# publish [CA-DIR]: ca.pem, revoked.idx and crl.der as the daemon writes
+# them, in that order, each replaced by a rename or appended to; the CRL
+# comes from CA-DIR (default $ca).  revoked.idx is written, as by the daemon,
+# only for a CRL that verifies with the CA: another CA's CRL lands beside
+# the revoked.idx of the last good one.
 publish() {
-        local from=${1:-$ca} who
+        local from=${1:-$ca}
         openssl ca -config "$from/openssl.cnf" -gencrl -out "$CR_TMP/crl.pem" 2>/dev/null
         openssl crl -in "$CR_TMP/crl.pem" -outform DER -out "$pub/.crl.der"
         cp "$ca/ca.pem" "$pub/.ca.pem"
-        for who in alice bob carol; do
-                openssl x509 -in "$certs/$who.pem" -outform DER
-        done >"$pub/.revoked.der"
-        chmod 0644 "$pub"/.*.der "$pub/.ca.pem"
+        chmod 0644 "$pub/.crl.der" "$pub/.ca.pem"
         mv -f "$pub/.ca.pem" "$pub/ca.pem"
-        mv -f "$pub/.revoked.der" "$pub/revoked.der"
+        if ! "$CR_BUILD/tests/helpers/revoked-index-write" "$pub" "$pub/ca.pem" "$pub/.crl.der" \
+                "$certs/alice.pem" "$certs/bob.pem" "$certs/carol.pem" 2>"$CR_TMP/index.err"; then
+                [[ $from != "$ca" ]] || cr_die "revoked.idx not written: $(cat "$CR_TMP/index.err")"
+        fi
         mv -f "$pub/.crl.der" "$pub/crl.der"
 }
 publish
@@ -119,7 +123,7 @@ blocklist=$CR_LAST_OUTPUT
 assert_contains "$blocklist" "label: alice revoked ${serial[alice]}" "trust list --filter=blocklist"
 assert_contains "$blocklist" "label: bob revoked ${serial[bob]}" "trust list --filter=blocklist"
 assert_not_contains "$blocklist" "carol" "carol is not on the CRL"
-assert_not_contains "$blocklist" "dave" "dave is not in revoked.der"
+assert_not_contains "$blocklist" "dave" "dave's certificate was never revoked through the daemon's files"
 assert_not_contains "$blocklist" "$ca_label" "the CA is no blocklist entry"
 assert_eq 2 "$(grep -c 'trust: distrusted' <<<"$blocklist")" "two distrusted entries"
 
@@ -237,7 +241,7 @@ oddity() {
         link-to-zero) rm -f -- "$pub/$file" && ln -s /dev/zero "$pub/$file" ;;
         esac
 }
-for file in ca.pem crl.der revoked.der; do
+for file in ca.pem crl.der revoked.idx; do
         for kind in fifo link-to-valid directory link-to-zero; do
                 oddity "$file" "$kind"
                 start=$SECONDS

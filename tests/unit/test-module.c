@@ -20,6 +20,7 @@
 #include "certgen.h"
 #include "check.h"
 #include "module.h"
+#include "revoked-index.h"
 #include "state.h"
 #include "util.h"
 /* after pkcs11.h (through state.h), which it extends */
@@ -36,6 +37,10 @@ typedef struct World {
         X509 *ca, *other_ca;
         X509 *alice, *bob, *carol, *dave;       /* dave: the other CA's, alice's serial */
         long crl_number;
+        /* the CRL revoked.idx was last written for, to be published next */
+        unsigned char *next_crl;
+        int next_crl_len;
+        long next_crl_number;
 } World;
 
 static World w;
@@ -92,11 +97,10 @@ static void put_ca(X509 *ca) {
 }
 
 /* A v2 CRL of issuer listing the serials of certs, signed with key. */
-static void put_crl_signed(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, long number) {
+static int make_crl(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, long number, unsigned char **ret) {
         X509_CRL *crl = X509_CRL_new();
         ASN1_TIME *t = ASN1_TIME_set(NULL, NOW);
         ASN1_INTEGER *num = ASN1_INTEGER_new();
-        unsigned char *der = NULL;
         int len;
 
         X509_CRL_set_version(crl, 1);
@@ -114,33 +118,67 @@ static void put_crl_signed(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, 
         X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0);
         X509_CRL_sort(crl);
         X509_CRL_sign(crl, key, EVP_sha256());
-        len = i2d_X509_CRL(crl, &der);
-        put_file("crl.der", der, (size_t) len);
-        OPENSSL_free(der);
+        *ret = NULL;
+        len = i2d_X509_CRL(crl, ret);
         ASN1_INTEGER_free(num);
         ASN1_TIME_free(t);
         X509_CRL_free(crl);
+        return len;
 }
 
+/* A CRL revoked.idx was not written for. */
+static void put_crl_signed(X509 *issuer, EVP_PKEY *key, X509 **certs, size_t n, long number) {
+        unsigned char *der = NULL;
+        int len = make_crl(issuer, key, certs, n, number, &der);
+
+        put_file("crl.der", der, (size_t) len);
+        OPENSSL_free(der);
+}
+
+/* The next CRL, as the daemon publishes it: the one revoked.idx was
+ * written for when there is one, else one it does not know. */
 static void put_crl(X509 **certs, size_t n) {
-        put_crl_signed(w.ca, w.ca_key, certs, n, ++w.crl_number);
+        w.crl_number++;
+        if (w.next_crl && w.next_crl_number == w.crl_number) {
+                put_file("crl.der", w.next_crl, (size_t) w.next_crl_len);
+                return;
+        }
+        put_crl_signed(w.ca, w.ca_key, certs, n, w.crl_number);
 }
 
+/* revoked.idx as certrevoked leaves it before the next CRL: certs listed,
+ * those new to it appended for CRL number crl_number + 1, those gone taken
+ * off from that number on. */
 static void put_revoked(X509 **certs, size_t n) {
-        unsigned char *all = NULL;
-        size_t len = 0;
+        unsigned char *ca_der = NULL;
+        int ca_len = i2d_X509(w.ca, &ca_der), dir_fd, r = 0;
+        RevokedIndex *x = NULL;
+        bool fresh;
 
-        for (size_t i = 0; i < n; i++) {
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0 || revoked_index_open(dir_fd, ca_der, (size_t) ca_len, &x, &fresh) < 0) {
+                perror("revoked.idx");
+                exit(2);
+        }
+        /* the CRL to come is signed first: revoked.idx names it */
+        OPENSSL_free(w.next_crl);
+        w.next_crl_number = w.crl_number + 1;
+        w.next_crl_len = make_crl(w.ca, w.ca_key, certs, n, w.next_crl_number, &w.next_crl);
+        revoked_index_sync_begin(x);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
                 unsigned char *der = NULL;
                 int l = i2d_X509(certs[i], &der);
 
-                all = realloc(all, len + (size_t) l);
-                memcpy(all + len, der, (size_t) l);
-                len += (size_t) l;
+                r = revoked_index_sync_entry(x, der, (size_t) l, (uint64_t) w.crl_number + 1);
                 OPENSSL_free(der);
         }
-        put_file("revoked.der", all ? (void *) all : "", len);
-        free(all);
+        if (revoked_index_sync_end(x, (uint64_t) w.crl_number + 1, w.next_crl, (size_t) w.next_crl_len, r) < 0) {
+                fprintf(stderr, "revoked.idx not written\n");
+                exit(2);
+        }
+        revoked_index_free(x);
+        close(dir_fd);
+        OPENSSL_free(ca_der);
 }
 
 static void world_init(void) {
@@ -158,15 +196,16 @@ static void world_init(void) {
         w.dave = gen_cert(w.user_key, "dave", "Dave", 0x1001, NOW, LATER, w.other_ca, w.other_key);
 }
 
-/* The standard set: alice and bob revoked and listed, carol only in
- * revoked.der, dave from another CA, and a listed serial without a
- * certificate. */
+/* The standard set: alice and bob revoked and listed, carol appended to
+ * revoked.idx for a CRL not yet published, dave from another CA, and a
+ * listed serial without a certificate. */
 static void put_standard_set(void) {
         X509 *extra = gen_cert(w.user_key, "ghost", "Ghost", 0x1004, NOW, LATER, w.ca, w.ca_key);
 
         put_ca(w.ca);
-        put_revoked((X509 *[]) { w.alice, w.bob, w.carol, w.dave }, 4);
+        put_revoked((X509 *[]) { w.alice, w.bob, w.dave }, 3);
         put_crl((X509 *[]) { w.alice, w.bob, w.dave, extra }, 4);
+        put_revoked((X509 *[]) { w.alice, w.bob, w.carol, w.dave }, 4);
         X509_free(extra);
 }
 
@@ -431,7 +470,7 @@ static void test_objects(void) {
         CHECK(ca && n == 1, "the CA");
         ca_trust = find_by_issuer_serial(h, w.ca, CKO_NSS_TRUST, &n);
         find_by_issuer_serial(h, w.carol, CKO_CERTIFICATE, &n);
-        CHECK(n == 0, "carol: in revoked.der, not on the CRL: not shown");
+        CHECK(n == 0, "carol: appended to revoked.idx, not on the CRL yet: not shown");
         find_by_issuer_serial(h, w.dave, CKO_CERTIFICATE, &n);
         CHECK(n == 0, "dave: another CA's certificate with a listed serial: not shown");
 
@@ -607,9 +646,9 @@ static void test_reload(void) {
         bob = find_by_issuer_serial(h, w.bob, CKO_CERTIFICATE, NULL);
         CHECK(alice && bob && find_distrusted(h) == 2, "alice and bob");
 
-        /* carol revoked: the daemon writes revoked.der first, then the CRL */
+        /* carol revoked: the daemon appends to revoked.idx first, then writes the CRL */
         put_revoked((X509 *[]) { w.alice, w.bob, w.carol }, 3);
-        CHECK(find_distrusted(h) == 2, "carol in revoked.der, not yet on the CRL: not shown");
+        CHECK(find_distrusted(h) == 2, "carol in revoked.idx, not yet on the CRL: not shown");
         put_crl((X509 *[]) { w.alice, w.bob, w.carol }, 3);
         CHECK(find_distrusted(h) == 3, "on the CRL too: carol is shown, with no restart");
         alice2 = find_by_issuer_serial(h, w.alice, CKO_CERTIFICATE, NULL);
@@ -628,15 +667,19 @@ static void test_reload(void) {
         CHECK(find_distrusted(h) == 3, "no CRL: the last good set stays");
         put_crl_signed(w.ca, w.ca_key, (X509 *[]) { w.alice }, 1, 1);
         CHECK(find_distrusted(h) == 3, "an older CRL (lower number), validly signed: refused");
+        put_revoked((X509 *[]) { w.alice, w.bob, w.carol }, 3);
         put_crl((X509 *[]) { w.alice, w.bob, w.carol }, 3);
-        put_file("revoked.der", "\x30\x82\xff\xff", 4);
-        CHECK(find_distrusted(h) == 3, "revoked.der cut short: the last good set stays");
+        CHECK(find_distrusted(h) == 3, "revoked.idx complete for the new CRL: taken");
+        put_file(RI_FILE_NAME, "CRVKIDX\n\x01", 9);
+        CHECK(find_distrusted(h) == 3, "revoked.idx cut short: the last good set stays");
         put_file("ca.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 58);
         CHECK(find_distrusted(h) == 3, "a broken ca.pem: the last good set stays");
 
         /* a good set again, without bob */
         put_ca(w.ca);
+        remove_file(RI_FILE_NAME);
         put_revoked((X509 *[]) { w.alice, w.carol }, 2);
+        put_crl((X509 *[]) { w.alice, w.carol }, 2);
         CHECK(find_distrusted(h) == 2, "a good set again is taken");
         n = sizeof b;
         CHECK(get_attr(h, bob, CKA_X_DISTRUSTED, &b, &n) == CKR_OBJECT_HANDLE_INVALID,
@@ -644,15 +687,16 @@ static void test_reload(void) {
 
         /* C_GetSlotList notices changes as well */
         put_revoked((X509 *[]) { w.alice, w.bob, w.carol }, 3);
+        put_crl((X509 *[]) { w.alice, w.bob, w.carol }, 3);
         CHECK(F->C_GetSlotList(CK_TRUE, NULL, &count) == CKR_OK, "C_GetSlotList");
         n = sizeof b;
         CHECK(get_attr(h, bob, CKA_X_DISTRUSTED, &b, &n) == CKR_OBJECT_HANDLE_INVALID,
               "bob is back under a new handle, the old one stays invalid");
         CHECK(find_by_issuer_serial(h, w.bob, CKO_CERTIFICATE, NULL) != 0, "bob is found again");
 
-        /* no revoked.der: only the CA */
-        remove_file("revoked.der");
-        CHECK(find_distrusted(h) == 0 && find_class(h, CKO_CERTIFICATE) == 1, "no revoked.der: only the CA");
+        /* no revoked.idx: only the CA */
+        remove_file(RI_FILE_NAME);
+        CHECK(find_distrusted(h) == 0 && find_class(h, CKO_CERTIFICATE) == 1, "no revoked.idx: only the CA");
         F->C_Finalize(NULL);
 }
 
@@ -662,7 +706,7 @@ static void test_empty_directory(void) {
 
         remove_file("ca.pem");
         remove_file("crl.der");
-        remove_file("revoked.der");
+        remove_file(RI_FILE_NAME);
         init_module();
         CHECK(F->C_GetSlotList(CK_TRUE, NULL, &count) == CKR_OK && count == 1, "no files: the slot is still there");
         h = open_session();
@@ -997,7 +1041,7 @@ int main(void) {
 
         remove_file("ca.pem");
         remove_file("crl.der");
-        remove_file("revoked.der");
+        remove_file(RI_FILE_NAME);
         rmdir(dir);
         EVP_PKEY_free(w.ca_key);
         EVP_PKEY_free(w.other_key);
@@ -1008,5 +1052,6 @@ int main(void) {
         X509_free(w.bob);
         X509_free(w.carol);
         X509_free(w.dave);
+        OPENSSL_free(w.next_crl);
         return CHECK_EXIT();
 }

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "index.h"
+
+/* The valid slot with the larger seq.  Each slot is copied before it is
+ * checked: the writer may be writing the other one meanwhile. */
+static int pick_header(const uint8_t *base, RiHeader *ret) {
+        bool found = false;
+
+        for (int i = 0; i < 2; i++) {
+                RiHeader h;
+
+                memcpy(&h, base + (size_t) i * RI_SLOT_SIZE, sizeof h);
+                if (memcmp(h.magic, RI_MAGIC, sizeof h.magic) != 0 || h.version != RI_VERSION ||
+                    h.record_size != RI_RECORD_SIZE || h.check != ri_header_check(&h))
+                        continue;
+                if (found && h.seq <= ret->seq)
+                        continue;
+                *ret = h;
+                found = true;
+        }
+        return found ? 0 : -EBADMSG;
+}
+
+/* What the header promises must lie within the file, with no sum that
+ * could wrap. */
+static bool header_fits(const RiHeader *h, size_t size) {
+        const uint64_t max = UINT32_MAX;
+
+        return h->n_sorted <= max && h->log_capacity <= max && h->n_log <= h->log_capacity &&
+               ri_record_offset(h->n_sorted + h->log_capacity) <= h->subject_offset &&
+               h->subject_offset <= size && h->n_sorted * sizeof(uint32_t) <= size - h->subject_offset &&
+               h->subject_offset + h->n_sorted * sizeof(uint32_t) <= h->data_offset &&
+               h->data_offset <= h->data_end && h->data_end <= size;
+}
+
+static int map_check(IndexMap *m, const char **why) {
+        *why = "revoked.idx is shorter than its header";
+        if (m->size < RI_HEADER_SIZE)
+                return -EBADMSG;
+        *why = "revoked.idx has no valid header";
+        if (pick_header(m->base, &m->h) < 0)
+                return -EBADMSG;
+        *why = "revoked.idx's header counts more than the file holds";
+        if (!header_fits(&m->h, m->size))
+                return -EBADMSG;
+        *why = NULL;
+        return 0;
+}
+
+int index_map_open(int fd, size_t size, IndexMap **ret, const char **why) {
+        IndexMap *m;
+        void *p;
+        int r;
+
+        *why = "revoked.idx is shorter than its header";
+        if (size < RI_HEADER_SIZE)
+                return -EBADMSG;
+        p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) {
+                r = -errno;
+                *why = "revoked.idx cannot be mapped";
+                return r;
+        }
+        if (!(m = calloc(1, sizeof *m))) {
+                munmap(p, size);
+                *why = "out of memory";
+                return -ENOMEM;
+        }
+        *m = (IndexMap) { .refs = 1, .base = p, .size = size, .mapped = true };
+        r = map_check(m, why);
+        if (r < 0) {
+                index_map_unref(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+int index_map_from_memory(const uint8_t *data, size_t size, IndexMap **ret, const char **why) {
+        IndexMap *m = calloc(1, sizeof *m);
+        int r;
+
+        *why = "out of memory";
+        if (!m)
+                return -ENOMEM;
+        *m = (IndexMap) { .refs = 1, .base = data, .size = size };
+        r = map_check(m, why);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+IndexMap *index_map_ref(IndexMap *m) {
+        m->refs++;
+        return m;
+}
+
+void index_map_unref(IndexMap *m) {
+        if (!m || --m->refs > 0)
+                return;
+        if (m->mapped)
+                munmap((void *) m->base, m->size);
+        free(m);
+}
+
+int index_map_record(const IndexMap *m, uint64_t i, RiRecord *ret) {
+        RiRecord rec;
+
+        if (i >= m->h.n_sorted + m->h.n_log)
+                return -EBADMSG;
+        memcpy(&rec, m->base + ri_record_offset(i), sizeof rec);
+        if (rec.check != ri_record_check(&rec, m->h.salt, i) || rec.length == 0 || rec.length > RI_DER_MAX ||
+            rec.offset < m->h.data_offset || rec.offset > m->h.data_end || rec.length > m->h.data_end - rec.offset)
+                return -EBADMSG;
+        *ret = rec;
+        return 0;
+}
+
+Span index_map_der(const IndexMap *m, const RiRecord *rec) {
+        return (Span) { m->base + rec->offset, rec->length };
+}
+
+static uint64_t key_at(const IndexMap *m, uint64_t i) {
+        uint64_t key;
+
+        memcpy(&key, m->base + ri_record_offset(i) + offsetof(RiRecord, key), sizeof key);
+        return key;
+}
+
+static uint64_t subject_key_at(const IndexMap *m, uint64_t record) {
+        uint64_t key;
+
+        memcpy(&key, m->base + ri_record_offset(record) + offsetof(RiRecord, subject_key), sizeof key);
+        return key;
+}
+
+uint64_t index_map_lower_bound(const IndexMap *m, uint64_t key) {
+        uint64_t lo = 0, hi = m->h.n_sorted;
+
+        while (lo < hi) {
+                uint64_t mid = lo + (hi - lo) / 2;
+
+                if (key_at(m, mid) < key)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+bool index_map_subject_at(const IndexMap *m, uint64_t p, uint64_t *ret_record) {
+        uint32_t v;
+
+        if (p >= m->h.n_sorted)
+                return false;
+        memcpy(&v, m->base + m->h.subject_offset + p * sizeof v, sizeof v);
+        if (v >= m->h.n_sorted)
+                return false;
+        *ret_record = v;
+        return true;
+}
+
+uint64_t index_map_subject_lower_bound(const IndexMap *m, uint64_t subject_key) {
+        uint64_t lo = 0, hi = m->h.n_sorted;
+
+        while (lo < hi) {
+                uint64_t mid = lo + (hi - lo) / 2, rec;
+
+                /* a damaged position sorts first: the search steps past it */
+                if (!index_map_subject_at(m, mid, &rec) || subject_key_at(m, rec) < subject_key)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
