@@ -118,6 +118,27 @@ static inline uint64_t ri_header_check(const RiHeader *h) {
         return ri_hash(h, offsetof(RiHeader, check), RI_VERSION);
 }
 
+/* The slot (0 or 1) of the valid header with the larger seq, copied into
+ * *ret; -1 when neither is valid.  Each slot is copied before it is
+ * checked: a writer may be writing the other one meanwhile. */
+static inline int ri_pick_header(const uint8_t *base, RiHeader *ret) {
+        int slot = -1;
+
+        for (int i = 0; i < 2; i++) {
+                RiHeader h;
+
+                memcpy(&h, base + (size_t) i * RI_SLOT_SIZE, sizeof h);
+                if (memcmp(h.magic, RI_MAGIC, sizeof h.magic) != 0 || h.version != RI_VERSION ||
+                    h.record_size != RI_RECORD_SIZE || h.check != ri_header_check(&h))
+                        continue;
+                if (slot >= 0 && h.seq <= ret->seq)
+                        continue;
+                *ret = h;
+                slot = i;
+        }
+        return slot;
+}
+
 /* Where record i lives: the sorted section, the log right after it. */
 static inline uint64_t ri_record_offset(uint64_t i) {
         return RI_HEADER_SIZE + i * RI_RECORD_SIZE;

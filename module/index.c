@@ -5,26 +5,6 @@
 
 #include "index.h"
 
-/* The valid slot with the larger seq.  Each slot is copied before it is
- * checked: the writer may be writing the other one meanwhile. */
-static int pick_header(const uint8_t *base, RiHeader *ret) {
-        bool found = false;
-
-        for (int i = 0; i < 2; i++) {
-                RiHeader h;
-
-                memcpy(&h, base + (size_t) i * RI_SLOT_SIZE, sizeof h);
-                if (memcmp(h.magic, RI_MAGIC, sizeof h.magic) != 0 || h.version != RI_VERSION ||
-                    h.record_size != RI_RECORD_SIZE || h.check != ri_header_check(&h))
-                        continue;
-                if (found && h.seq <= ret->seq)
-                        continue;
-                *ret = h;
-                found = true;
-        }
-        return found ? 0 : -EBADMSG;
-}
-
 /* What the header promises must lie within the file, with no sum that
  * could wrap. */
 static bool header_fits(const RiHeader *h, size_t size) {
@@ -42,7 +22,7 @@ static int map_check(IndexMap *m, const char **why) {
         if (m->size < RI_HEADER_SIZE)
                 return -EBADMSG;
         *why = "revoked.idx has no valid header";
-        if (pick_header(m->base, &m->h) < 0)
+        if (ri_pick_header(m->base, &m->h) < 0)
                 return -EBADMSG;
         *why = "revoked.idx's header counts more than the file holds";
         if (!header_fits(&m->h, m->size))

@@ -638,26 +638,6 @@ static int ensure_room(RevokedIndex *x) {
 
 /* ---- opening ---- */
 
-/* The valid slot with the larger seq; -EBADMSG when neither is. */
-static int pick_header(const uint8_t page[RI_HEADER_SIZE], RiHeader *ret, int *ret_slot) {
-        bool found = false;
-
-        for (int i = 0; i < 2; i++) {
-                RiHeader h;
-
-                memcpy(&h, page + (size_t) i * RI_SLOT_SIZE, sizeof h);
-                if (memcmp(h.magic, RI_MAGIC, sizeof h.magic) != 0 || h.version != RI_VERSION ||
-                    h.record_size != RI_RECORD_SIZE || h.check != ri_header_check(&h))
-                        continue;
-                if (found && h.seq <= ret->seq)
-                        continue;
-                *ret = h;
-                *ret_slot = i;
-                found = true;
-        }
-        return found ? 0 : -EBADMSG;
-}
-
 static int read_records(IdxFile *f) {
         _cleanup_free_ RiRecord *chunk = malloc(COPY_CHUNK);
         size_t per = COPY_CHUNK / sizeof *chunk;
@@ -710,8 +690,12 @@ static int load_existing(RevokedIndex *x, IdxFile *f) {
                 return -errno;
         if (!S_ISREG(st.st_mode) || st.st_size < (off_t) RI_HEADER_SIZE)
                 return -EBADMSG;
-        if ((r = pread_all(f->fd, page, sizeof page, 0)) < 0 || (r = pick_header(page, &f->h, &f->slot)) < 0)
+        r = pread_all(f->fd, page, sizeof page, 0);
+        if (r < 0)
                 return r;
+        f->slot = ri_pick_header(page, &f->h);
+        if (f->slot < 0)
+                return -EBADMSG;
         if (memcmp(f->h.ca_sha256, x->ca_sha256, sizeof x->ca_sha256) != 0)
                 return -EXDEV;
         if (f->h.log_capacity > UINT32_MAX || f->h.n_sorted > UINT32_MAX || f->h.n_log > f->h.log_capacity ||
