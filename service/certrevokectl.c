@@ -1335,23 +1335,33 @@ static int fill_target_cells(char **cells, const void *row) {
         return cells[TGT_EXPIRY] ? 0 : -ENOMEM;
 }
 
-static int print_targets_json(const UserRow *rows, size_t n) {
+/* A JSON array with an object per row: each key's value is the string at
+ * its offset in the row. */
+static int print_json_rows(const void *rows, size_t row_size, size_t n, const char *const keys[],
+                           const size_t offsets[], size_t n_keys) {
         int r = 0;
 
         fputs("[", stdout);
         for (size_t i = 0; i < n && r >= 0; i++) {
-                fputs(i == 0 ? "\n{\"login_id\":" : ",\n{\"login_id\":", stdout);
-                r = ctl_json_fputs(stdout, rows[i].login_id);
-                fputs(",\"name\":", stdout);
-                if (r >= 0) r = ctl_json_fputs(stdout, rows[i].name);
-                fputs(",\"serial\":", stdout);
-                if (r >= 0) r = ctl_json_fputs(stdout, rows[i].serial);
-                fputs(",\"state\":", stdout);
-                if (r >= 0) r = ctl_json_fputs(stdout, rows[i].state);
+                const char *row = (const char *) rows + i * row_size;
+
+                fputs(i == 0 ? "\n{" : ",\n{", stdout);
+                for (size_t k = 0; k < n_keys && r >= 0; k++) {
+                        printf("%s\"%s\":", k > 0 ? "," : "", keys[k]);
+                        r = ctl_json_fputs(stdout, *(const char *const *) (row + offsets[k]));
+                }
                 fputs("}", stdout);
         }
         fputs(n > 0 ? "\n]\n" : "]\n", stdout);
         return r < 0 ? fail_oom() : 0;
+}
+
+static int print_targets_json(const UserRow *rows, size_t n) {
+        static const char *const keys[] = { "login_id", "name", "serial", "state" };
+        static const size_t offsets[] = { offsetof(UserRow, login_id), offsetof(UserRow, name),
+                                          offsetof(UserRow, serial), offsetof(UserRow, state) };
+
+        return print_json_rows(rows, sizeof *rows, n, keys, offsets, ELEMENTSOF(keys));
 }
 
 /* The confirmation screen of several users, or what a dry run would revoke. */
@@ -1432,18 +1442,11 @@ static int print_results(sd_bus_message *reply, size_t n_expected) {
         if (r < 0)
                 return fail_parse(r);
         if (arg_json) {
-                fputs("[", stdout);
-                for (size_t i = 0; i < n && r >= 0; i++) {
-                        fputs(i == 0 ? "\n{\"login_id\":" : ",\n{\"login_id\":", stdout);
-                        r = ctl_json_fputs(stdout, rows[i].login_id);
-                        fputs(",\"name\":", stdout);
-                        if (r >= 0) r = ctl_json_fputs(stdout, rows[i].name);
-                        fputs(",\"state\":", stdout);
-                        if (r >= 0) r = ctl_json_fputs(stdout, rows[i].state);
-                        fputs("}", stdout);
-                }
-                fputs(n > 0 ? "\n]\n" : "]\n", stdout);
-                return r < 0 ? fail_oom() : 0;
+                static const char *const keys[] = { "login_id", "name", "state" };
+                static const size_t offsets[] = { offsetof(ResultRow, login_id), offsetof(ResultRow, name),
+                                                  offsetof(ResultRow, state) };
+
+                return print_json_rows(rows, sizeof *rows, n, keys, offsets, ELEMENTSOF(keys));
         }
         /* TRANSLATORS: heading of the result screen for several users. */
         printf("%s\n\n", _("The certificates of the following users have been revoked."));
