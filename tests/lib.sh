@@ -357,6 +357,29 @@ cr_start_bus() {
                 cr_die "the private bus does not answer"
 }
 
+# cr_start_trap_bus: a bus address, CR_TRAP_BUS, that is no bus: its socket
+# only records in $CR_TMP/trap.out each time anyone connects, so that a test
+# can tell a program stopped before it touched the bus.  Call it in the
+# script's own shell.
+cr_start_trap_bus() {
+        local i
+        "$CR_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    open(sys.argv[2], "a").write("connected\n")
+    c.close()' "$CR_TMP/trap.sock" "$CR_TMP/trap.out" &
+        cr_track $!
+        for ((i = 0; i < 50; i++)); do
+                [[ -S $CR_TMP/trap.sock ]] && break
+                sleep 0.1
+        done
+        CR_TRAP_BUS=unix:path=$CR_TMP/trap.sock
+}
+
 # cr_busctl ARGS…: busctl on the private bus.
 cr_busctl() {
         busctl --address="$CR_BUS_ADDRESS" "$@"

@@ -154,21 +154,8 @@ cr_stop_daemon
 
 # ---- bad configurations: stopped before the bus and the store.  The bus
 # address is a socket that only records whether anyone connected.
-"$CR_PYTHON" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1])
-s.listen(8)
-while True:
-    c, _ = s.accept()
-    open(sys.argv[2], "a").write("connected\n")
-    c.close()' "$CR_TMP/trap.sock" "$CR_TMP/trap.out" &
-cr_track $!
-for _ in {1..50}; do
-        [[ -S $CR_TMP/trap.sock ]] && break
-        sleep 0.1
-done
-trap_bus=unix:path=$CR_TMP/trap.sock
+cr_start_trap_bus
+trap_bus=$CR_TRAP_BUS
 
 # bad_config LINE EXPECTED CONTENT: a config whose line LINE is wrong.
 bad_config() {
