@@ -45,7 +45,7 @@ static int time_to_usec(const ASN1_TIME *t, uint64_t *ret) {
         return 0;
 }
 
-static char *serial_to_hex(const ASN1_INTEGER *serial) {
+char *cert_serial_to_hex(const ASN1_INTEGER *serial) {
         _cleanup_(BN_freep) BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
         char *hex, *s;
 
@@ -96,7 +96,7 @@ int cert_fingerprint(const unsigned char *der, size_t len, char ret[static 65]) 
 }
 
 static int fill_info(X509 *x, CertInfo *c) {
-        c->serial = serial_to_hex(X509_get0_serialNumber(x));
+        c->serial = cert_serial_to_hex(X509_get0_serialNumber(x));
         c->issuer = name_to_string(X509_get_issuer_name(x));
         c->subject = name_to_string(X509_get_subject_name(x));
         if (!c->serial || !c->issuer || !c->subject)

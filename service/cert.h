@@ -35,3 +35,7 @@ int cert_load_pem(const char *path, X509 **ret);
 
 /* Normalises a serial given by a user (hex, optional colons, any case). */
 int cert_serial_normalize(const char *in, char **ret);
+
+/* A serial as the store spells it: upper-case hex as BN_bn2hex gives it;
+ * NULL for a negative one or no memory. */
+char *cert_serial_to_hex(const ASN1_INTEGER *serial);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "atomic-file.h"
+#include "cert.h"
 #include "crl.h"
 #include "log.h"
 #include "recover.h"
@@ -145,18 +146,12 @@ int recover_check_start(Context *c) {
 
 /* ---- the entries of a CRL ---- */
 
+/* As cert.c spells serials, so that the two meet in the store; no more
+ * than RFC 5280's 20 octets. */
 static char *serial_hex(const ASN1_INTEGER *serial) {
-        _cleanup_(BN_freep) BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
-        char *hex, *s;
-
-        /* as cert.c spells serials, so that the two meet in the store */
-        if (!bn || BN_is_negative(bn) || BN_num_bytes(bn) > 20)
+        if (ASN1_STRING_length(serial) > 20)
                 return NULL;
-        if (!(hex = BN_bn2hex(bn)))
-                return NULL;
-        s = strdup(hex);
-        OPENSSL_free(hex);
-        return s;
+        return cert_serial_to_hex(serial);
 }
 
 static int entry_reason(const X509_REVOKED *rev, const char **ret) {
