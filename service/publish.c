@@ -14,6 +14,7 @@
 
 #include "atomic-file.h"
 #include "bus-user.h"
+#include "crl-entries.h"
 #include "crl.h"
 #include "log.h"
 #include "publish.h"
@@ -26,32 +27,6 @@
 #define RETRY_USEC (30 * USEC_PER_SEC)
 /* Readable by every user's programs: the trust module reads the files. */
 #define PUBLISH_DIR_MODE 0755
-
-/* One revocation on the CRL: its DER lies in EntrySet.blob. */
-typedef struct Listed {
-        uint64_t seq;                   /* its place in the revocation order: the key */
-        size_t offset;
-        uint8_t len;                    /* 0 once it left the CRL */
-} Listed;
-
-/* The entries of the next CRL, each encoded once: the revocations in their
- * order, to which a build appends those recorded since the last one, and
- * the certificates on hold, few and read again each time.  Read whole from
- * the store at the first build after the start (or after a failed read).
- * Lent to the build's thread while it runs; the loop touches it only
- * between builds. */
-typedef struct EntrySet {
-        bool loaded;
-        uint64_t seq;                   /* every revocation up to this one is in */
-        Listed *v;
-        size_t n, allocated, n_left;
-        uint8_t *blob;
-        size_t blob_len, blob_allocated;
-        uint8_t *held;
-        size_t held_len, held_allocated, n_held;
-        uint64_t *leaving;              /* sequences that leave at the next build (RFC 5280 3.3) */
-        size_t n_leaving, leaving_allocated;
-} EntrySet;
 
 typedef struct Waiter {
         uint64_t seq;
@@ -85,7 +60,7 @@ typedef struct Job {
         CrlSigner *signer;
         X509 *ca;
         RevokedIndex *index;            /* the publisher's, handed back when done */
-        EntrySet *set;                  /* the publisher's, lent while the build runs */
+        CrlEntries *entries;            /* the publisher's, lent while the build runs */
         CrlState crl;
         Removal *removals;
         TokenRemoval *items;
@@ -110,7 +85,7 @@ typedef struct Publisher {
         Job *job;
         uint64_t jobs_started;
         PublishedMark mark;
-        EntrySet set;
+        CrlEntries *entries;            /* the next CRL's, kept between builds */
         bool again;                     /* a build without new revocations is wanted */
         sd_event_source *defer, *timer;
 } Publisher;
@@ -120,8 +95,6 @@ static void removal_done(Removal *r) {
         free(r->uri);
         free(r->der);
 }
-
-/* ---- the CRL's entries, kept between builds ---- */
 
 static int grow(void **p, size_t *allocated, size_t need, size_t size) {
         size_t a = *allocated ? *allocated : 1024;
@@ -138,159 +111,7 @@ static int grow(void **p, size_t *allocated, size_t need, size_t size) {
         return 0;
 }
 
-static void entry_set_reset(EntrySet *set) {
-        set->loaded = false;
-        set->seq = 0;
-        set->n = set->n_left = set->blob_len = 0;
-        set->held_len = set->n_held = 0;
-}
-
-static void entry_set_free(EntrySet *set) {
-        free(set->v);
-        free(set->blob);
-        free(set->held);
-        free(set->leaving);
-        *set = (EntrySet) {};
-}
-
-static Listed *entry_find(EntrySet *set, uint64_t seq) {
-        size_t lo = 0, hi = set->n;
-
-        /* appended in revocation order: sorted by seq */
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (set->v[mid].seq == seq)
-                        return &set->v[mid];
-                if (set->v[mid].seq < seq)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
-}
-
-/* Drops the entries the last CRL listed after their expiry, then closes
- * the gaps: rare (expiries), and cheaper than writing the CRL itself. */
-static void entry_set_drop_leaving(EntrySet *set) {
-        size_t k = 0, off = 0;
-
-        for (size_t i = 0; i < set->n_leaving; i++) {
-                Listed *l = entry_find(set, set->leaving[i]);
-
-                if (l && l->len) {
-                        l->len = 0;
-                        set->n_left++;
-                }
-        }
-        set->n_leaving = 0;
-        if (set->n_left == 0)
-                return;
-        for (size_t i = 0; i < set->n; i++) {
-                Listed l = set->v[i];
-
-                if (!l.len)
-                        continue;
-                memmove(set->blob + off, set->blob + l.offset, l.len);
-                set->v[k++] = (Listed) { .seq = l.seq, .offset = off, .len = l.len };
-                off += l.len;
-        }
-        set->n = k;
-        set->blob_len = off;
-        set->n_left = 0;
-}
-
-static int encode(const char *serial, uint64_t revoked_usec, const char *reason, uint8_t out[static CRL_ENTRY_MAX],
-                  size_t *ret_len) {
-        CrlEntry e = { .serial = serial, .revoked_usec = revoked_usec, .reason = crl_reason_from_string(reason) };
-
-        return crl_entry_encode(&e, out, ret_len);
-}
-
-static int entry_set_add(uint64_t seq, const char *serial, uint64_t revoked_usec, const char *reason, void *userdata) {
-        EntrySet *set = userdata;
-        uint8_t der[CRL_ENTRY_MAX];
-        size_t len;
-        int r;
-
-        r = encode(serial, revoked_usec, reason, der, &len);
-        if (r < 0)
-                return r;
-        if (seq == 0) {
-                r = grow((void **) &set->held, &set->held_allocated, set->held_len + len, 1);
-                if (r < 0)
-                        return r;
-                memcpy(set->held + set->held_len, der, len);
-                set->held_len += len;
-                set->n_held++;
-                return 0;
-        }
-        assert(seq > set->seq && (set->n == 0 || seq > set->v[set->n - 1].seq));
-        r = grow((void **) &set->v, &set->allocated, set->n + 1, sizeof *set->v);
-        if (r < 0)
-                return r;
-        r = grow((void **) &set->blob, &set->blob_allocated, set->blob_len + len, 1);
-        if (r < 0)
-                return r;
-        memcpy(set->blob + set->blob_len, der, len);
-        set->v[set->n++] = (Listed) { .seq = seq, .offset = set->blob_len, .len = (uint8_t) len };
-        set->blob_len += len;
-        return 0;
-}
-
-/* Brings the set up to the store: what was revoked since the last build,
- * and the holds as they are now. */
-static int entry_set_update(EntrySet *set, const char *state_dir, uint64_t *ret_seq) {
-        int r;
-
-        if (!set->loaded)
-                entry_set_reset(set);
-        entry_set_drop_leaving(set);
-        set->held_len = set->n_held = 0;
-        r = store_crl_changes(state_dir, set->seq, entry_set_add, set, ret_seq);
-        if (r < 0) {
-                /* half read: start over from the store next time */
-                entry_set_reset(set);
-                return r;
-        }
-        set->loaded = true;
-        set->seq = *ret_seq;
-        return 0;
-}
-
-static int entry_set_leave(EntrySet *set, const uint64_t *seqs, size_t n) {
-        int r;
-
-        if (n == 0 || !set->loaded)
-                return 0;
-        r = grow((void **) &set->leaving, &set->leaving_allocated, set->n_leaving + n, sizeof *seqs);
-        if (r < 0) {
-                /* cannot remember them: read everything again instead */
-                entry_set_reset(set);
-                return r;
-        }
-        memcpy(set->leaving + set->n_leaving, seqs, n * sizeof *seqs);
-        set->n_leaving += n;
-        return 0;
-}
-
 /* ---- the worker ---- */
-
-/* One certificate the CRL lists, into revoked.idx. */
-typedef struct IndexSync {
-        RevokedIndex *index;
-        uint64_t crl_number;
-} IndexSync;
-
-static int sync_entry(const char *serial, uint64_t revoked_usec, const char *reason, const void *der,
-                      size_t der_len, void *userdata) {
-        IndexSync *sync = userdata;
-
-        (void) serial, (void) revoked_usec, (void) reason;
-        if (der_len == 0)
-                return 0;
-        return revoked_index_sync_entry(sync->index, der, der_len, sync->crl_number);
-}
 
 /* Whether dir_fd/ca.pem holds exactly pem: then it is left alone. */
 static bool ca_unchanged(int dir_fd, const char *pem, size_t len) {
@@ -375,55 +196,90 @@ static void mark_published(int dir_fd, Job *j) {
                                     .mtime = st.st_mtim, .ctime = st.st_ctim, .number = j->crl.number };
 }
 
-/* revoked.idx, opened at the first build (the directory may be made by
- * it) and kept: later builds append only what changed. */
-static int open_index(Job *j, int dir_fd) {
+/* revoked.idx, for the trust module, follows the CRL's entries change by
+ * change.  Everything a build adds is committed, with the CRL it is for
+ * named, before crl.der is replaced: a reader that sees the new CRL finds
+ * every certificate it lists, and one that sees the old CRL hides what was
+ * appended for the new one. */
+typedef struct IndexUpdate {
+        RevokedIndex *index;
+        uint64_t crl_number;
+        bool whole;             /* every entry is told: what is not told leaves */
+} IndexUpdate;
+
+static int index_listed(const void *der, size_t len, void *userdata) {
+        IndexUpdate *u = userdata;
+
+        if (u->whole)
+                return revoked_index_sync_entry(u->index, der, len, u->crl_number);
+        return revoked_index_add(u->index, der, len, u->crl_number);
+}
+
+static int index_unlisted(const void *der, size_t len, void *userdata) {
+        IndexUpdate *u = userdata;
+
+        /* told whole, what was not told leaves at the end */
+        if (u->whole)
+                return 0;
+        return revoked_index_remove(u->index, der, len, u->crl_number);
+}
+
+/* Opened at the first build (the directory may be made by it) and kept.
+ * An index just opened, or entries read afresh, are matched whole: the
+ * file may be of an earlier run. */
+static int index_begin(Job *j, int dir_fd, IndexUpdate *u) {
         _cleanup_free_ unsigned char *ca_der = NULL;
         bool fresh;
-        int len;
+        int len, r;
 
-        if (j->index)
-                return 0;
-        len = i2d_X509(j->ca, &ca_der);
-        if (len <= 0)
-                return -ENOMEM;
-        /* the format the module read before: it reads revoked.idx now */
-        (void) unlinkat(dir_fd, "revoked.der", 0);
-        return revoked_index_open(dir_fd, ca_der, (size_t) len, &j->index, &fresh);
+        *u = (IndexUpdate) { .crl_number = j->crl.number, .whole = !crl_entries_loaded(j->entries) };
+        if (!j->index) {
+                len = i2d_X509(j->ca, &ca_der);
+                if (len <= 0)
+                        return -ENOMEM;
+                /* the format the module read before: it reads revoked.idx now */
+                (void) unlinkat(dir_fd, "revoked.der", 0);
+                r = revoked_index_open(dir_fd, ca_der, (size_t) len, &j->index, &fresh);
+                if (r < 0)
+                        return log_error_errno(r, "crl: cannot open revoked.idx: %m");
+                crl_entries_reset(j->entries);
+                u->whole = true;
+        }
+        u->index = j->index;
+        if (u->whole)
+                revoked_index_sync_begin(j->index);
+        return 0;
 }
 
-/* revoked.idx, for the trust module: the certificates the CRL der lists,
- * and the CRL itself named.  Written before crl.der, so that a reader that
- * sees the new CRL finds every certificate it lists, and one that sees the
- * old CRL hides what was appended for the new one.  The snapshot is still
- * compared whole in memory; on disk only what changed is appended. */
-static int write_index(int dir_fd, Job *j, const unsigned char *der, size_t len) {
-        IndexSync sync = { .crl_number = j->crl.number };
-        uint64_t seq;
-        int r;
+/* Names the CRL just signed (and verified) in the index.  After a failure
+ * the appends of this build may be half done: the index is opened and
+ * matched whole again at the next build. */
+static int index_end(Job *j, IndexUpdate *u, const unsigned char *der, size_t len, int result) {
+        int r = result;
 
-        r = open_index(j, dir_fd);
-        if (r < 0)
-                return r;
-        sync.index = j->index;
-        revoked_index_sync_begin(j->index);
-        r = store_crl_snapshot(j->state_dir, sync_entry, &sync, &seq);
-        /* names the CRL just signed (and verified), before it is published */
-        return revoked_index_sync_end(j->index, j->crl.number, der, len, r);
+        if (u->whole)
+                r = revoked_index_sync_end(u->index, j->crl.number, der, len, r);
+        else if (r >= 0)
+                r = revoked_index_commit(u->index, j->crl.number, der, len);
+        if (r < 0) {
+                revoked_index_free(TAKE_PTR(j->index));
+                crl_entries_reset(j->entries);
+        }
+        if (r < 0 && result >= 0)
+                log_error_errno(r, "crl: cannot write revoked.idx: %m");
+        return r;
 }
 
-/* The set brought up to the store, signed as the next CRL. */
-static int build(Job *j, unsigned char **ret_der, size_t *ret_len) {
-        EntrySet *set = j->set;
+/* The entries brought up to the store, signed as the next CRL. */
+static int build(Job *j, IndexUpdate *u, unsigned char **ret_der, size_t *ret_len) {
+        const CrlEntriesObserver obs = { .listed = index_listed, .unlisted = index_unlisted, .userdata = u };
         CrlEncoded parts[2];
         int r;
 
-        r = entry_set_update(set, j->state_dir, &j->seq);
+        r = crl_entries_update(j->entries, j->state_dir, &obs, &j->seq);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot read the revocations: %m");
-        parts[0] = (CrlEncoded) { .data = set->blob, .len = set->blob_len };
-        parts[1] = (CrlEncoded) { .data = set->held, .len = set->held_len };
-        j->n_entries = set->n + set->n_held;
+        crl_entries_parts(j->entries, parts, &j->n_entries);
         return crl_build_encoded(j->signer, j->ca, parts, ELEMENTSOF(parts), j->crl.number,
                                  j->crl.this_update_usec, j->crl.next_update_usec, ret_der, ret_len);
 }
@@ -431,6 +287,7 @@ static int build(Job *j, unsigned char **ret_der, size_t *ret_len) {
 static int build_and_publish(Job *j) {
         _cleanup_free_ unsigned char *der = NULL;
         _cleanup_close_ int dir_fd = -1;
+        IndexUpdate index;
         size_t len = 0;
         int r;
 
@@ -442,12 +299,13 @@ static int build_and_publish(Job *j) {
         r = check_floor(dir_fd, j);
         if (r < 0)
                 return r;
-        r = build(j, &der, &len);
+        r = index_begin(j, dir_fd, &index);
         if (r < 0)
                 return r;
-        r = write_index(dir_fd, j, der, len);
+        r = build(j, &index, &der, &len);
+        r = index_end(j, &index, der, len, r);
         if (r < 0)
-                return log_error_errno(r, "crl: cannot write revoked.idx: %m");
+                return r;
         r = write_ca(dir_fd, j->ca);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot write ca.pem: %m");
@@ -555,7 +413,7 @@ static int record_published(Context *c, Job *j) {
         if (r < 0)
                 return log_error_errno(r, "crl: cannot record number %llu as published: %m",
                                        (unsigned long long) j->crl.number);
-        r = entry_set_leave(&c->publisher->set, left, n_left);
+        r = crl_entries_leave(c->publisher->entries, left, n_left);
         if (r < 0)
                 log_warning_errno(r, "crl: the next build reads every entry again: %m");
         return 0;
@@ -628,7 +486,7 @@ static int job_prepare(Context *c, Job *j) {
                 return -ENOMEM;
         j->signer = p->signer;
         j->ca = c->ca;
-        j->set = &p->set;
+        j->entries = p->entries;
         j->index = p->index;
         j->mark = p->mark;
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
@@ -777,6 +635,8 @@ int publish_setup(Context *c) {
         if (!(p = calloc(1, sizeof *p)))
                 return -ENOMEM;
         c->publisher = p;
+        if ((r = crl_entries_new(&p->entries)) < 0)
+                return r;
         if ((r = sd_event_add_defer(c->event, &p->defer, on_defer, c)) < 0 ||
             (r = sd_event_source_set_enabled(p->defer, SD_EVENT_OFF)) < 0 ||
             (r = sd_event_add_time(c->event, &p->timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_timer, c)) < 0 ||
@@ -816,7 +676,7 @@ void publish_free(Context *c) {
         sd_event_source_disable_unref(p->timer);
         revoked_index_free(p->index);
         crl_signer_free(p->signer);
-        entry_set_free(&p->set);
+        crl_entries_free(p->entries);
         free(p);
         c->publisher = NULL;
 }

@@ -1125,77 +1125,23 @@ int store_mark_removed(Store *s, const char *fingerprint) {
 
 /* The current certificates of suspended users are on hold while the
  * suspension lasts; they leave the CRL when it ends (RFC 5280 5.3.1). */
-static int snapshot_held(Store *reader, store_entry_cb cb, void *userdata) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int rc, r;
-
-        if ((r = prepare(reader, "SELECT c.serial, u.suspended_usec, c.der FROM users u"
-                                 "  JOIN certificates c ON c.id ="
-                                 "       (SELECT id FROM certificates WHERE user_id = u.id"
-                                 "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"
-                                 " WHERE u.suspended_usec != 0 AND c.revoked_usec = 0 AND c.not_after_usec > ?1",
-                         &st)) < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-                if ((r = cb(col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), "certificateHold",
-                            sqlite3_column_blob(st, 2), (size_t) sqlite3_column_bytes(st, 2), userdata)) < 0)
-                        return r;
-        return rc == SQLITE_DONE ? 0 : sql_error(reader, rc, "held certificates");
-}
-
-int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        Store reader;
-        int rc = SQLITE_DONE, r;
-
-        if ((r = open_reader(dir, &reader)) < 0)
-                return r;
-        /* one read transaction: the entries and the sequence agree */
-        r = exec(&reader, "BEGIN");
-        if (r >= 0)
-                r = prepare(&reader, "SELECT serial, revoked_usec, revocation_reason,"
-                                     " (SELECT coalesce(max(revocation_seq), 0) FROM certificates), der"
-                                     " FROM certificates WHERE revocation_seq != 0 AND listed_after_expiry = 0"
-                                     " ORDER BY revocation_seq", &st);
-        *ret_seq = 0;
-        while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                *ret_seq = (uint64_t) sqlite3_column_int64(st, 3);
-                r = cb(col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), col_text(st, 2),
-                       sqlite3_column_blob(st, 4), (size_t) sqlite3_column_bytes(st, 4), userdata);
-        }
-        if (r >= 0 && rc != SQLITE_DONE)
-                r = sql_error(&reader, rc, "snapshot");
-        if (r >= 0)
-                r = snapshot_held(&reader, cb, userdata);
-        if (r >= 0 && *ret_seq == 0) {
-                /* no entry: the sequence still says what this CRL covers */
-                sqlite3_finalize(TAKE_PTR(st));
-                r = prepare(&reader, "SELECT coalesce(max(revocation_seq), 0) FROM certificates", &st);
-                if (r >= 0 && sqlite3_step(st) == SQLITE_ROW)
-                        *ret_seq = (uint64_t) sqlite3_column_int64(st, 0);
-        }
-        sqlite3_finalize(TAKE_PTR(st));
-        (void) exec(&reader, "COMMIT");
-        sqlite3_close_v2(reader.db);
-        return r;
-}
 
 /* Revocations after after_seq in their order, each once: the publisher
  * holds the earlier ones.  Entries listed after their expiry are left out
- * (RFC 5280 3.3), as by store_crl_snapshot. */
+ * (RFC 5280 3.3). */
 static int changes_revoked(Store *reader, uint64_t after_seq, store_revocation_cb cb, void *userdata) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int rc, r;
 
-        r = prepare(reader, "SELECT revocation_seq, serial, revoked_usec, revocation_reason FROM certificates"
+        r = prepare(reader, "SELECT revocation_seq, serial, revoked_usec, revocation_reason, der FROM certificates"
                             " WHERE revocation_seq > ?1 AND listed_after_expiry = 0 ORDER BY revocation_seq", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) after_seq);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 r = cb((uint64_t) sqlite3_column_int64(st, 0), col_text(st, 1),
-                       (uint64_t) sqlite3_column_int64(st, 2), col_text(st, 3), userdata);
+                       (uint64_t) sqlite3_column_int64(st, 2), col_text(st, 3), sqlite3_column_blob(st, 4),
+                       (size_t) sqlite3_column_bytes(st, 4), userdata);
                 if (r < 0)
                         return r;
         }
@@ -1207,7 +1153,7 @@ static int changes_held(Store *reader, store_revocation_cb cb, void *userdata) {
         int rc, r;
 
         /* few: users_suspended finds them without reading every user */
-        r = prepare(reader, "SELECT c.serial, u.suspended_usec FROM users u"
+        r = prepare(reader, "SELECT c.serial, u.suspended_usec, c.der FROM users u"
                             "  JOIN certificates c ON c.id ="
                             "       (SELECT id FROM certificates WHERE user_id = u.id"
                             "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"
@@ -1216,7 +1162,8 @@ static int changes_held(Store *reader, store_revocation_cb cb, void *userdata) {
                 return r;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                r = cb(0, col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), "certificateHold", userdata);
+                r = cb(0, col_text(st, 0), (uint64_t) sqlite3_column_int64(st, 1), "certificateHold",
+                       sqlite3_column_blob(st, 2), (size_t) sqlite3_column_bytes(st, 2), userdata);
                 if (r < 0)
                         return r;
         }
@@ -1249,11 +1196,40 @@ int store_crl_changes(const char *dir, uint64_t after_seq, store_revocation_cb c
         r = exec(&reader, "BEGIN");
         if (r >= 0)
                 r = max_seq(&reader, ret_seq);
-        if (r >= 0)
-                r = changes_revoked(&reader, after_seq, cb, userdata);
+        /* the holds first: a hold that ended is told before a revocation
+         * of the same certificate */
         if (r >= 0)
                 r = changes_held(&reader, cb, userdata);
+        if (r >= 0)
+                r = changes_revoked(&reader, after_seq, cb, userdata);
         (void) exec(&reader, "COMMIT");
+        sqlite3_close_v2(reader.db);
+        return r;
+}
+
+int store_crl_ders(const char *dir, const uint64_t *seqs, size_t n, store_der_cb cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        Store reader;
+        int rc, r;
+
+        assert(dir && (seqs || n == 0) && cb);
+        if (n == 0)
+                return 0;
+        r = open_reader(dir, &reader);
+        if (r < 0)
+                return r;
+        /* one row each through certificates_by_seq: few, at expiries */
+        r = prepare(&reader, "SELECT der FROM certificates WHERE revocation_seq = ?1", &st);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                sqlite3_reset(st);
+                sqlite3_bind_int64(st, 1, (sqlite3_int64) seqs[i]);
+                rc = sqlite3_step(st);
+                if (rc == SQLITE_ROW)
+                        r = cb(seqs[i], sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0), userdata);
+                else if (rc != SQLITE_DONE)
+                        r = sql_error(&reader, rc, "certificates leaving the CRL");
+        }
+        sqlite3_finalize(TAKE_PTR(st));
         sqlite3_close_v2(reader.db);
         return r;
 }

@@ -208,22 +208,22 @@ int store_crl_published(Store *s, const CrlState *st, uint64_t seq, uint64_t **r
 /* Revocations recorded but on no published CRL yet. */
 int store_unpublished(Store *s, uint64_t *ret_count);
 
-/* Reads the entries the next CRL must hold, on a connection of its own
- * (safe in a worker thread), and the revocation sequence they cover. */
-typedef int (*store_entry_cb)(const char *serial, uint64_t revoked_usec, const char *reason,
-                              const void *der, size_t der_len, void *userdata);
-int store_crl_snapshot(const char *dir, store_entry_cb cb, void *userdata, uint64_t *ret_seq);
-
 /* What changed for the next CRL since a build that held every revocation
  * up to after_seq (0: everything, at start), on a connection of its own
- * (safe in a worker thread), in one read: each revocation after it in
- * order (seq > 0), then every certificate on hold (seq 0, reason
- * "certificateHold"; these are few and told every time); *ret_seq is the
- * sequence the result covers. */
+ * (safe in a worker thread), in one read: every certificate on hold
+ * (seq 0, reason "certificateHold"; these are few and told every time),
+ * then each revocation after it in order (seq > 0), each with its
+ * certificate's DER; *ret_seq is the sequence the result covers. */
 typedef int (*store_revocation_cb)(uint64_t seq, const char *serial, uint64_t revoked_usec, const char *reason,
-                                   void *userdata);
+                                   const void *der, size_t der_len, void *userdata);
 int store_crl_changes(const char *dir, uint64_t after_seq, store_revocation_cb cb, void *userdata,
                       uint64_t *ret_seq);
+
+/* The certificates of the revocations seqs[0..n), on a connection of its
+ * own: those that leave the CRL, for the trust module's list.  A sequence
+ * the store does not hold is skipped. */
+typedef int (*store_der_cb)(uint64_t seq, const void *der, size_t der_len, void *userdata);
+int store_crl_ders(const char *dir, const uint64_t *seqs, size_t n, store_der_cb cb, void *userdata);
 
 /* For a worker: which of these certificates (by fingerprint) are revoked. */
 int store_revoked_fingerprints(const char *dir, const char *const *fingerprints, size_t n, bool *ret);

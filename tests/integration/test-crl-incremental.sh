@@ -5,13 +5,18 @@
 # and in batches), suspensions (certificate on hold), resumptions and
 # restarts (after which the entries are read whole from the store again),
 # the published CRL lists exactly the serials that are revoked or on hold:
-# none missing, none left over, none twice, and its number has grown.
+# none missing, none left over, none twice, and its number has grown.  The
+# trust module, which follows the same changes in revoked.idx without
+# reading the whole list, shows exactly those certificates as revoked
+# (pkcs11-tool through the module, as any PKCS#11 consumer sees them).
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 cr_need_daemon
-cr_need_cmd dbus-daemon busctl softhsm2-util openssl setpriv
+cr_need_cmd dbus-daemon busctl softhsm2-util openssl setpriv pkcs11-tool
+so=$CR_BUILD/certrevoke-pkcs11.so
+[[ -f $so ]] || cr_skip "$so not built"
 
 ADMIN=1001
 N=40
@@ -20,6 +25,11 @@ SEED=${CR_INCREMENTAL_SEED:-$((RANDOM * 32768 + RANDOM))}
 RANDOM=$SEED
 
 cr_world_init
+consumer_env=(CERTREVOKE_PUBLISH_DIR="$CR_PUB")
+if [[ $CR_ASAN == 1 ]]; then
+        consumer_env+=(LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
+                ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0)
+fi
 cr_pam_init
 cr_pam_password boss boss-confirm
 cr_add_passwd cr-boss $ADMIN
@@ -49,6 +59,13 @@ crl_serials() {
                 sed -n 's/^ *Serial Number: *//p' | sed 's/^0*\([0-9A-F]\)/\1/' | sort
 }
 
+# The serials the trust module shows as revoked, in the same form.
+module_serials() {
+        env "${consumer_env[@]}" pkcs11-tool --module "$so" -O 2>/dev/null |
+                awk '/^Certificate Object/ { revoked = 0 } /label: .* revoked / { revoked = 1 }
+                     revoked && /serial:/ { print $2 }' | tr 'a-f' 'A-F' | sed 's/^0*\([0-9A-F]\)/\1/' | sort
+}
+
 expected_serials() {
         local login
         for login in "${logins[@]}"; do
@@ -65,6 +82,10 @@ check() {
         got=$(crl_serials "$CR_TMP/check.der")
         [[ $got == "$want" ]] ||
                 cr_fail_at "after $what (seed $SEED): the CRL lists other serials than are revoked or on hold" \
+                        "$(diff <(echo "$want") <(echo "$got") || true)"
+        got=$(module_serials)
+        [[ $got == "$want" ]] ||
+                cr_fail_at "after $what (seed $SEED): the trust module shows other certificates revoked than the CRL lists" \
                         "$(diff <(echo "$want") <(echo "$got") || true)"
         number=$(cr_crl_number)
         ((number >= last_number)) || cr_fail_at "after $what: CRLNumber went from $last_number to $number"
