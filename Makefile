@@ -206,7 +206,7 @@ $(B)/tests/test-confirm-shadow: tests/unit/test-confirm-shadow.c $(CONFIRM_SHADO
 # FUZZ_SECONDS (crashes are left in $(B)/fuzz as crash-*).
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(B)/fuzz/fuzz-confirm-shadow: fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c pam/confirm-shadow.h pam/macro.h \
+$(B)/fuzz/fuzz-confirm-shadow: fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c pam/confirm-shadow.h include/cleanup.h \
                                $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -Ipam -o $@ fuzz/fuzz-confirm-shadow.c pam/confirm-shadow.c \

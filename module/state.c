@@ -9,8 +9,8 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "cleanup.h"
 #include "state.h"
-#include "util.h"
 
 const char *const trust_file_names[_FILE_MAX] = {
         [FILE_CA] = "ca.pem",

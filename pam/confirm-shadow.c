@@ -14,8 +14,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "confirm-shadow.h"
-#include "macro.h"
 
 _Static_assert(CONFIRM_SHADOW_PASSWORD_MAX < CRYPT_MAX_PASSPHRASE_SIZE, "libcrypt would refuse the longest password");
 

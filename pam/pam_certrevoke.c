@@ -31,8 +31,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "confirm-shadow.h"
-#include "macro.h"
 #include "password-quality.h"
 
 #define EXPORT __attribute__((visibility("default")))

@@ -9,6 +9,7 @@
 
 #include <pwquality.h>
 
+#include "cleanup.h"
 #include "password-quality.h"
 
 /* Where cracklib looks when pwquality.conf names no dictionary. */
@@ -42,10 +43,7 @@ static void warn(const ConfirmShadowLog *log, const char *format, ...) {
         va_end(ap);
 }
 
-static void free_settingsp(pwquality_settings_t **p) {
-        if (*p)
-                pwquality_free_settings(*p);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(pwquality_settings_t *, pwquality_free_settings)
 
 /* Without its dictionary cracklib refuses every password ("error loading
  * dictionary"); a missing optional package must not stop every change, so
@@ -68,7 +66,7 @@ static void skip_missing_dictionary(pwquality_settings_t *s, const ConfirmShadow
 
 static int pwquality(const char *login, const char *new_password, const char *old_password,
                      char *reason, size_t reason_size, const ConfirmShadowLog *log) {
-        __attribute__((cleanup(free_settingsp))) pwquality_settings_t *s = pwquality_default_settings();
+        _cleanup_(pwquality_free_settingsp) pwquality_settings_t *s = pwquality_default_settings();
         char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
         void *aux = NULL;
         int r;

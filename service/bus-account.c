@@ -20,8 +20,6 @@
 #include "util.h"
 #include "worker.h"
 
-#define _cleanup_caller_ _cleanup_(caller_done)
-
 _Static_assert(CR_PASSWORD_MAX == CONFIRM_SHADOW_PASSWORD_MAX, "the daemon and the PAM module bound secrets alike");
 
 static int invalid(sd_bus_error *error, const char *why) {

@@ -20,8 +20,6 @@
 #include "revoke.h"
 #include "util.h"
 
-#define _cleanup_caller_ _cleanup_(caller_done)
-
 static int invalid(sd_bus_error *error, const char *why) {
         return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "%s", why);
 }

@@ -6,12 +6,8 @@
 #include "log.h"
 #include "util.h"
 
-static void creds_unrefp(sd_bus_creds **c) {
-        sd_bus_creds_unref(*c);
-}
-
 int caller_identify(Context *c, sd_bus_message *m, Caller *ret) {
-        __attribute__((cleanup(creds_unrefp))) sd_bus_creds *creds = NULL;
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
         int r;
 

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cleanup.h"
 #include "context.h"
 
 /* Who sent a message, from the bus credentials and the store: never from
@@ -19,6 +20,7 @@ int caller_identify(Context *c, sd_bus_message *m, Caller *ret);
 /* The caller with that UID as the store says now. */
 int caller_from_uid(Context *c, uid_t uid, Caller *ret);
 void caller_done(Caller *caller);
+#define _cleanup_caller_ _cleanup_(caller_done)
 
 bool caller_is_master(const Caller *caller);
 bool caller_is_privileged(const Caller *caller);

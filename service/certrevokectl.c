@@ -61,18 +61,8 @@ static bool arg_dry_run;
 /* Set by whoever reports an error, returned by main. */
 static int exit_status = CTL_EXIT_FAILURE;
 
-static void X509_freep(X509 **p) {
-        X509_free(*p);
-}
-
-static void BIO_freep(BIO **p) {
-        BIO_free(*p);
-}
-
-static void closep(int *fd) {
-        if (*fd >= 0)
-                close(*fd);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509 *, X509_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free)
 
 /* ---- reporting ------------------------------------------------------- */
 

@@ -32,7 +32,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(P11KitUri *, p11_kit_uri_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose)
 
 /* ---------------------------------------------------------------- reasons */
 

@@ -12,27 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cleanup.h"
+
 #define CTL_TEXT_DOMAIN "certrevoke"
 
 /* dgettext rather than gettext: the labels must come from our catalogue
  * whichever default domain the calling program has chosen. */
 #define _(s) dgettext(CTL_TEXT_DOMAIN, s)
 #define N_(s) (s)
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
-static inline void freep(void *p) {
-        free(*(void **) p);
-}
-#define _cleanup_free_ _cleanup_(freep)
-
-static inline void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-#define _cleanup_fclose_ _cleanup_(fclosep)
-
-#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit statuses.  Scripts depend on these numbers: never renumber. */
 enum {

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+
 #define BUS_NAME  "org.certrevoke1"
 #define MGR_PATH  "/org/certrevoke1"
 #define MGR_IFACE "org.certrevoke1.Manager"
@@ -198,7 +200,7 @@ static int dump(sd_bus_message *m, FILE *f) {
 }
 
 static char *call_dump(Sweep *s, const char *path, const char *iface, const char *member, const char *sig, ...) {
-        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         char *text = NULL;
         size_t size = 0;
@@ -294,7 +296,7 @@ static unsigned count_lines(const char *s) {
 }
 
 static char *owner_now(Sweep *s) {
-        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
         const char *owner;
         char *copy = NULL;
@@ -355,7 +357,7 @@ static int append_value(sd_bus_message *m, const Value *v) {
 
 /* In the child: makes the call and writes what came back to fd. */
 static void call_as_actor(const Sweep *s, const Case *c, uid_t uid, int fd) {
-        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
         sd_bus *bus = NULL;
         char answer[256];
