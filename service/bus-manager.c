@@ -8,6 +8,7 @@
 
 #include "bus-account.h"
 #include "bus-manager.h"
+#include "durable.h"
 #include "bus-user.h"
 #include "caller.h"
 #include "certrevoke.h"
@@ -65,13 +66,16 @@ static int no_such_user(const char *login, sd_bus_error *error) {
         return sd_bus_error_setf(error, CR_ERROR_NO_SUCH_USER, "no user with login ID \"%s\"", login);
 }
 
-static int reply_user_path(sd_bus_message *m, const char *login) {
+static int user_path_reply(sd_bus_message *m, const char *login, sd_bus_message **ret) {
         _cleanup_free_ char *path = NULL;
         int r;
 
         if ((r = user_object_path(login, &path)) < 0)
                 return r;
-        return sd_bus_reply_method_return(m, "o", path);
+        r = sd_bus_message_new_method_return(m, ret);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(*ret, "o", path);
 }
 
 typedef struct ListState {
@@ -114,6 +118,7 @@ static int method_list_users(sd_bus_message *m, void *userdata, sd_bus_error *er
 
 static int method_get_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_caller_ Caller caller = {};
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Context *c = userdata;
         UserView v;
         const char *login;
@@ -135,11 +140,15 @@ static int method_get_user(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
         user_view_done(&v);
-        return reply_user_path(m, login);
+        r = user_path_reply(m, login, &reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_add_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_caller_ Caller caller = {};
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Context *c = userdata;
         const char *login, *name, *role_s, *why;
         uint32_t uid;
@@ -179,7 +188,10 @@ static int method_add_user(sd_bus_message *m, void *userdata, sd_bus_error *erro
         (void) store_history_add(c->store, caller_name(&caller), "add-user", login, "ok");
         log_info("user %s (%s, UID %u) added by %s", login, role_s, uid, caller_name(&caller));
         user_emit_added(c, login);
-        return reply_user_path(m, login);
+        r = user_path_reply(m, login, &reply);
+        if (r < 0)
+                return r;
+        return durable_reply(c, m, reply);
 }
 
 static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -223,7 +235,7 @@ static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *e
                 log_warning_errno(r, "the confirmation password of the removed user %s stays: %m", login);
         (void) store_history_add(c->store, caller_name(&caller), "remove-user", login, "ok");
         log_info("user %s removed by %s", login, caller_name(&caller));
-        return sd_bus_reply_method_return(m, NULL);
+        return durable_reply_empty(c, m);
 }
 
 static int method_set_user_role(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -252,7 +264,7 @@ static int method_set_user_role(sd_bus_message *m, void *userdata, sd_bus_error 
         (void) store_history_add(c->store, caller_name(&caller), "set-role", login, role_s);
         log_info("user %s is now %s, set by %s", login, role_s, caller_name(&caller));
         user_emit_changed(c, login);
-        return sd_bus_reply_method_return(m, NULL);
+        return durable_reply_empty(c, m);
 }
 
 static int import_error(int r, const char *login, const char *why, sd_bus_error *error) {
@@ -297,7 +309,7 @@ static int method_import_certificate(sd_bus_message *m, void *userdata, sd_bus_e
         log_info("certificate imported for %s by %s", login, caller_name(&caller));
         if (changed)
                 user_emit_changed(c, login);
-        return sd_bus_reply_method_return(m, NULL);
+        return durable_reply_empty(c, m);
 }
 
 static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {

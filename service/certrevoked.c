@@ -12,6 +12,7 @@
 #include "bus-user.h"
 #include "cert.h"
 #include "certrevoke.h"
+#include "durable.h"
 #include "context.h"
 #include "auth.h"
 #include "history.h"
@@ -40,6 +41,7 @@ static void context_done(Context *c) {
         auth_done(c);
         worker_pool_free(c);
         publish_free(c);
+        durable_free(c);
         history_free(c);
         user_view_done(&c->view);
         bus_user_forget_caller(c);
@@ -163,6 +165,10 @@ static int setup(Context *c) {
         r = store_open(c->config.state_directory, &c->store, &error);
         if (r < 0)
                 return log_error_errno(r, "store: %s", error ? error : strerror(-r));
+        /* the loop never waits for the disk: answers do (durable.h) */
+        r = store_defer_sync(c->store);
+        if (r < 0)
+                return log_error_errno(r, "store: cannot defer its syncs: %m");
         if ((r = recover_check_floor(c)) < 0)
                 return r;
         if ((r = sd_event_default(&c->event)) < 0)

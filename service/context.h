@@ -16,6 +16,7 @@ typedef struct AuthCheck AuthCheck;
 typedef struct ConfirmRequest ConfirmRequest;
 typedef struct UserSnapshot UserSnapshot;
 typedef struct History History;
+typedef struct Durable Durable;
 
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
@@ -47,6 +48,7 @@ typedef struct Context {
         } auth;
         ConfirmRequest *confirm_queue;  /* confirmations waiting for their caller's turn */
         History *history;       /* the operation history's upkeep */
+        Durable *durable;       /* answers waiting for the store's sync */
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
         sd_event_source *idle_timer;
         bool exiting;

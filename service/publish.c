@@ -210,6 +210,9 @@ typedef struct IndexUpdate {
 static int index_listed(const void *der, size_t len, void *userdata) {
         IndexUpdate *u = userdata;
 
+        /* taken back from a CRL without its certificate: nothing to show */
+        if (len == 0)
+                return 0;
         if (u->whole)
                 return revoked_index_sync_entry(u->index, der, len, u->crl_number);
         return revoked_index_add(u->index, der, len, u->crl_number);
@@ -219,7 +222,7 @@ static int index_unlisted(const void *der, size_t len, void *userdata) {
         IndexUpdate *u = userdata;
 
         /* told whole, what was not told leaves at the end */
-        if (u->whole)
+        if (u->whole || len == 0)
                 return 0;
         return revoked_index_remove(u->index, der, len, u->crl_number);
 }
@@ -290,6 +293,12 @@ static int build_and_publish(Job *j) {
         IndexUpdate index;
         size_t len = 0;
         int r;
+
+        /* the revocations this CRL lists are on disk in the store first:
+         * the loop committed them without a sync (durable.h) */
+        r = store_sync_log(j->state_dir);
+        if (r < 0)
+                return log_error_errno(r, "crl: cannot sync the store: %m");
 
         /* checked again each time: a directory that became unsafe since
          * the start is not written into; made again if it went */

@@ -3,6 +3,7 @@
 
 #include "bus-user.h"
 #include "cert.h"
+#include "durable.h"
 #include "filing.h"
 #include "log.h"
 #include "rescan.h"
@@ -220,6 +221,20 @@ static int apply(Context *c, const Rescan *rs, Changed *ch, uint32_t *ret_filed)
         return 0;
 }
 
+/* What was filed is answered once it is durable. */
+static void reply_filed(Context *c, sd_bus_message *call, uint32_t filed) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "u", filed);
+        if (r >= 0)
+                r = durable_reply(c, call, reply);
+        if (r < 0)
+                (void) sd_bus_reply_method_errnof(call, r, "Token walk failed: %m");
+}
+
 static void finish(Rescan *rs) {
         Context *c = rs->context;
         Changed ch = {};
@@ -241,7 +256,7 @@ static void finish(Rescan *rs) {
         (void) store_history_add(c->store, "certrevoked", "rescan", "", r >= 0 ? "ok" : "failed");
         for (size_t i = 0; i < rs->n_waiters; i++) {
                 if (r >= 0)
-                        (void) sd_bus_reply_method_return(rs->waiters[i], "u", filed);
+                        reply_filed(c, rs->waiters[i], filed);
                 else
                         (void) sd_bus_reply_method_errnof(rs->waiters[i], r, "Token walk failed: %m");
         }

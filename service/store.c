@@ -33,6 +33,7 @@ typedef struct HeldRefusals {
 struct Store {
         sqlite3 *db;
         int lock_fd;
+        bool sync_deferred;     /* store_defer_sync(): synced by store_sync_log() */
         HeldRefusals *held;     /* HELD_MAX slots, from the first refusal on */
         size_t n_held;
         store_history_watch_cb watch;
@@ -386,10 +387,88 @@ void store_free(Store *s) {
         /* refusals held at exit are told now rather than lost */
         held_write_all(s);
         free(s->held);
+        /* the last connection checkpoints as it closes: synced, like any */
+        if (s->sync_deferred)
+                (void) exec(s, "PRAGMA synchronous=FULL");
         sqlite3_close_v2(s->db);
         if (s->lock_fd >= 0)
                 close(s->lock_fd);
         free(s);
+}
+
+static int sync_directory_of(const char *path) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int fd = -1;
+        char *slash;
+
+        if (!path || !(dir = strdup(path)))
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash)
+                *(slash == dir ? slash + 1 : slash) = 0;
+        fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+int store_defer_sync(Store *s) {
+        int r;
+
+        assert(s);
+        r = exec(s, "PRAGMA wal_autocheckpoint=0");
+        if (r < 0)
+                return r;
+        r = exec(s, "PRAGMA synchronous=OFF");
+        if (r < 0)
+                return r;
+        s->sync_deferred = true;
+        /* the log exists now (the migrations wrote): its name in the
+         * directory is made durable once, its contents by each sync */
+        return sync_directory_of(sqlite3_db_filename(s->db, "main"));
+}
+
+/* Copies the log into the database on a connection that syncs the log
+ * first and the database before the log is reused.  PASSIVE: the loop's
+ * connection goes on writing meanwhile. */
+static int checkpoint(const char *dir) {
+        _cleanup_free_ char *path = NULL;
+        Store cp = { .lock_fd = -1 };
+        int rc, r;
+
+        if (asprintf(&path, "%s/store.db", dir) < 0)
+                return -ENOMEM;
+        rc = sqlite3_open_v2(path, &cp.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK)
+                r = sql_error(&cp, rc, "open for checkpoint");
+        else
+                r = exec(&cp, "PRAGMA synchronous=FULL");
+        if (r >= 0)
+                r = exec(&cp, "PRAGMA wal_checkpoint(PASSIVE)");
+        sqlite3_close_v2(cp.db);
+        return r;
+}
+
+int store_sync_log(const char *dir) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        assert(dir);
+        if (asprintf(&path, "%s/store.db-wal", dir) < 0)
+                return -ENOMEM;
+        /* fdatasync writes back the file's pages whoever wrote them: every
+         * frame committed before this call, in one sync for all */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;    /* no log: everything is in the database */
+        if (fdatasync(fd) < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if ((uint64_t) st.st_size < STORE_CHECKPOINT_BYTES)
+                return 0;
+        return checkpoint(dir);
 }
 
 /* The current certificate is the newest by notBefore; the count tells

@@ -42,7 +42,22 @@ CrCertState cert_state_derive(int has_cert, uint64_t revoked_usec, uint64_t not_
 /* Opens (creating and migrating) dir/store.db; refuses a store another
  * process holds.  On failure *error says why for the administrator. */
 int store_open(const char *dir, Store **ret, char **error);
+/* Syncs what is committed and closes. */
 void store_free(Store *s);
+
+/* For the daemon's event loop: commits no longer wait for the disk
+ * (PRAGMA synchronous=OFF) and the connection never checkpoints, so that
+ * no fsync stalls the loop.  What it commits is durable once
+ * store_sync_log() returns after the commit: the daemon answers a change
+ * only then (durable.h).  Checkpoints run in store_sync_log(), synced. */
+int store_defer_sync(Store *s);
+
+/* In a worker thread: makes every transaction committed in dir/store.db
+ * before the call durable (one fdatasync of the write-ahead log, for all
+ * of them), and checkpoints the log into the database once it has grown
+ * past STORE_CHECKPOINT_BYTES, on a connection of its own that syncs. */
+#define STORE_CHECKPOINT_BYTES (16u << 20)
+int store_sync_log(const char *dir);
 
 int store_begin(Store *s);
 int store_commit(Store *s);
