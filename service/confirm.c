@@ -23,6 +23,7 @@ struct ConfirmRequest {
         char *action;
         char *target;
         unsigned password_index;
+        bool joined;                    /* done records the confirmation with its change */
         confirm_done_fn done;
         void (*free_userdata)(void *);
         void *userdata;
@@ -133,8 +134,9 @@ static void on_auth(Context *c, AuthResult result, void *userdata) {
         _cleanup_free_ char *login = strdup(q->caller.login);
 
         if (result == AUTH_OK) {
-                (void) store_auth_succeeded(c->store, q->caller.login);
-                (void) store_history_add(c->store, q->caller.login, "confirm", q->target, "ok");
+                /* a joined request's done records this with its change */
+                if (!q->joined)
+                        (void) confirm_record_ok(c, &q->caller, q->target);
                 q->done(c, q->message, &q->caller, q->userdata);
                 request_free(q, false);
         } else {
@@ -203,9 +205,18 @@ static void dequeue(Context *c, const char *login) {
         }
 }
 
-int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *action, const char *target,
-                    unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
-                    void *userdata, sd_bus_error *error) {
+int confirm_record_ok(Context *c, const Caller *caller, const char *target) {
+        int r;
+
+        r = store_auth_succeeded(c->store, caller->login);
+        if (r < 0)
+                return r;
+        return store_history_add(c->store, caller->login, "confirm", target, "ok");
+}
+
+static int request(Context *c, sd_bus_message *m, const Caller *caller, const char *action, const char *target,
+                   unsigned password_index, bool joined, confirm_done_fn done, void (*free_userdata)(void *),
+                   void *userdata, sd_bus_error *error) {
         Request *q;
         int r;
 
@@ -221,6 +232,7 @@ int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const c
         if (!(q = request_new(c, m, caller, action, target)))
                 return -ENOMEM;
         q->password_index = password_index;
+        q->joined = joined;
         q->done = done;
         q->free_userdata = free_userdata;
         q->userdata = userdata;
@@ -234,6 +246,18 @@ int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const c
                 return start_error(c, r, error);
         }
         return 1;
+}
+
+int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const char *action, const char *target,
+                    unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
+                    void *userdata, sd_bus_error *error) {
+        return request(c, m, caller, action, target, password_index, false, done, free_userdata, userdata, error);
+}
+
+int confirm_request_joined(Context *c, sd_bus_message *m, const Caller *caller, const char *action,
+                           const char *target, unsigned password_index, confirm_done_fn done,
+                           void (*free_userdata)(void *), void *userdata, sd_bus_error *error) {
+        return request(c, m, caller, action, target, password_index, true, done, free_userdata, userdata, error);
 }
 
 void confirm_drop_queue(Context *c) {

@@ -25,6 +25,17 @@ int confirm_request(Context *c, sd_bus_message *m, const Caller *caller, const c
                     unsigned password_index, confirm_done_fn done, void (*free_userdata)(void *),
                     void *userdata, sd_bus_error *error);
 
+/* The same for a change that records the confirmation in its own
+ * transaction: done must call confirm_record_ok() there, so that the
+ * confirmation and what it confirms are one commit. */
+int confirm_request_joined(Context *c, sd_bus_message *m, const Caller *caller, const char *action,
+                           const char *target, unsigned password_index, confirm_done_fn done,
+                           void (*free_userdata)(void *), void *userdata, sd_bus_error *error);
+
+/* A right confirmation password: the caller's failures are cleared and
+ * the history says "confirm ... ok". */
+int confirm_record_ok(Context *c, const Caller *caller, const char *target);
+
 /* Whether the caller's login is locked out now: RateLimited set in error,
  * and the refused action recorded in the history. */
 int confirm_check_lock(Context *c, const Caller *caller, const char *action, const char *target,

@@ -84,6 +84,7 @@ typedef struct Publisher {
         size_t n_removals, removals_allocated;
         Job *job;
         uint64_t jobs_started;
+        uint64_t last_number;           /* the last CRL number handed to a build */
         PublishedMark mark;
         CrlEntries *entries;            /* the next CRL's, kept between builds */
         bool again;                     /* a build without new revocations is wanted */
@@ -472,6 +473,28 @@ static void job_done(Context *c, void *userdata) {
         job_free(j);
 }
 
+/* The number of the next CRL: the one the revocations since the last
+ * build reserved in their transaction, else a new one (a re-signing, a
+ * hold).  A number handed to a build, or reserved before this start, is
+ * never handed out again, even after a failed build: it may be on disk. */
+static int next_number(Context *c, uint64_t *ret) {
+        Publisher *p = c->publisher;
+        uint64_t reserved;
+        int r;
+
+        r = store_crl_reserved(c->store, &reserved);
+        if (r < 0)
+                return r;
+        if (reserved <= p->last_number) {
+                r = store_crl_reserve(c->store, &reserved);
+                if (r < 0)
+                        return r;
+        }
+        assert(reserved > p->last_number);
+        *ret = p->last_number = reserved;
+        return 0;
+}
+
 static int job_prepare(Context *c, Job *j) {
         Publisher *p = c->publisher;
         int r;
@@ -500,7 +523,7 @@ static int job_prepare(Context *c, Job *j) {
         j->mark = p->mark;
         if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
                 log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
-        if ((r = store_crl_reserve(c->store, &j->crl.number)) < 0)
+        if ((r = next_number(c, &j->crl.number)) < 0)
                 return r;
         j->crl.this_update_usec = now_usec() / USEC_PER_SEC * USEC_PER_SEC;
         j->crl.next_update_usec = j->crl.this_update_usec + c->config.crl_validity_usec;
@@ -661,6 +684,9 @@ int publish_setup(Context *c) {
         if (r < 0)
                 return log_error_errno(r, "config: [CA] Key=%s: %s", c->config.ca_key,
                                        error ? error : strerror(-r));
+        /* a number reserved before this start may be on disk already */
+        if ((r = store_crl_reserved(c->store, &p->last_number)) < 0)
+                return r;
         if (due_at_start(c, dir_fd))
                 return publish_schedule(c);
         if ((r = store_crl_state(c->store, &st)) < 0)

@@ -118,23 +118,39 @@ static void store_rollbackp(Store **s) {
                 store_rollback(*s);
 }
 
-/* The state may have changed while PAM ran: check again, in the transaction. */
+/* One transaction: the confirmation, the revocation (the state may have
+ * changed while PAM ran: checked again here), its history entry and the
+ * number of the CRL that will list it. */
 static int record(Context *c, Revocation *rv, CurrentCert *cur, uint64_t when, uint64_t *ret_seq,
                   sd_bus_error *error) {
         _cleanup_(store_rollbackp) Store *tx = NULL;
+        uint64_t number;
         int r;
 
-        if ((r = store_begin(c->store)) < 0)
+        r = store_begin(c->store);
+        if (r < 0)
                 return r;
         tx = c->store;
-        if ((r = check_target(c, rv->login_id, rv->serial, cur, error)) < 0)
+        r = confirm_record_ok(c, &rv->caller, rv->login_id);
+        if (r < 0)
+                return r;
+        r = check_target(c, rv->login_id, rv->serial, cur, error);
+        if (r < 0)
                 return r;
         r = store_revoke(c->store, cur->cert_id, when, rv->reason, caller_name(&rv->caller), ret_seq);
         if (r == -EALREADY)
                 return sd_bus_error_setf(error, CR_ERROR_NOT_REVOCABLE, "the certificate of %s is revoked already",
                                          rv->login_id);
-        if (r < 0 || (r = store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, "ok")) < 0 ||
-            (r = store_commit(c->store)) < 0)
+        if (r < 0)
+                return r;
+        r = store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, "ok");
+        if (r < 0)
+                return r;
+        r = store_crl_reserve(c->store, &number);
+        if (r < 0)
+                return r;
+        r = store_commit(c->store);
+        if (r < 0)
                 return r;
         tx = NULL;
         return 0;
@@ -146,11 +162,12 @@ static void confirmed(Context *c, Revocation *rv) {
         uint64_t seq = 0, when = now_usec();
         int r;
 
-        (void) store_auth_succeeded(c->store, rv->caller.login);
         r = record(c, rv, &cur, when, &seq, &error);
         if (r < 0) {
                 if (!sd_bus_error_is_set(&error))
                         sd_bus_error_set_errnof(&error, r, "the revocation could not be recorded: %m");
+                /* the password was right all the same */
+                (void) confirm_record_ok(c, &rv->caller, rv->login_id);
                 (void) store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, error.name);
                 reply_error(rv, &error);
                 revocation_free(rv);
@@ -252,7 +269,8 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         if ((r = worker_admit(c, rv->caller.uid, rv->caller.role, error)) < 0)
                 return r;
         rv->message = sd_bus_message_ref(m);
-        r = confirm_request(c, m, &rv->caller, "revoke", rv->login_id, 3, on_confirmed, revocation_freep, rv, error);
+        r = confirm_request_joined(c, m, &rv->caller, "revoke", rv->login_id, 3, on_confirmed, revocation_freep, rv,
+                                   error);
         if (r >= 0)
                 TAKE_PTR(rv);
         return r;
@@ -537,15 +555,44 @@ static void publish_batch(Context *c, Batch *b) {
         on_batch_published(c, r, b);
 }
 
+/* One transaction, as for one revocation: the confirmation, every target
+ * or none, and the number of the CRL that will list them. */
+static int record_batch(Context *c, Batch *b, uint64_t when, sd_bus_error *error, size_t *ret_failed) {
+        _cleanup_(store_rollbackp) Store *tx = NULL;
+        uint64_t number;
+        int r;
+
+        *ret_failed = b->n;
+        r = store_begin(c->store);
+        if (r < 0)
+                return r;
+        tx = c->store;
+        r = confirm_record_ok(c, &b->caller, b->label);
+        if (r < 0)
+                return r;
+        r = store_revoke_batch(c->store, b->targets, b->n, when, b->reason, caller_name(&b->caller), judge_in_store,
+                               error, ret_failed);
+        if (r < 0)
+                return r;
+        r = store_crl_reserve(c->store, &number);
+        if (r < 0)
+                return r;
+        r = store_commit(c->store);
+        if (r < 0)
+                return r;
+        tx = NULL;
+        return 0;
+}
+
 static void batch_confirmed(Context *c, Batch *b) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t when = now_usec();
         size_t failed = 0;
         int r;
 
-        r = store_revoke_batch(c->store, b->targets, b->n, when, b->reason, caller_name(&b->caller),
-                               judge_in_store, &error, &failed);
+        r = record_batch(c, b, when, &error, &failed);
         if (r < 0) {
+                (void) confirm_record_ok(c, &b->caller, b->label);
                 if (failed < b->n)
                         r = batch_refuse(c, b, failed, r, &error);
                 if (!sd_bus_error_is_set(&error)) {
@@ -589,7 +636,7 @@ int method_revoke_certificates(sd_bus_message *m, void *userdata, sd_bus_error *
                 return r;
         b->message = sd_bus_message_ref(m);
         /* the password is the third argument, after the targets and the reason */
-        r = confirm_request(c, m, &b->caller, "revoke", b->label, 2, on_batch_confirmed, batch_freep, b, error);
+        r = confirm_request_joined(c, m, &b->caller, "revoke", b->label, 2, on_batch_confirmed, batch_freep, b, error);
         if (r >= 0)
                 TAKE_PTR(b);
         return r;

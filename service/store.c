@@ -34,6 +34,7 @@ struct Store {
         sqlite3 *db;
         int lock_fd;
         bool sync_deferred;     /* store_defer_sync(): synced by store_sync_log() */
+        unsigned depth;         /* transactions open: the outermost, then savepoints */
         HeldRefusals *held;     /* HELD_MAX slots, from the first refusal on */
         size_t n_held;
         store_history_watch_cb watch;
@@ -203,15 +204,37 @@ static int step_done(Store *s, sqlite3_stmt *st) {
         return rc == SQLITE_DONE ? 0 : sql_error(s, rc, sqlite3_sql(st));
 }
 
+/* Transactions nest: an inner one is a savepoint of the outer, so that a
+ * step that commits on its own (a revocation) can be part of a larger one
+ * (its confirmation, the revocation and the CRL number, in one commit). */
 int store_begin(Store *s) {
-        return exec(s, "BEGIN IMMEDIATE");
+        int r;
+
+        r = exec(s, s->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested");
+        if (r >= 0)
+                s->depth++;
+        return r;
 }
 
 int store_commit(Store *s) {
-        return exec(s, "COMMIT");
+        int r;
+
+        assert(s->depth > 0);
+        r = exec(s, s->depth == 1 ? "COMMIT" : "RELEASE nested");
+        /* a failed commit stays open for store_rollback() */
+        if (r >= 0)
+                s->depth--;
+        return r;
 }
 
 void store_rollback(Store *s) {
+        if (s->depth > 1) {
+                (void) exec(s, "ROLLBACK TO nested");
+                (void) exec(s, "RELEASE nested");
+                s->depth--;
+                return;
+        }
+        s->depth = 0;
         if (!sqlite3_get_autocommit(s->db))
                 (void) exec(s, "ROLLBACK");
 }

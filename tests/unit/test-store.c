@@ -551,6 +551,41 @@ static void test_recovery(void) {
         scratch_done(&t);
 }
 
+/* Transactions nest: the inner one is a savepoint, so that a revocation
+ * can commit with its confirmation and CRL number as one. */
+static void test_nested_transactions(void) {
+        uint64_t before = 0, n = 0;
+        Scratch t;
+
+        snprintf(t.dir, sizeof t.dir, "/tmp/certrevoke-test-nested-XXXXXX");
+        CHECK(mkdtemp(t.dir) != NULL, "a directory for a store");
+        t.store = NULL;
+        scratch_reopen(&t);
+        CHECK(store_crl_reserved(t.store, &before) == 0, "the reserved number read");
+
+        CHECK(store_begin(t.store) == 0 && store_add_user(t.store, "outer", "Outer", CR_ROLE_GENERAL, 1101) == 0,
+              "outer transaction with a user");
+        CHECK(store_begin(t.store) == 0 && store_add_user(t.store, "inner", "Inner", CR_ROLE_GENERAL, 1102) == 0 &&
+              store_crl_reserve(t.store, &n) == 0 && store_commit(t.store) == 0, "inner transaction committed");
+        store_rollback(t.store);
+        CHECK(scratch_int(&t, "SELECT count(*) FROM users") == 0, "the outer rollback takes the inner one with it");
+        CHECK(store_crl_reserved(t.store, &n) == 0 && n == before, "and the number it reserved");
+
+        CHECK(store_begin(t.store) == 0 && store_add_user(t.store, "outer", "Outer", CR_ROLE_GENERAL, 1101) == 0,
+              "outer again");
+        CHECK(store_begin(t.store) == 0 && store_add_user(t.store, "inner", "Inner", CR_ROLE_GENERAL, 1102) == 0,
+              "inner again");
+        store_rollback(t.store);
+        CHECK(store_crl_reserve(t.store, &n) == 0 && n == before + 1, "a number reserved after the inner rollback");
+        CHECK(store_commit(t.store) == 0, "outer committed");
+        CHECK(scratch_int(&t, "SELECT count(*) FROM users WHERE login_id = 'outer'") == 1 &&
+              scratch_int(&t, "SELECT count(*) FROM users WHERE login_id = 'inner'") == 0,
+              "an inner rollback keeps the outer transaction's work");
+        scratch_reopen(&t);
+        CHECK(store_crl_reserved(t.store, &n) == 0 && n == before + 1, "the committed number survives a reopen");
+        scratch_done(&t);
+}
+
 int main(void) {
         char cmd[300];
 
@@ -565,6 +600,7 @@ int main(void) {
         test_history_prune();
         test_history_migration();
         test_recovery();
+        test_nested_transactions();
         X509_free(ca);
         EVP_PKEY_free(ca_key);
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
