@@ -129,6 +129,9 @@ static const char *const migrations[] = {
         "CREATE INDEX certificates_listed_by_expiry ON certificates (not_after_usec)"
         "  WHERE revocation_seq != 0 AND listed_after_expiry = 0;"
         "CREATE INDEX users_suspended ON users (suspended_usec) WHERE suspended_usec != 0;",
+        /* 9: a rescan settles the pending token removals without reading
+         * every certificate */
+        "CREATE INDEX certificates_pending_removal ON certificates (id) WHERE removal = 'pending';",
 };
 
 /* A revocation recovered from a published CRL without its certificate is

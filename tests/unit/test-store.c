@@ -481,10 +481,13 @@ static void test_history_migration(void) {
                         "DROP INDEX users_suspended;"
                         "PRAGMA user_version = 5;");
         scratch_reopen(&t);
-        CHECK(scratch_int(&t, "PRAGMA user_version") == 8, "migrated to schema 6 and on");
+        CHECK(scratch_int(&t, "PRAGMA user_version") == 9, "migrated to schema 6 and on");
         CHECK(scratch_int(&t, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
                               " ('certificates_listed_by_expiry', 'users_suspended')") == 2,
               "schema 8 indexes the listed certificates by expiry and the suspended users");
+        CHECK(scratch_int(&t, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                              " name = 'certificates_pending_removal'") == 1,
+              "schema 9 indexes the pending token removals");
         CHECK(scratch_int(&t, "SELECT count(*) FROM history WHERE count = 1 AND length(hash) = 32") == 5,
               "every old row counts one and is chained");
         CHECK(walk(&t, &rows, NULL) == 0 && rows == 5, "the old rows verify, the gap they had included");
