@@ -479,6 +479,7 @@ static void test_history_migration(void) {
                         "DROP INDEX certificates_by_serial;"
                         "DROP INDEX certificates_listed_by_expiry;"
                         "DROP INDEX users_suspended;"
+                        "DROP INDEX certificates_pending_removal;"
                         "PRAGMA user_version = 5;");
         scratch_reopen(&t);
         CHECK(scratch_int(&t, "PRAGMA user_version") == 9, "migrated to schema 6 and on");
