@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "atomic-file.h"
+#include "auth.h"
 #include "bus-user.h"
 #include "crl-entries.h"
 #include "crl.h"
@@ -25,6 +26,8 @@
 #include "worker.h"
 
 #define RETRY_USEC (30 * USEC_PER_SEC)
+/* How long a build may wait for confirmations under way to join it. */
+#define PUBLISH_COALESCE_USEC (200 * USEC_PER_SEC / 1000)
 /* Readable by every user's programs: the trust module reads the files. */
 #define PUBLISH_DIR_MODE 0755
 
@@ -88,7 +91,8 @@ typedef struct Publisher {
         PublishedMark mark;
         CrlEntries *entries;            /* the next CRL's, kept between builds */
         bool again;                     /* a build without new revocations is wanted */
-        sd_event_source *defer, *timer;
+        sd_event_source *defer, *timer, *coalesce;
+        uint64_t held_since;            /* CLOCK_MONOTONIC: a build waits for confirmations since */
 } Publisher;
 
 static void removal_done(Removal *r) {
@@ -548,13 +552,42 @@ static int start_job(Context *c) {
         return 0;
 }
 
+/* Revocations confirmed together share a build: while other
+ * confirmations are still with PAM, the build waits for them, at most
+ * PUBLISH_COALESCE_USEC after the first revocation that waits for it. */
+static bool hold_for_confirmations(Context *c) {
+        Publisher *p = c->publisher;
+        uint64_t now;
+
+        if (p->n_waiters == 0 || (auth_pending(c, NULL) == 0 && !c->confirm_queue))
+                return false;
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0)
+                return false;
+        if (p->held_since == 0)
+                p->held_since = now;
+        if (now >= p->held_since + PUBLISH_COALESCE_USEC)
+                return false;
+        (void) sd_event_source_set_time(p->coalesce, p->held_since + PUBLISH_COALESCE_USEC);
+        (void) sd_event_source_set_enabled(p->coalesce, SD_EVENT_ONESHOT);
+        return true;
+}
+
 static int on_defer(sd_event_source *s, void *userdata) {
         Context *c = userdata;
+        Publisher *p = c->publisher;
 
         (void) s;
-        if (!c->publisher->job)
-                (void) start_job(c);
+        if (p->job || hold_for_confirmations(c))
+                return 0;
+        p->held_since = 0;
+        (void) sd_event_source_set_enabled(p->coalesce, SD_EVENT_OFF);
+        (void) start_job(c);
         return 0;
+}
+
+static int on_coalesce(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s, (void) usec;
+        return schedule(userdata);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -672,7 +705,9 @@ int publish_setup(Context *c) {
         if ((r = sd_event_add_defer(c->event, &p->defer, on_defer, c)) < 0 ||
             (r = sd_event_source_set_enabled(p->defer, SD_EVENT_OFF)) < 0 ||
             (r = sd_event_add_time(c->event, &p->timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_timer, c)) < 0 ||
-            (r = sd_event_source_set_enabled(p->timer, SD_EVENT_OFF)) < 0)
+            (r = sd_event_source_set_enabled(p->timer, SD_EVENT_OFF)) < 0 ||
+            (r = sd_event_add_time(c->event, &p->coalesce, CLOCK_MONOTONIC, 0, 0, on_coalesce, c)) < 0 ||
+            (r = sd_event_source_set_enabled(p->coalesce, SD_EVENT_OFF)) < 0)
                 return r;
         if (!c->config.ca_key || !c->ca) {
                 log_warning("crl: no [CA] Key= and Certificate=: revocations are refused");
@@ -709,6 +744,7 @@ void publish_free(Context *c) {
         free(p->waiters);
         sd_event_source_disable_unref(p->defer);
         sd_event_source_disable_unref(p->timer);
+        sd_event_source_disable_unref(p->coalesce);
         revoked_index_free(p->index);
         crl_signer_free(p->signer);
         crl_entries_free(p->entries);
