@@ -1123,6 +1123,37 @@ int crl_publish(const char *dir, const unsigned char *der, size_t len) {
         return crl_publish_at(dir_fd, der, len);
 }
 
+/* One file replaced durably: written, synced, renamed, directory synced. */
+static int replace_synced(int dir_fd, const char *name, const unsigned char *der, size_t len, bool pem) {
+        _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
+        int r;
+
+        if (dir_fd < 0 || !der || len == 0)
+                return -EINVAL;
+        f.dir_fd = dir_fd;
+        r = atomic_file_open(dir_fd, name, &f);
+        if (r < 0)
+                return r;
+        r = pem ? write_pem(f.fd, der, len) : write_all(f.fd, der, len);
+        if (r < 0)
+                return r;
+        r = atomic_file_sync(&f);
+        if (r < 0)
+                return r;
+        r = atomic_file_commit(name, &f);
+        if (r < 0)
+                return r;
+        return fsync(dir_fd) < 0 ? -errno : 0;
+}
+
+int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len) {
+        return replace_synced(dir_fd, "crl.der", der, len, false);
+}
+
+int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len) {
+        return replace_synced(dir_fd, "crl.pem", der, len, true);
+}
+
 int crl_publish_at(int dir_fd, const unsigned char *der, size_t len) {
         _cleanup_(atomic_file_done) AtomicFile d = ATOMIC_FILE_INIT, p = ATOMIC_FILE_INIT;
         int r;

@@ -73,3 +73,9 @@ int crl_build_encoded(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_
 int crl_publish(const char *dir, const unsigned char *der, size_t len);
 /* The same in the directory dir_fd, which stays open. */
 int crl_publish_at(int dir_fd, const unsigned char *der, size_t len);
+
+/* The two halves of crl_publish_at, each on its own (the same rules):
+ * crl.der, which readers that matter wait for, then crl.pem, its PEM
+ * copy, which may follow. */
+int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len);
+int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len);

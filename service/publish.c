@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Publication of the CRL.  A build runs in a worker thread: it reads the
- * revocations on a store connection of its own, signs, replaces the files
- * atomically and then takes the revoked certificates off their tokens.
- * The loop only records the outcome and answers the waiting callers, so
- * revocations that arrive together cost one build. */
+/* Publication of the CRL, in two phases in a worker thread.  Phase one
+ * syncs the store, brings the CRL's entries and revoked.idx up to it with
+ * what changed since the last build, signs and replaces crl.der durably;
+ * the loop then records the outcome and answers the callers.  Phase two
+ * writes crl.pem and takes the revoked certificates off their tokens;
+ * the loop records their removal.  Revocations that arrive while a build
+ * runs, or while their confirmations are under way, share the next one. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +75,10 @@ typedef struct Job {
         PublishedMark mark;             /* in: the last known; out: the one written */
         /* out */
         int result;
+        int pem_result;
+        int dir_fd;                     /* the publish directory, from phase one to two */
+        unsigned char *der;             /* the CRL phase one published */
+        size_t der_len;
         char *why;                      /* why the publish directory was refused */
         uint64_t seq;
         size_t n_entries;
@@ -292,11 +298,11 @@ static int build(Job *j, IndexUpdate *u, unsigned char **ret_der, size_t *ret_le
                                  j->crl.this_update_usec, j->crl.next_update_usec, ret_der, ret_len);
 }
 
+/* Phase one, in a worker: the store synced, the entries and revoked.idx
+ * brought up to it, the CRL signed and crl.der replaced durably.  The
+ * callers are answered after this. */
 static int build_and_publish(Job *j) {
-        _cleanup_free_ unsigned char *der = NULL;
-        _cleanup_close_ int dir_fd = -1;
         IndexUpdate index;
-        size_t len = 0;
         int r;
 
         /* the revocations this CRL lists are on disk in the store first:
@@ -304,38 +310,46 @@ static int build_and_publish(Job *j) {
         r = store_sync_log(j->state_dir);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot sync the store: %m");
-
         /* checked again each time: a directory that became unsafe since
          * the start is not written into; made again if it went */
-        r = directory_open_trusted(j->publish_dir, PUBLISH_DIR_MODE, &dir_fd, &j->why);
+        r = directory_open_trusted(j->publish_dir, PUBLISH_DIR_MODE, &j->dir_fd, &j->why);
         if (r < 0)
                 return r;
-        r = check_floor(dir_fd, j);
+        r = check_floor(j->dir_fd, j);
         if (r < 0)
                 return r;
-        r = index_begin(j, dir_fd, &index);
+        r = index_begin(j, j->dir_fd, &index);
         if (r < 0)
                 return r;
-        r = build(j, &index, &der, &len);
-        r = index_end(j, &index, der, len, r);
+        r = build(j, &index, &j->der, &j->der_len);
+        r = index_end(j, &index, j->der, j->der_len, r);
         if (r < 0)
                 return r;
-        r = write_ca(dir_fd, j->ca);
+        r = write_ca(j->dir_fd, j->ca);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot write ca.pem: %m");
-        r = crl_publish_at(dir_fd, der, len);
+        r = crl_write_der_at(j->dir_fd, j->der, j->der_len);
         if (r < 0)
                 return r;
-        mark_published(dir_fd, j);
+        mark_published(j->dir_fd, j);
         revoked_index_published(j->index, j->crl.number);
         return 0;
 }
 
-static void job_work(void *userdata) {
+static void job_build(void *userdata) {
         Job *j = userdata;
 
         j->result = build_and_publish(j);
-        /* the revocation stands either way: the token copy goes */
+}
+
+/* Phase two, in a worker, once the callers have their answer: crl.pem,
+ * and the revoked certificates taken off their tokens (the revocations
+ * stand whether or not the CRL was published). */
+static void job_follow(void *userdata) {
+        Job *j = userdata;
+
+        if (j->result >= 0)
+                j->pem_result = crl_write_pem_at(j->dir_fd, j->der, j->der_len);
         tokens_remove(j->modules, j->items, j->n_removals, j->pin);
 }
 
@@ -351,6 +365,9 @@ static void job_free(Job *j) {
         free(j->state_dir);
         free(j->publish_dir);
         free(j->why);
+        free(j->der);
+        if (j->dir_fd >= 0)
+                close(j->dir_fd);
         strv_free(j->modules);
         if (j->pin) {
                 erase_memory(j->pin, strlen(j->pin));
@@ -434,7 +451,6 @@ static int record_published(Context *c, Job *j) {
 }
 
 static void job_finished(Context *c, Job *j) {
-        Publisher *p = c->publisher;
         int r = j->result;
 
         if (r >= 0 && (r = record_published(c, j)) < 0)
@@ -461,20 +477,43 @@ static void job_finished(Context *c, Job *j) {
                 if (r != -ESTALE)
                         arm_timer(c, now_usec() + RETRY_USEC);
         }
-        record_removals(c, j);
         complete_waiters(c, j);
+}
+
+/* The end of a build: the next one may start. */
+static void job_end(Context *c, Job *j) {
+        Publisher *p = c->publisher;
+        int r = j->result;
+
+        if (j->pem_result < 0)
+                log_error_errno(j->pem_result, "crl: number %llu is in crl.der, but crl.pem cannot be written: %m",
+                                (unsigned long long) j->crl.number);
+        record_removals(c, j);
+        p->job = NULL;
+        job_free(j);
         /* after a failure the retry timer decides, so a full disk cannot spin the loop */
         if (r >= 0 && (p->n_waiters > 0 || p->n_removals > 0 || p->again))
                 (void) schedule(c);
 }
 
-static void job_done(Context *c, void *userdata) {
-        Job *j = userdata;
+static void job_followed(Context *c, void *userdata) {
+        job_end(c, userdata);
+}
 
-        c->publisher->job = NULL;
+/* On the loop after phase one: the store learns what was published and
+ * the callers hear, before crl.pem and the tokens. */
+static void job_built(Context *c, void *userdata) {
+        Job *j = userdata;
+        int r;
+
         c->publisher->index = j->index;
         job_finished(c, j);
-        job_free(j);
+        r = worker_run(c, job_follow, job_followed, j);
+        if (r < 0) {
+                log_error_errno(r, "crl: cannot queue crl.pem and the token removals: %m");
+                j->pem_result = r;
+                job_end(c, j);
+        }
 }
 
 /* The number of the next CRL: the one the revocations since the last
@@ -542,9 +581,11 @@ static int start_job(Context *c) {
         if (!j)
                 return -ENOMEM;
         p->again = false;
-        if ((r = job_prepare(c, j)) < 0 || (r = worker_run(c, job_work, job_done, j)) < 0) {
+        j->dir_fd = -1;
+        if ((r = job_prepare(c, j)) < 0 || (r = worker_run(c, job_build, job_built, j)) < 0) {
                 j->result = r;
                 job_finished(c, j);
+                record_removals(c, j);
                 job_free(j);
                 return r;
         }

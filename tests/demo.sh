@@ -231,6 +231,7 @@ openssl crl -inform DER -in "$public/crl.der" -noout -text | sed -n '/Last Updat
         grep -v 'Signature Algorithm'
 
 heading "Certificates checked against the CA and the CRL"
+cr_wait_crl_pem "$public"
 for login in sachiboh2 schiboh3 sachiboh; do
         echo "\$ openssl verify -crl_check -CAfile ca.pem -CRLfile crl.pem certs/$login/1.pem"
         rc=0

@@ -888,6 +888,45 @@ cr_crl_number() {
         echo "${v#t }"
 }
 
+# What follows a revocation's reply: the daemon answers once the store and
+# crl.der are durable; crl.pem, the token removal and their history
+# entries come after.  These wait up to 10 s for them.
+
+# cr_wait_crl_pem [DIR]: until crl.pem is the same CRL as crl.der.
+cr_wait_crl_pem() {
+        local pub=${1:-$CR_PUB} i
+        for ((i = 0; i < 200; i++)); do
+                if [[ -f $pub/crl.pem && -f $pub/crl.der ]] &&
+                        cmp -s <(openssl crl -in "$pub/crl.pem" -outform DER 2>/dev/null) "$pub/crl.der"; then
+                        return 0
+                fi
+                sleep 0.05
+        done
+        cr_fail_at "crl.pem did not follow crl.der in $pub within 10 s"
+}
+
+# cr_wait_user_prop LOGIN PROPERTY VALUE: until the property reads VALUE
+# (as busctl prints it, e.g. 's "removed"').
+cr_wait_user_prop() {
+        local i v=
+        for ((i = 0; i < 200; i++)); do
+                v=$(cr_user_prop "$1" "$2")
+                [[ $v == "$3" ]] && return 0
+                sleep 0.05
+        done
+        cr_fail_at "$1's $2 is $v, not $3, after 10 s"
+}
+
+# cr_wait_history LOGIN TEXT: until LOGIN's history has a line with TEXT.
+cr_wait_history() {
+        local i
+        for ((i = 0; i < 200; i++)); do
+                grep -qF -- "$2" <<<"$(cr_history "$1")" && return 0
+                sleep 0.05
+        done
+        cr_fail_at "no \"$2\" in the history of $1 after 10 s" "$(cr_history "$1")"
+}
+
 # cr_history [LOGIN]: the history (GetHistory) of LOGIN, or of everyone, read
 # as root: one "actor action target result" a line, oldest first.  Fails if
 # the reply is not of the type a(tssss).  Needs cr_need_python.

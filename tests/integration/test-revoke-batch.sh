@@ -184,6 +184,7 @@ assert_eq "$n1" "$((16#${file_number#crlNumber=0x}))" "the CRL's number is CRLNu
 for u in ann ben cat; do
         assert_eq 's "revoked"' "$(cr_user_prop "$u" CertificateState)" "$u"
         assert_eq 's "keyCompromise"' "$(cr_user_prop "$u" RevocationReason)" "$u"
+        cr_wait_crl_pem
         assert_exit 2 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$CR_CERTS/$u.pem"
 done
 assert_eq 's "issued"' "$(cr_user_prop eve CertificateState)" "eve was no target"

@@ -41,6 +41,7 @@ crl_serials() {
 
 # verify CERT.pem: openssl verify with the published CRL (status, output in CR_LAST_*).
 verify() {
+        cr_wait_crl_pem
         CR_LAST_EXIT=0
         CR_LAST_OUTPUT=$(openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1" 2>&1) ||
                 CR_LAST_EXIT=$?
@@ -111,6 +112,7 @@ n2=$(cr_crl_number)
 assert_eq "$new" "$(crl_serials)" "only the new certificate is on the CRL"
 assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_contains "$CR_LAST_OUTPUT" "verify OK"
+cr_wait_crl_pem
 assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
 assert_not_contains "$CR_LAST_OUTPUT" "Not verified"
 verify "$CR_CERTS/gina-2.pem"
@@ -119,7 +121,7 @@ assert_contains "$CR_LAST_OUTPUT" "certificate revoked"
 verify "$CR_CERTS/gina-1.pem"
 assert_eq 0 "$CR_LAST_EXIT" "the old certificate was not revoked: $CR_LAST_OUTPUT"
 assert_eq "gina certificate 1" "$(cr_token_list_certs card-gina-01)" "only the revoked certificate left the card"
-assert_eq 's "removed"' "$(cr_user_prop gina CertificateRemoval)"
+cr_wait_user_prop gina CertificateRemoval 's "removed"'
 
 # ---- and the old serial, now as then, is not what gina has
 assert_revoke_refused org.certrevoke1.Error.CertificateChanged $ADMIN gina "$old" keyCompromise boss-confirm

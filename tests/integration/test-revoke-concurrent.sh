@@ -141,6 +141,7 @@ for ((i = 1; i <= N; i++)); do
 done
 assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_contains "$CR_LAST_OUTPUT" "verify OK"
+cr_wait_crl_pem
 assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
 assert_not_contains "$CR_LAST_OUTPUT" "Not verified"
 for login in user01 user25 user50; do
@@ -148,7 +149,12 @@ for login in user01 user25 user50; do
         assert_contains "$CR_LAST_OUTPUT" "certificate revoked" "$login"
 done
 
-# ---- off the cards
+# ---- off the cards, after the replies
+removed() { sqlite3 "$CR_TMP/state/store.db" "SELECT count(*) FROM certificates WHERE removal = 'removed'"; }
+for ((i = 0; i < 200; i++)); do
+        [[ $(removed) == "$N" ]] && break
+        sleep 0.05
+done
 for c in 1 2 3 4 5; do
         assert_eq "" "$(cr_token_list_certs "cards-0$c")" "cards-0$c is empty"
 done

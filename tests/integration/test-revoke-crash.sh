@@ -160,6 +160,7 @@ done
 crl=$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text)
 assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
 assert_contains "$CR_LAST_OUTPUT" "verify OK" "the CRL after the restart"
+cr_wait_crl_pem
 assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
 assert_not_contains "$CR_LAST_OUTPUT" "Not verified"
 for login in "${acked[@]}"; do

@@ -45,6 +45,7 @@ file_number() {
 
 # check_crl: the published CRL verifies with openssl and GnuTLS.
 check_crl() {
+        cr_wait_crl_pem
         assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
         assert_contains "$CR_LAST_OUTPUT" "verify OK" "openssl crl -verify"
         assert_exit 0 certtool --verify-crl --load-ca-certificate "$CR_CA/ca.pem" --infile "$CR_PUB/crl.pem"
@@ -53,6 +54,7 @@ check_crl() {
 
 # verify CERT.pem: openssl verify with the published CRL; exit status in CR_LAST_EXIT.
 verify() {
+        cr_wait_crl_pem
         CR_LAST_EXIT=0
         CR_LAST_OUTPUT=$(openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1" 2>&1) ||
                 CR_LAST_EXIT=$?
@@ -79,6 +81,7 @@ check_crl
 n_good=$(cr_crl_number)
 assert_eq "$n_good" "$(file_number)" "CRLNumber is the number of crl.der"
 cp -- "$CR_PUB/crl.der" "$CR_TMP/old-crl.der"
+cr_wait_crl_pem
 cp -- "$CR_PUB/crl.pem" "$CR_TMP/old-crl.pem"
 listing=$(find "$CR_PUB" -mindepth 1 -printf '%f\n' | sort | paste -sd' ')
 
@@ -106,7 +109,7 @@ assert_eq 's "keyCompromise"' "$(cr_user_prop bob RevocationReason)"
 assert_eq 's "revoked"' "$(cr_user_prop carl CertificateState)"
 # the revocation stands, so the token copy went all the same
 assert_eq "" "$(cr_token_list_certs card-bob-01)" "bob's certificate is off his card"
-assert_eq 's "removed"' "$(cr_user_prop bob CertificateRemoval)"
+cr_wait_user_prop bob CertificateRemoval 's "removed"'
 
 # the CRL in place is the old one, whole and valid
 assert_eq "$(sha256sum <"$CR_TMP/old-crl.der")" "$(sha256sum <"$CR_PUB/crl.der")" "crl.der is unchanged"

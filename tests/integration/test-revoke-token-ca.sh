@@ -81,6 +81,7 @@ EOF
         # signed on the token: openssl and GnuTLS verify it with the CA certificate
         assert_exit 0 openssl crl -inform DER -in "$pub/crl.der" -noout -verify -CAfile "$ca/ca.pem"
         assert_contains "$CR_LAST_OUTPUT" "verify OK" "$kt: openssl crl -verify"
+        cr_wait_crl_pem "$pub"
         assert_exit 0 certtool --verify-crl --load-ca-certificate "$ca/ca.pem" --infile "$pub/crl.pem"
         assert_contains "$CR_LAST_OUTPUT" "Verified" "$kt: certtool --verify-crl"
         assert_not_contains "$CR_LAST_OUTPUT" "Not verified" "$kt: certtool --verify-crl"
@@ -95,6 +96,7 @@ EOF
         assert_eq "$(openssl x509 -in "$ca/ca.pem" -noout -ext subjectKeyIdentifier | tail -n1 | tr -d ' ')" \
                 "$(grep -A1 'Authority Key Identifier' <<<"$text" | tail -n1 | tr -d ' ' | sed 's/^keyid://')" \
                 "$kt: the CRL's AKI is the CA's SKI"
+        cr_wait_crl_pem "$pub"
         assert_exit 2 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$certs/alice.pem"
         assert_contains "$CR_LAST_OUTPUT" "certificate revoked" "$kt: alice"
         assert_exit 0 openssl verify -crl_check -CAfile "$ca/ca.pem" -CRLfile "$pub/crl.pem" "$certs/bob.pem"

@@ -61,6 +61,8 @@ assert_eq 's "revoked"' "$(cr_user_prop gina CertificateState)"
 assert_eq 's "pending"' "$(cr_user_prop gina CertificateRemoval)" "the certificate is still on the card"
 assert_contains "$(openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text)" "Serial Number: $gina_serial" \
         "gina is on the CRL"
+cr_wait_crl_pem
+cr_wait_history gina "certrevoked token-removal gina pending"
 assert_exit 2 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$CR_CERTS/gina.pem"
 assert_contains "$CR_LAST_OUTPUT" "certificate revoked"
 hist=$(cr_history gina)

@@ -49,6 +49,7 @@ crl_count() {
 # check_crl: the published CRL verifies with openssl and GnuTLS, and the
 # PEM and DER copies are the same CRL.
 check_crl() {
+        cr_wait_crl_pem
         assert_exit 0 openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -verify -CAfile "$CR_CA/ca.pem"
         assert_contains "$CR_LAST_OUTPUT" "verify OK" "openssl crl -verify"
         assert_eq "$(openssl crl -in "$CR_PUB/crl.pem" -outform DER | sha256sum)" "$(sha256sum <"$CR_PUB/crl.der")" \
@@ -60,12 +61,14 @@ check_crl() {
 
 # is_revoked CERT.pem: openssl verify with the CRL refuses it as revoked.
 is_revoked() {
+        cr_wait_crl_pem
         assert_exit 2 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
         assert_contains "$CR_LAST_OUTPUT" "certificate revoked" "openssl verify -crl_check $(basename "$1")"
 }
 
 # is_valid CERT.pem: openssl verify with the CRL accepts it.
 is_valid() {
+        cr_wait_crl_pem
         assert_exit 0 openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
         assert_contains "$CR_LAST_OUTPUT" ": OK" "openssl verify -crl_check $(basename "$1")"
 }
@@ -195,7 +198,7 @@ is_valid "$CR_CERTS/boss.pem"
 
 # gone from the card
 assert_eq "" "$(cr_token_list_certs card-gina-01)" "gina's certificate is off her card"
-assert_eq 's "removed"' "$(cr_user_prop gina CertificateRemoval)"
+cr_wait_user_prop gina CertificateRemoval 's "removed"'
 
 # the signals; a marker change makes sure every signal before it is in
 cr_ctl set-role walt general
@@ -275,7 +278,7 @@ assert_eq 5 "$(crl_text | grep -c 'Serial Number:')" "five revocations on the CR
 for who in gina boss pete rita sam; do
         assert_eq 1 "$(crl_count "$(cr_cert_serial "$CR_CERTS/$who.pem")")" "$who listed once"
         assert_eq "" "$(cr_token_list_certs "card-$who-01")" "$who's card is empty"
-        assert_eq 's "removed"' "$(cr_user_prop "$who" CertificateRemoval)"
+        cr_wait_user_prop "$who" CertificateRemoval 's "removed"'
 done
 is_valid "$CR_CERTS/mary.pem"
 is_valid "$CR_CERTS/walt.pem"

@@ -93,6 +93,7 @@ entry() {
 }
 
 verify() {
+        cr_wait_crl_pem
         openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
 }
 

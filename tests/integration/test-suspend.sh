@@ -132,6 +132,7 @@ crl_number() {
 
 # verify CERT.pem: openssl's verdict on it with the published CRL.
 verify() {
+        cr_wait_crl_pem
         openssl verify -crl_check -CAfile "$CR_CA/ca.pem" -CRLfile "$CR_PUB/crl.pem" "$1"
 }
 
