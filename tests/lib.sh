@@ -44,6 +44,11 @@ CR_DAEMON_STATUS=
 CR_LAST_OUTPUT=
 CR_LAST_EXIT=
 
+# The publish directories whose crl.der is followed (cr_crl_watch), and the
+# watcher of each, by the same index; an empty pid while paused.
+CR_WATCH_DIRS=()
+CR_WATCH_PIDS=()
+
 # The ASan build (build-asan, or CR_ASAN=1) runs everything with leak
 # detection and stops at the first error.
 if [[ ${CR_ASAN:-} == 1 || $(basename "$CR_BUILD") == *asan* ]]; then
@@ -192,6 +197,10 @@ cr_teardown() {
         set +e
         cr_kill_pids "${CR_PIDS[@]}"
         CR_PIDS=()
+        # after the daemon: the watchers read what it published last
+        if ! cr_crl_watch_finish; then
+                ((rc == 0 || rc == 77)) && rc=1
+        fi
         stray=$(cr_stray_pids)
         if [[ -n $stray ]]; then
                 # shellcheck disable=SC2086 # one pid per word
@@ -714,12 +723,14 @@ cr_pam_password() {
 # cr_start_daemon [ARGS…]: starts certrevoked on the private bus (log in
 # $CR_TMP/daemon.log) and waits up to $CR_DAEMON_TIMEOUT s for its bus name.
 cr_start_daemon() {
-        local i
+        local i pub
         [[ -n ${CR_BUS_ADDRESS:-} ]] || cr_die "cr_start_daemon: call cr_start_bus first"
         [[ -x $CR_BUILD/certrevoked ]] || cr_die "no $CR_BUILD/certrevoked: build first"
         [[ -n ${SOFTHSM2_CONF:-} ]] || cr_softhsm_init
         [[ -f $CR_TMP/certrevoke.conf ]] || cr_write_config "$CR_TMP/certrevoke.conf"
         [[ -z $CR_DAEMON_PID ]] || cr_die "cr_start_daemon: the daemon runs already"
+        pub=$(cr_config_publish_dir "$CR_TMP/certrevoke.conf")
+        [[ -z $pub ]] || cr_crl_watch "$pub"
         echo "--- start: certrevoked --config=$CR_TMP/certrevoke.conf $*" >>"$CR_TMP/daemon.log"
         # In $CR_TMP, so that nothing it might drop lands in the source tree.
         (cd "$CR_TMP" && exec env DBUS_SYSTEM_BUS_ADDRESS="$CR_BUS_ADDRESS" \
@@ -798,6 +809,153 @@ cr_ctl_as() {
         shift
         cr_as "$uid" env CERTREVOKE_LOCALEDIR="$CR_BUILD/locale" \
                 "$CR_BUILD/certrevokectl" --address="$CR_BUS_ADDRESS" "$@"
+}
+
+# ---------------------------------------------------------------- CRL numbers never go back
+
+# cr_config_publish_dir CONF: the directory a certrevoked configuration
+# publishes in (PublishDirectory=, or StateDirectory=/public); nothing when
+# it names neither (a test's daemon has no business in the default one).
+cr_config_publish_dir() {
+        awk '
+                function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
+                /^[ \t]*\[/ { section = trim($0); next }
+                /=/ {
+                        key = trim(substr($0, 1, index($0, "=") - 1))
+                        value = trim(substr($0, index($0, "=") + 1))
+                        if (section == "[CRL]" && key == "PublishDirectory") publish = value
+                        if (section == "[Service]" && key == "StateDirectory") state = value
+                }
+                END { if (publish != "") print publish; else if (state != "") print state "/public" }' "$1"
+}
+
+# cr_crl_watch DIR: follows DIR/crl.der until teardown (cr_start_daemon
+# calls it for the daemon's PublishDirectory): tests/helpers/crl-watch
+# writes the number and SHA-256 of every crl.der it sees, in order, to
+# $CR_TMP/crl-watch.K.seen; teardown fails the test if a number is at or
+# below one seen before it (cr_crl_watch_check).  Once per directory.
+cr_crl_watch() {
+        local dir k
+        dir=$(realpath -m -- "$1")
+        for k in "${!CR_WATCH_DIRS[@]}"; do
+                [[ ${CR_WATCH_DIRS[k]} == "$dir" ]] && return 0
+        done
+        [[ -x $CR_BUILD/tests/helpers/crl-watch ]] ||
+                cr_die "no $CR_BUILD/tests/helpers/crl-watch: make unit-tests first"
+        k=${#CR_WATCH_DIRS[@]}
+        CR_WATCH_DIRS[k]=$dir
+        cr_crl_watch_start "$k"
+}
+
+# cr_crl_watch_start K: starts the watcher of CR_WATCH_DIRS[K] and waits
+# until it watches.
+cr_crl_watch_start() {
+        local k=$1 i ready=$CR_TMP/crl-watch.$1.ready
+        : >"$ready"
+        "$CR_BUILD/tests/helpers/crl-watch" "${CR_WATCH_DIRS[k]}" "$CR_TMP/crl-watch.$k.seen" \
+                </dev/null >"$ready" 2>>"$CR_TMP/crl-watch.$k.log" &
+        CR_WATCH_PIDS[k]=$!
+        for ((i = 0; i < 100; i++)); do
+                [[ -s $ready ]] && return 0
+                [[ -n $(cr_pids_alive "${CR_WATCH_PIDS[k]}") ]] || break
+                sleep 0.05
+        done
+        cat "$CR_TMP/crl-watch.$k.log" >&2
+        cr_die "the watcher of ${CR_WATCH_DIRS[k]}/crl.der did not start"
+}
+
+# cr_crl_watch_stop K: ends the watcher of CR_WATCH_DIRS[K], which first
+# reads what is still queued; fails if it did not end well.
+cr_crl_watch_stop() {
+        local k=$1 pid=${CR_WATCH_PIDS[$1]} i rc=0
+        [[ -n $pid ]] || return 0
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+                [[ -z $(cr_pids_alive "$pid") ]] && break
+                sleep 0.1
+        done
+        [[ -z $(cr_pids_alive "$pid") ]] || kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || rc=$?
+        CR_WATCH_PIDS[k]=
+        ((rc == 0)) || cr_log "the watcher of ${CR_WATCH_DIRS[k]}/crl.der ended with status $rc"
+        return "$rc"
+}
+
+# cr_crl_watch_index DIR: prints the K of a followed directory.
+cr_crl_watch_index() {
+        local dir k
+        dir=$(realpath -m -- "$1")
+        for k in "${!CR_WATCH_DIRS[@]}"; do
+                [[ ${CR_WATCH_DIRS[k]} == "$dir" ]] && echo "$k" && return 0
+        done
+        cr_die "$1/crl.der is not followed"
+}
+
+# cr_crl_watch_pause [DIR] / cr_crl_watch_resume [DIR]: stop and start
+# again following DIR/crl.der (default $CR_PUB), for a test that puts an
+# older or foreign crl.der there on purpose; say why where it is called.
+# What is there at the resume is compared with what was seen before the
+# pause, so the test must put back a crl.der at least as new.
+cr_crl_watch_pause() {
+        local k
+        k=$(cr_crl_watch_index "${1:-$CR_PUB}")
+        cr_crl_watch_stop "$k" || cr_die "the watcher of ${CR_WATCH_DIRS[k]}/crl.der failed"
+        echo paused >>"$CR_TMP/crl-watch.$k.seen"
+}
+cr_crl_watch_resume() {
+        local k
+        k=$(cr_crl_watch_index "${1:-$CR_PUB}")
+        [[ -z ${CR_WATCH_PIDS[k]} ]] || cr_die "${CR_WATCH_DIRS[k]}/crl.der is followed already"
+        cr_crl_watch_start "$k"
+}
+
+# cr_crl_watch_check SEEN [WHAT]: fails, naming the numbers, if a CRL
+# number in SEEN (a crl-watch record) is lower than one before it, or equal
+# to one before it in a different file: the same bytes read twice are one
+# CRL.  Lines without a number (a file caught half written) and pauses are
+# passed over.  WHAT names the directory in the message.
+cr_crl_watch_check() {
+        local out
+        out=$(awk '
+                # decimal strings without leading zeros, of any length:
+                # compared as strings, past what a double holds exactly
+                function above(a, b) { return length(a) != length(b) ? length(a) > length(b) : "" a > "" b }
+                $1 == "-" || $1 == "paused" { next }
+                {
+                        seen = seen " " $1
+                        if (n > 0 && !above($1, max) && ("" $1 != "" max || $2 != max_hash) && ++n_bad <= 5) {
+                                if ("" $1 != "" max)
+                                        bad = bad sprintf("  number %s after number %s\n", $1, max)
+                                else
+                                        bad = bad sprintf("  number %s twice, in two different files\n", $1)
+                        }
+                        if (n == 0 || above($1, max)) {
+                                max = $1
+                                max_hash = $2
+                        }
+                        n++
+                }
+                END {
+                        if (n_bad == 0) exit 0
+                        if (n_bad > 5) bad = bad sprintf("  and %d more\n", n_bad - 5)
+                        printf "%s  numbers seen, in order:%s\n", bad, seen
+                        exit 1
+                }' "$1") && return 0
+        printf '[%s] the CRL number went back in %s:\n%s\n' "$(basename "$0")" "${2:-$1}" "$out" >&2
+        return 1
+}
+
+# cr_crl_watch_finish: ends every watcher (teardown) and checks what each
+# saw; fails if a number went back or a watcher failed.
+cr_crl_watch_finish() {
+        local k bad=0
+        for k in "${!CR_WATCH_DIRS[@]}"; do
+                cr_crl_watch_stop "$k" || bad=1
+                if [[ -f $CR_TMP/crl-watch.$k.seen ]]; then
+                        cr_crl_watch_check "$CR_TMP/crl-watch.$k.seen" "${CR_WATCH_DIRS[k]}/crl.der" || bad=1
+                fi
+        done
+        return "$bad"
 }
 
 # ---------------------------------------------------------------- a world of users with cards
