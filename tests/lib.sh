@@ -1004,6 +1004,58 @@ cr_wait_first_crl() {
         cr_fail_at "${what}no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
 }
 
+# ---------------------------------------------------------------- a store of many revocations
+
+# cr_store_fill_revoked N [CADIR]: adds N revocations of certificates whose
+# users are gone to the store of the stopped daemon ($CR_TMP/state/store.db),
+# as listed on CRL 1 already, in one INSERT … SELECT (a million in seconds).
+# The i-th has serial 3030…3i: the 16 digits of i in ASCII, read as an
+# integer, so that SQL can write them into a DER, and no serial a CA of
+# cr_ca_create gives (8 octets).  With CADIR each has a certificate of its
+# own: one template issued by that CA, its serial replaced row by row (the
+# signature no longer matches; nothing here checks it); without, none, as
+# entries taken back from a CRL have none.
+cr_store_fill_revoked() {
+        local n=$1 ca=${2:-} der="x''" issuer=CN=prefilled now_us to_us tpl hex marker pre post
+        # the template's validity: from now, 365 days
+        now_us=$(($(date +%s) * 1000000))
+        to_us=$((now_us + 365 * 86400 * 1000000))
+        if [[ -n $ca ]]; then
+                tpl=$CR_TMP/.revoked-template
+                marker=0210$(printf '30%.0s' {1..16})
+                CR_KEY_TYPE=ec cr_genkey "$tpl.key"
+                if ! openssl req -new -key "$tpl.key" -subj "/O=Demo Org/CN=revoked before" -out "$tpl.csr" \
+                        2>"$tpl.err" ||
+                        ! openssl x509 -req -in "$tpl.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -days 365 \
+                                -set_serial "0x${marker#0210}" -extfile "$ca/openssl.cnf" -extensions usr_cert \
+                                -out "$tpl.pem" 2>>"$tpl.err"; then
+                        cat "$tpl.err" >&2
+                        cr_die "cannot issue the template of the revoked certificates"
+                fi
+                hex=$(openssl x509 -in "$tpl.pem" -outform DER | od -An -v -tx1 | tr -d ' \n')
+                pre=${hex%%"$marker"*}
+                post=${hex#*"$marker"}
+                ((${#pre} % 2 == 0 && ${#pre} < ${#hex})) || cr_die "no serial to replace in the template"
+                der="CAST(x'${pre}0210' || CAST(printf('%016d', i) AS BLOB) || x'$post' AS BLOB)"
+                issuer=$(cr_cert_subject "$ca/ca.pem")
+                [[ $issuer != *"'"* ]] || cr_die "a quote in the CA's name: $issuer"
+                rm -f -- "$tpl".*
+        fi
+        sqlite3 "$CR_TMP/state/store.db" <<SQL
+PRAGMA cache_size = -262144;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n),
+     base(seq) AS (SELECT coalesce(max(revocation_seq), 0) FROM certificates)
+INSERT INTO certificates (user_id, der, serial, issuer, subject, not_before_usec, not_after_usec,
+                          fingerprint, revoked_usec, revocation_reason, revoked_by, revocation_seq, crl_number)
+SELECT NULL, $der, hex(CAST(printf('%016d', i) AS BLOB)), '$issuer', 'CN=revoked before,O=Demo Org',
+       $now_us, $to_us, printf('%064x', i), $now_us, 'keyCompromise', 'prefilled', seq + i, 1
+  FROM n, base;
+UPDATE crl_state SET published_seq = (SELECT max(revocation_seq) FROM certificates);
+COMMIT;
+SQL
+}
+
 # ---------------------------------------------------------------- the daemon's objects on the bus
 
 # cr_revoke_as UID LOGIN SERIAL REASON PASSWORD: calls RevokeCertificate as
