@@ -11,6 +11,10 @@
 # tree), CR_TEST_KEEP=1 (keep $CR_TMP for inspection), CR_KEY_TYPE (rsa or
 # ec, default rsa), CR_TOKEN_PIN / CR_TOKEN_SO_PIN (default 1234 / 12345678).
 #
+# A daemon started by cr_start_daemon has the crl.der of its publish
+# directory followed until teardown, which fails the test if the CRL number
+# ever went back (cr_crl_watch).
+#
 # cr_setup_tmp owns the EXIT, HUP, INT and TERM traps: do not set others.
 # Start background processes (and cr_start_bus / cr_start_daemon) in the
 # script's own shell, not inside $(…) or a pipeline, so that they are tracked.
