@@ -12,6 +12,19 @@
  *                                         closes; prints "calls=<n> max_ms=<x>",
  *                                         the slowest answer: how long the
  *                                         service's event loop stalled at worst
+ *   revoke-client during PASSWORD LOGIN INTERVAL_MS CRL TAIL_MS
+ *                                         RevokeCertificate of LOGIN, and on a
+ *                                         second connection ListUsers every
+ *                                         INTERVAL_MS from its sending until
+ *                                         TAIL_MS after its reply; prints
+ *                                         "revoke_ms=<reply> crl_ms=<CRL written>
+ *                                         calls=<n> in_build=<m> build_max_ms=<x>
+ *                                         max_ms=<y> max_at_ms=<t>", times from
+ *                                         the sending: in_build counts the calls
+ *                                         sent before the file CRL (the published
+ *                                         crl.der) was last written, build_max_ms
+ *                                         is their slowest answer, max_ms that of
+ *                                         all and max_at_ms when it was sent
  *
  * Exit status 1 when a revocation or a probe call fails. */
 #include <errno.h>
@@ -19,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,12 +199,124 @@ static int run_probe(sd_bus *bus, int interval_ms) {
         return 0;
 }
 
+typedef struct Probe {
+        double sent_ms;         /* from the revocation's sending */
+        double took_ms;
+} Probe;
+
+typedef struct During {
+        double t0;
+        double replied_ms;
+        int state;              /* 0 waiting, 1 revoked, -1 failed */
+} During;
+
+static int on_revoked(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        During *d = userdata;
+
+        (void) ret_error;
+        d->replied_ms = now_ms() - d->t0;
+        d->state = e ? -1 : 1;
+        if (e)
+                fprintf(stderr, "RevokeCertificate: %s\n", e->message ? e->message : e->name);
+        return 0;
+}
+
+/* When the file was last written, in milliseconds from the realtime
+ * instant t0_real; the build ends with writing the CRL. */
+static double written_ms(const char *path, const struct timespec *t0_real) {
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -1;
+        return (double) (st.st_mtim.tv_sec - t0_real->tv_sec) * 1e3 +
+               (double) (st.st_mtim.tv_nsec - t0_real->tv_nsec) / 1e6;
+}
+
+/* ListUsers on a second connection while the first waits for a
+ * revocation: the answers that come slowly are the event loop's stalls
+ * during the build that revocation starts. */
+static int run_during(sd_bus *bus, const char *password, const char *login, int interval_ms, const char *crl,
+                      int tail_ms) {
+        During d = { .state = 0 };
+        sd_bus *probe_bus = NULL;
+        Probe *probes = NULL;
+        size_t n = 0, allocated = 0, in_build = 0;
+        double crl_ms, worst = 0, worst_at = 0, build_worst = 0;
+        struct timespec t0_real;
+        int r;
+
+        r = sd_bus_open_system(&probe_bus);
+        if (r < 0) {
+                fprintf(stderr, "cannot connect to the bus: %s\n", strerror(-r));
+                return 1;
+        }
+        (void) sd_bus_set_method_call_timeout(probe_bus, CALL_TIMEOUT_USEC);
+        clock_gettime(CLOCK_REALTIME, &t0_real);
+        d.t0 = now_ms();
+        r = sd_bus_call_method_async(bus, NULL, CR_BUS_NAME, CR_MANAGER_PATH, CR_MANAGER_IFACE, "RevokeCertificate",
+                                     on_revoked, &d, "ssss", login, "", "keyCompromise", password);
+        if (r >= 0)
+                r = sd_bus_flush(bus);
+        while (r >= 0) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                double sent = now_ms() - d.t0;
+
+                if (d.state != 0 && sent > d.replied_ms + tail_ms)
+                        break;
+                r = sd_bus_call_method(probe_bus, CR_BUS_NAME, CR_MANAGER_PATH, CR_MANAGER_IFACE, "ListUsers",
+                                       &error, &reply, "");
+                sd_bus_message_unref(reply);
+                if (r < 0) {
+                        fprintf(stderr, "ListUsers: %s\n", error.message ? error.message : strerror(-r));
+                        sd_bus_error_free(&error);
+                        break;
+                }
+                if (n == allocated) {
+                        Probe *more = realloc(probes, (allocated = allocated * 2 + 256) * sizeof *probes);
+
+                        if (!more) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        probes = more;
+                }
+                probes[n++] = (Probe) { .sent_ms = sent, .took_ms = now_ms() - d.t0 - sent };
+                /* the pause between calls is spent waiting for the reply */
+                r = sd_bus_wait(bus, (uint64_t) interval_ms * 1000);
+                while (r >= 0 && (r = sd_bus_process(bus, NULL)) > 0)
+                        ;
+        }
+        crl_ms = written_ms(crl, &t0_real);
+        for (size_t i = 0; i < n; i++) {
+                if (probes[i].took_ms > worst) {
+                        worst = probes[i].took_ms;
+                        worst_at = probes[i].sent_ms;
+                }
+                if (probes[i].sent_ms >= crl_ms)
+                        continue;
+                in_build++;
+                if (probes[i].took_ms > build_worst)
+                        build_worst = probes[i].took_ms;
+        }
+        printf("revoke_ms=%.1f crl_ms=%.1f calls=%zu in_build=%zu build_max_ms=%.1f max_ms=%.1f max_at_ms=%.1f\n",
+               d.replied_ms, crl_ms, n, in_build, build_worst, worst, worst_at);
+        free(probes);
+        sd_bus_flush_close_unref(probe_bus);
+        return r < 0 || d.state != 1 ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
         sd_bus *bus = NULL;
         int r;
 
-        if (argc < 3 || (strcmp(argv[1], "probe") != 0 && argc < 4)) {
-                fprintf(stderr, "usage: %s one|many PASSWORD LOGIN... | probe INTERVAL_MS\n", argv[0]);
+        if (argc < 3 || (strcmp(argv[1], "probe") != 0 && argc < 4) ||
+            (strcmp(argv[1], "during") == 0 && argc != 7)) {
+                fprintf(stderr,
+                        "usage: %s one|many PASSWORD LOGIN... | probe INTERVAL_MS |"
+                        " during PASSWORD LOGIN INTERVAL_MS CRL TAIL_MS\n",
+                        argv[0]);
                 return 2;
         }
         r = sd_bus_open_system(&bus);
@@ -205,6 +331,8 @@ int main(int argc, char **argv) {
                 r = run_many(bus, argv[2], argv + 3, argc - 3);
         else if (strcmp(argv[1], "probe") == 0)
                 r = run_probe(bus, atoi(argv[2]));
+        else if (strcmp(argv[1], "during") == 0)
+                r = run_during(bus, argv[2], argv[3], atoi(argv[4]), argv[5], atoi(argv[6]));
         else
                 r = 2;
         fflush(stdout);

@@ -82,22 +82,12 @@ world() {
         cr_stop_daemon
 }
 
-# N revocations already published, of certificates whose users are gone.
+# N revocations already published, of certificates whose users are gone,
+# each with a certificate of its own; a CRL is due at once, so that the
+# start builds one that lists them all.
 prefill() {
-        local n=$1 der now_us
-        der=$(openssl x509 -in "$CR_TMP/u001.pem" -outform DER | od -An -v -tx1 | tr -d ' \n')
-        now_us=$(($(date +%s) * 1000000))
-        sqlite3 "$CR_TMP/state/store.db" <<SQL
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n)
-INSERT INTO certificates (user_id, der, serial, issuer, subject, not_before_usec, not_after_usec,
-                          fingerprint, revoked_usec, revocation_reason, revoked_by, revocation_seq, crl_number)
-SELECT NULL, x'$der', printf('7%015X', i), 'CN=bench', 'CN=bench', $now_us - 86400000000,
-       $now_us + 365 * 86400000000, printf('%064x', i), $now_us, 'keyCompromise', 'bench', i, 1
-  FROM n;
-UPDATE crl_state SET published_seq = $n, this_update_usec = 0;
-COMMIT;
-SQL
+        cr_store_fill_revoked "$1" "$CR_TMP/ca"
+        sqlite3 "$CR_TMP/state/store.db" "UPDATE crl_state SET this_update_usec = 0"
 }
 
 builds() {

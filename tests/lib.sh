@@ -11,6 +11,10 @@
 # tree), CR_TEST_KEEP=1 (keep $CR_TMP for inspection), CR_KEY_TYPE (rsa or
 # ec, default rsa), CR_TOKEN_PIN / CR_TOKEN_SO_PIN (default 1234 / 12345678).
 #
+# A daemon started by cr_start_daemon has the crl.der of its publish
+# directory followed until teardown, which fails the test if the CRL number
+# ever went back (cr_crl_watch).
+#
 # cr_setup_tmp owns the EXIT, HUP, INT and TERM traps: do not set others.
 # Start background processes (and cr_start_bus / cr_start_daemon) in the
 # script's own shell, not inside $(…) or a pipeline, so that they are tracked.
@@ -43,6 +47,11 @@ CR_DAEMON_PID=
 CR_DAEMON_STATUS=
 CR_LAST_OUTPUT=
 CR_LAST_EXIT=
+
+# The publish directories whose crl.der is followed (cr_crl_watch), and the
+# watcher of each, by the same index; an empty pid while paused.
+CR_WATCH_DIRS=()
+CR_WATCH_PIDS=()
 
 # The ASan build (build-asan, or CR_ASAN=1) runs everything with leak
 # detection and stops at the first error.
@@ -192,6 +201,10 @@ cr_teardown() {
         set +e
         cr_kill_pids "${CR_PIDS[@]}"
         CR_PIDS=()
+        # after the daemon: the watchers read what it published last
+        if ! cr_crl_watch_finish; then
+                ((rc == 0 || rc == 77)) && rc=1
+        fi
         stray=$(cr_stray_pids)
         if [[ -n $stray ]]; then
                 # shellcheck disable=SC2086 # one pid per word
@@ -714,12 +727,14 @@ cr_pam_password() {
 # cr_start_daemon [ARGS…]: starts certrevoked on the private bus (log in
 # $CR_TMP/daemon.log) and waits up to $CR_DAEMON_TIMEOUT s for its bus name.
 cr_start_daemon() {
-        local i
+        local i pub
         [[ -n ${CR_BUS_ADDRESS:-} ]] || cr_die "cr_start_daemon: call cr_start_bus first"
         [[ -x $CR_BUILD/certrevoked ]] || cr_die "no $CR_BUILD/certrevoked: build first"
         [[ -n ${SOFTHSM2_CONF:-} ]] || cr_softhsm_init
         [[ -f $CR_TMP/certrevoke.conf ]] || cr_write_config "$CR_TMP/certrevoke.conf"
         [[ -z $CR_DAEMON_PID ]] || cr_die "cr_start_daemon: the daemon runs already"
+        pub=$(cr_config_publish_dir "$CR_TMP/certrevoke.conf")
+        [[ -z $pub ]] || cr_crl_watch "$pub"
         echo "--- start: certrevoked --config=$CR_TMP/certrevoke.conf $*" >>"$CR_TMP/daemon.log"
         # In $CR_TMP, so that nothing it might drop lands in the source tree.
         (cd "$CR_TMP" && exec env DBUS_SYSTEM_BUS_ADDRESS="$CR_BUS_ADDRESS" \
@@ -800,6 +815,153 @@ cr_ctl_as() {
                 "$CR_BUILD/certrevokectl" --address="$CR_BUS_ADDRESS" "$@"
 }
 
+# ---------------------------------------------------------------- CRL numbers never go back
+
+# cr_config_publish_dir CONF: the directory a certrevoked configuration
+# publishes in (PublishDirectory=, or StateDirectory=/public); nothing when
+# it names neither (a test's daemon has no business in the default one).
+cr_config_publish_dir() {
+        awk '
+                function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
+                /^[ \t]*\[/ { section = trim($0); next }
+                /=/ {
+                        key = trim(substr($0, 1, index($0, "=") - 1))
+                        value = trim(substr($0, index($0, "=") + 1))
+                        if (section == "[CRL]" && key == "PublishDirectory") publish = value
+                        if (section == "[Service]" && key == "StateDirectory") state = value
+                }
+                END { if (publish != "") print publish; else if (state != "") print state "/public" }' "$1"
+}
+
+# cr_crl_watch DIR: follows DIR/crl.der until teardown (cr_start_daemon
+# calls it for the daemon's PublishDirectory): tests/helpers/crl-watch
+# writes the number and SHA-256 of every crl.der it sees, in order, to
+# $CR_TMP/crl-watch.K.seen; teardown fails the test if a number is at or
+# below one seen before it (cr_crl_watch_check).  Once per directory.
+cr_crl_watch() {
+        local dir k
+        dir=$(realpath -m -- "$1")
+        for k in "${!CR_WATCH_DIRS[@]}"; do
+                [[ ${CR_WATCH_DIRS[k]} == "$dir" ]] && return 0
+        done
+        [[ -x $CR_BUILD/tests/helpers/crl-watch ]] ||
+                cr_die "no $CR_BUILD/tests/helpers/crl-watch: make unit-tests first"
+        k=${#CR_WATCH_DIRS[@]}
+        CR_WATCH_DIRS[k]=$dir
+        cr_crl_watch_start "$k"
+}
+
+# cr_crl_watch_start K: starts the watcher of CR_WATCH_DIRS[K] and waits
+# until it watches.
+cr_crl_watch_start() {
+        local k=$1 i ready=$CR_TMP/crl-watch.$1.ready
+        : >"$ready"
+        "$CR_BUILD/tests/helpers/crl-watch" "${CR_WATCH_DIRS[k]}" "$CR_TMP/crl-watch.$k.seen" \
+                </dev/null >"$ready" 2>>"$CR_TMP/crl-watch.$k.log" &
+        CR_WATCH_PIDS[k]=$!
+        for ((i = 0; i < 100; i++)); do
+                [[ -s $ready ]] && return 0
+                [[ -n $(cr_pids_alive "${CR_WATCH_PIDS[k]}") ]] || break
+                sleep 0.05
+        done
+        cat "$CR_TMP/crl-watch.$k.log" >&2
+        cr_die "the watcher of ${CR_WATCH_DIRS[k]}/crl.der did not start"
+}
+
+# cr_crl_watch_stop K: ends the watcher of CR_WATCH_DIRS[K], which first
+# reads what is still queued; fails if it did not end well.
+cr_crl_watch_stop() {
+        local k=$1 pid=${CR_WATCH_PIDS[$1]} i rc=0
+        [[ -n $pid ]] || return 0
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+                [[ -z $(cr_pids_alive "$pid") ]] && break
+                sleep 0.1
+        done
+        [[ -z $(cr_pids_alive "$pid") ]] || kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || rc=$?
+        CR_WATCH_PIDS[k]=
+        ((rc == 0)) || cr_log "the watcher of ${CR_WATCH_DIRS[k]}/crl.der ended with status $rc"
+        return "$rc"
+}
+
+# cr_crl_watch_index DIR: prints the K of a followed directory.
+cr_crl_watch_index() {
+        local dir k
+        dir=$(realpath -m -- "$1")
+        for k in "${!CR_WATCH_DIRS[@]}"; do
+                [[ ${CR_WATCH_DIRS[k]} == "$dir" ]] && echo "$k" && return 0
+        done
+        cr_die "$1/crl.der is not followed"
+}
+
+# cr_crl_watch_pause [DIR] / cr_crl_watch_resume [DIR]: stop and start
+# again following DIR/crl.der (default $CR_PUB), for a test that puts an
+# older or foreign crl.der there on purpose; say why where it is called.
+# What is there at the resume is compared with what was seen before the
+# pause, so the test must put back a crl.der at least as new.
+cr_crl_watch_pause() {
+        local k
+        k=$(cr_crl_watch_index "${1:-$CR_PUB}")
+        cr_crl_watch_stop "$k" || cr_die "the watcher of ${CR_WATCH_DIRS[k]}/crl.der failed"
+        echo paused >>"$CR_TMP/crl-watch.$k.seen"
+}
+cr_crl_watch_resume() {
+        local k
+        k=$(cr_crl_watch_index "${1:-$CR_PUB}")
+        [[ -z ${CR_WATCH_PIDS[k]} ]] || cr_die "${CR_WATCH_DIRS[k]}/crl.der is followed already"
+        cr_crl_watch_start "$k"
+}
+
+# cr_crl_watch_check SEEN [WHAT]: fails, naming the numbers, if a CRL
+# number in SEEN (a crl-watch record) is lower than one before it, or equal
+# to one before it in a different file: the same bytes read twice are one
+# CRL.  Lines without a number (a file caught half written) and pauses are
+# passed over.  WHAT names the directory in the message.
+cr_crl_watch_check() {
+        local out
+        out=$(awk '
+                # decimal strings without leading zeros, of any length:
+                # compared as strings, past what a double holds exactly
+                function above(a, b) { return length(a) != length(b) ? length(a) > length(b) : "" a > "" b }
+                $1 == "-" || $1 == "paused" { next }
+                {
+                        seen = seen " " $1
+                        if (n > 0 && !above($1, max) && ("" $1 != "" max || $2 != max_hash) && ++n_bad <= 5) {
+                                if ("" $1 != "" max)
+                                        bad = bad sprintf("  number %s after number %s\n", $1, max)
+                                else
+                                        bad = bad sprintf("  number %s twice, in two different files\n", $1)
+                        }
+                        if (n == 0 || above($1, max)) {
+                                max = $1
+                                max_hash = $2
+                        }
+                        n++
+                }
+                END {
+                        if (n_bad == 0) exit 0
+                        if (n_bad > 5) bad = bad sprintf("  and %d more\n", n_bad - 5)
+                        printf "%s  numbers seen, in order:%s\n", bad, seen
+                        exit 1
+                }' "$1") && return 0
+        printf '[%s] the CRL number went back in %s:\n%s\n' "$(basename "$0")" "${2:-$1}" "$out" >&2
+        return 1
+}
+
+# cr_crl_watch_finish: ends every watcher (teardown) and checks what each
+# saw; fails if a number went back or a watcher failed.
+cr_crl_watch_finish() {
+        local k bad=0
+        for k in "${!CR_WATCH_DIRS[@]}"; do
+                cr_crl_watch_stop "$k" || bad=1
+                if [[ -f $CR_TMP/crl-watch.$k.seen ]]; then
+                        cr_crl_watch_check "$CR_TMP/crl-watch.$k.seen" "${CR_WATCH_DIRS[k]}/crl.der" || bad=1
+                fi
+        done
+        return "$bad"
+}
+
 # ---------------------------------------------------------------- a world of users with cards
 
 # cr_world_init: the usual start of a test that runs the daemon: creates
@@ -844,6 +1006,58 @@ cr_wait_first_crl() {
                 sleep 0.1
         done
         cr_fail_at "${what}no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
+}
+
+# ---------------------------------------------------------------- a store of many revocations
+
+# cr_store_fill_revoked N [CADIR]: adds N revocations of certificates whose
+# users are gone to the store of the stopped daemon ($CR_TMP/state/store.db),
+# as listed on CRL 1 already, in one INSERT … SELECT (a million in seconds).
+# The i-th has serial 3030…3i: the 16 digits of i in ASCII, read as an
+# integer, so that SQL can write them into a DER, and no serial a CA of
+# cr_ca_create gives (8 octets).  With CADIR each has a certificate of its
+# own: one template issued by that CA, its serial replaced row by row (the
+# signature no longer matches; nothing here checks it); without, none, as
+# entries taken back from a CRL have none.
+cr_store_fill_revoked() {
+        local n=$1 ca=${2:-} der="x''" issuer=CN=prefilled now_us to_us tpl hex marker pre post
+        # the template's validity: from now, 365 days
+        now_us=$(($(date +%s) * 1000000))
+        to_us=$((now_us + 365 * 86400 * 1000000))
+        if [[ -n $ca ]]; then
+                tpl=$CR_TMP/.revoked-template
+                marker=0210$(printf '30%.0s' {1..16})
+                CR_KEY_TYPE=ec cr_genkey "$tpl.key"
+                if ! openssl req -new -key "$tpl.key" -subj "/O=Demo Org/CN=revoked before" -out "$tpl.csr" \
+                        2>"$tpl.err" ||
+                        ! openssl x509 -req -in "$tpl.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -days 365 \
+                                -set_serial "0x${marker#0210}" -extfile "$ca/openssl.cnf" -extensions usr_cert \
+                                -out "$tpl.pem" 2>>"$tpl.err"; then
+                        cat "$tpl.err" >&2
+                        cr_die "cannot issue the template of the revoked certificates"
+                fi
+                hex=$(openssl x509 -in "$tpl.pem" -outform DER | od -An -v -tx1 | tr -d ' \n')
+                pre=${hex%%"$marker"*}
+                post=${hex#*"$marker"}
+                ((${#pre} % 2 == 0 && ${#pre} < ${#hex})) || cr_die "no serial to replace in the template"
+                der="CAST(x'${pre}0210' || CAST(printf('%016d', i) AS BLOB) || x'$post' AS BLOB)"
+                issuer=$(cr_cert_subject "$ca/ca.pem")
+                [[ $issuer != *"'"* ]] || cr_die "a quote in the CA's name: $issuer"
+                rm -f -- "$tpl".*
+        fi
+        sqlite3 "$CR_TMP/state/store.db" <<SQL
+PRAGMA cache_size = -262144;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n),
+     base(seq) AS (SELECT coalesce(max(revocation_seq), 0) FROM certificates)
+INSERT INTO certificates (user_id, der, serial, issuer, subject, not_before_usec, not_after_usec,
+                          fingerprint, revoked_usec, revocation_reason, revoked_by, revocation_seq, crl_number)
+SELECT NULL, $der, hex(CAST(printf('%016d', i) AS BLOB)), '$issuer', 'CN=revoked before,O=Demo Org',
+       $now_us, $to_us, printf('%064x', i), $now_us, 'keyCompromise', 'prefilled', seq + i, 1
+  FROM n, base;
+UPDATE crl_state SET published_seq = (SELECT max(revocation_seq) FROM certificates);
+COMMIT;
+SQL
 }
 
 # ---------------------------------------------------------------- the daemon's objects on the bus

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Smoke test of tests/lib.sh itself; needs no part of certrevoke but the bus
-# policy: the private bus starts cleanly with the policy, nss_wrapper users
-# connect, the policy lets the right calls through, SoftHSM tokens take and
-# list certificates, the demo CA issues certificates that verify, and
-# teardown leaves no process and no file behind.
+# policy and the CRL watcher (make unit-tests): the private bus starts
+# cleanly with the policy, nss_wrapper users connect, the policy lets the
+# right calls through, SoftHSM tokens take and list certificates, the demo
+# CA issues certificates that verify, teardown leaves no process and no file
+# behind, and a crl.der whose number goes back fails the test at teardown.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -193,5 +194,104 @@ for how in ok fail term; do
                 "processes left after teardown ($how)"
         pgrep -f -- "$dir" >/dev/null && cr_fail_at "a process still names $dir ($how)"
 done
+
+# ---- a CRL number never goes back: the watcher and its check
+# CRLs of the demo CA with the numbers asked for; crl-17b is another file
+# with crl-17's number (another nextUpdate).
+gencrl() {
+        printf '%04x\n' "$1" >"$CR_TMP/ca/crlnumber"
+        openssl ca -config "$CR_TMP/ca/openssl.cnf" -gencrl -crldays "$2" -out "$CR_TMP/crl.pem" 2>/dev/null
+        openssl crl -in "$CR_TMP/crl.pem" -outform DER -out "$CR_TMP/crl-$3.der"
+}
+gencrl 16 7 16
+gencrl 17 7 17
+gencrl 17 8 17b
+gencrl 18 7 18
+cmp -s "$CR_TMP/crl-17.der" "$CR_TMP/crl-17b.der" && cr_fail_at "crl-17 and crl-17b are the same file"
+# publish NAME DIR: as the daemon does (renamed into place); put NAME DIR:
+# written over crl.der in place, as a careless copy does.
+publish() {
+        cp "$CR_TMP/crl-$1.der" "$2/.crl.der.new"
+        mv -f "$2/.crl.der.new" "$2/crl.der"
+}
+put() {
+        cp "$CR_TMP/crl-$1.der" "$2/crl.der"
+}
+# seen_after N FILE: waits until FILE (a watcher's record) has N lines,
+# then prints their numbers.
+seen_after() {
+        for _ in {1..100}; do
+                (($(wc -l <"$2") >= $1)) && break
+                sleep 0.05
+        done
+        awk '{ print $1 }' "$2" | paste -sd' '
+}
+
+# Numbers that grow, the same file seen twice, and a pause over an older
+# file that is gone again at the resume: all well.  The directory appears
+# after the watch began, as the daemon makes it.
+cr_crl_watch "$CR_TMP/pub-good"
+ok_seen=$CR_TMP/crl-watch.$(cr_crl_watch_index "$CR_TMP/pub-good").seen
+mkdir "$CR_TMP/pub-good"
+publish 16 "$CR_TMP/pub-good"
+assert_eq "16" "$(seen_after 1 "$ok_seen")" "the watcher finds a directory made after it started"
+publish 17 "$CR_TMP/pub-good"
+put 17 "$CR_TMP/pub-good"
+assert_eq "16 17 17" "$(seen_after 3 "$ok_seen")" "what the watcher saw"
+cr_crl_watch_pause "$CR_TMP/pub-good"
+put 16 "$CR_TMP/pub-good"
+publish 18 "$CR_TMP/pub-good"
+cr_crl_watch_resume "$CR_TMP/pub-good"
+assert_eq "16 17 17 paused 18" "$(seen_after 5 "$ok_seen")" "what the watcher saw across the pause"
+assert_exit 0 cr_crl_watch_check "$ok_seen"
+
+# An older crl.der copied over a newer one, and another file with a number
+# seen before: the check names them.  This watcher runs outside the
+# harness's list, so that its finding fails the check, not this test.
+mkdir "$CR_TMP/pub-bad"
+bad_seen=$CR_TMP/pub-bad.seen
+"$CR_BUILD/tests/helpers/crl-watch" "$CR_TMP/pub-bad" "$bad_seen" >"$CR_TMP/pub-bad.ready" &
+bad_watch=$!
+cr_track $bad_watch
+for _ in {1..100}; do
+        [[ -s $CR_TMP/pub-bad.ready ]] && break
+        sleep 0.05
+done
+publish 16 "$CR_TMP/pub-bad"
+publish 17 "$CR_TMP/pub-bad"
+seen_after 2 "$bad_seen" >/dev/null
+put 16 "$CR_TMP/pub-bad"
+assert_eq "16 17 16" "$(seen_after 3 "$bad_seen")" "what the watcher saw"
+assert_exit 1 cr_crl_watch_check "$bad_seen" "pub-bad"
+assert_contains "$CR_LAST_OUTPUT" "the CRL number went back in pub-bad:" "the check names the place"
+assert_contains "$CR_LAST_OUTPUT" "number 16 after number 17" "the check names the numbers"
+assert_contains "$CR_LAST_OUTPUT" "numbers seen, in order: 16 17 16" "the check lists what it saw"
+publish 17b "$CR_TMP/pub-bad"
+assert_eq "16 17 16 17" "$(seen_after 4 "$bad_seen")" "what the watcher saw"
+assert_exit 1 cr_crl_watch_check "$bad_seen"
+assert_contains "$CR_LAST_OUTPUT" "number 17 twice, in two different files" "one number, two files"
+kill -TERM $bad_watch
+wait $bad_watch || cr_fail_at "the watcher did not end well on SIGTERM"
+cr_untrack $bad_watch
+
+# Teardown runs the check: a script that puts an older crl.der in place and
+# ends well fails all the same, naming the numbers.
+rc=0
+out=$(bash -c '
+        set -euo pipefail
+        . "$1/tests/lib.sh"
+        cr_setup_tmp
+        mkdir "$CR_TMP/public"
+        cr_crl_watch "$CR_TMP/public"
+        cp "$2/crl-17.der" "$CR_TMP/public/crl.der"
+        sleep 0.3
+        cp "$2/crl-16.der" "$CR_TMP/public/crl.der"
+        echo "$CR_TMP"
+        exit 0
+' nested "$CR_SRCDIR" "$CR_TMP" 2>"$CR_TMP/nested-crl.log") || rc=$?
+assert_eq 1 "$rc" "exit status of a script whose crl.der went back"
+assert_contains "$(cat "$CR_TMP/nested-crl.log")" "the CRL number went back in $out/public/crl.der:"
+assert_contains "$(cat "$CR_TMP/nested-crl.log")" "number 16 after number 17"
+[[ -n $out && ! -e $out ]] || cr_fail_at "teardown after the failed check left '$out'"
 
 echo "harness OK"

@@ -42,18 +42,7 @@ cr_stop_daemon
 # revocations of certificates whose users are gone, published on CRL 1;
 # without their DER, as entries taken back from a CRL are (the trust
 # module has nothing to show for them)
-now_us=$(($(date +%s) * 1000000))
-sqlite3 "$CR_TMP/state/store.db" <<SQL
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $PREFILLED)
-INSERT INTO certificates (user_id, der, serial, issuer, subject, not_before_usec, not_after_usec,
-                          fingerprint, revoked_usec, revocation_reason, revoked_by, revocation_seq, crl_number)
-SELECT NULL, x'', printf('7%015X', i), 'CN=loop', 'CN=loop', $now_us - 86400000000,
-       $now_us + 365 * 86400000000, printf('%064x', i), $now_us, 'keyCompromise', 'loop', i, 1
-  FROM n;
-UPDATE crl_state SET published_seq = $PREFILLED;
-COMMIT;
-SQL
+cr_store_fill_revoked $PREFILLED
 cr_start_daemon
 
 call() {
