@@ -59,7 +59,8 @@ DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
               service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
-              service/bus-account.c service/worker.c service/crl.c service/pin-file.c service/auth.c \
+              service/bus-account.c service/worker.c service/crl.c service/pin-file.c service/pkcs11.c \
+              service/auth.c \
               service/history.c service/recover.c service/revoked-index.c module/x509.c module/der.c \
               pam/confirm-shadow.c pam/password-quality.c
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
