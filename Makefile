@@ -60,7 +60,7 @@ COMMON_SRC := service/names.c service/util.c
 CRL_SRC    := service/crl-reason.c service/crl-der.c service/crl-signer.c service/crl-file.c \
               service/pkcs11.c service/pin-file.c
 DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
-              service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
+              service/cert.c service/tokens.c service/token-walker.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
               service/publish.c service/revoke.c service/atomic-file.c service/confirm.c \
               service/bus-account.c service/worker.c $(CRL_SRC) service/auth.c \
@@ -140,7 +140,7 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             cracklib-runtime softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
-            python3 psmisc time bc mandoc man-db bash-completion
+            python3 psmisc time bc mandoc man-db bash-completion strace
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \

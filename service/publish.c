@@ -16,6 +16,7 @@
 #include "bus-user.h"
 #include "crl.h"
 #include "log.h"
+#include "pin-file.h"
 #include "publish.h"
 #include "recover.h"
 #include "revoked-index.h"
@@ -83,6 +84,7 @@ typedef struct Job {
         /* in: set on the loop before the thread starts */
         char *state_dir, *publish_dir, **modules, *pin;
         CrlSigner *signer;
+        TokenWalker *walker;            /* the publisher's, lent while the build runs */
         X509 *ca;
         RevokedIndex *index;            /* the publisher's, handed back when done */
         EntrySet *set;                  /* the publisher's, lent while the build runs */
@@ -102,6 +104,7 @@ typedef struct Job {
 
 typedef struct Publisher {
         CrlSigner *signer;
+        TokenWalker *walker;            /* keeps the token modules loaded between builds */
         RevokedIndex *index;            /* revoked.idx, open once a build made it */
         Waiter *waiters;
         size_t n_waiters, waiters_allocated;
@@ -464,7 +467,7 @@ static void job_work(void *userdata) {
 
         j->result = build_and_publish(j);
         /* the revocation stands either way: the token copy goes */
-        tokens_remove(j->modules, j->items, j->n_removals, j->pin);
+        token_walker_remove(j->walker, j->modules, j->pin, j->items, j->n_removals);
 }
 
 /* ---- the loop side ---- */
@@ -627,12 +630,18 @@ static int job_prepare(Context *c, Job *j) {
         if (!j->state_dir || !j->publish_dir || !j->modules)
                 return -ENOMEM;
         j->signer = p->signer;
+        j->walker = p->walker;
         j->ca = c->ca;
         j->set = &p->set;
         j->index = p->index;
         j->mark = p->mark;
-        if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
-                log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
+        if (c->config.tokens_pin_file) {
+                _cleanup_free_ char *error = NULL;
+
+                r = pin_file_read(c->config.tokens_pin_file, &j->pin, &error);
+                if (r < 0)
+                        log_warning_errno(r, "tokens: [Tokens] PINFile=: %s; private keys stay", error ?: strerror(-r));
+        }
         if ((r = store_crl_reserve(c->store, &j->crl.number)) < 0)
                 return r;
         j->crl.this_update_usec = now_usec() / USEC_PER_SEC * USEC_PER_SEC;
@@ -777,6 +786,8 @@ int publish_setup(Context *c) {
         if (!(p = calloc(1, sizeof *p)))
                 return -ENOMEM;
         c->publisher = p;
+        if ((r = token_walker_new(c->config.token_modules, &p->walker)) < 0)
+                return r;
         if ((r = sd_event_add_defer(c->event, &p->defer, on_defer, c)) < 0 ||
             (r = sd_event_source_set_enabled(p->defer, SD_EVENT_OFF)) < 0 ||
             (r = sd_event_add_time(c->event, &p->timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_timer, c)) < 0 ||
@@ -816,6 +827,7 @@ void publish_free(Context *c) {
         sd_event_source_disable_unref(p->timer);
         revoked_index_free(p->index);
         crl_signer_free(p->signer);
+        token_walker_free(p->walker);
         entry_set_free(&p->set);
         free(p);
         c->publisher = NULL;
