@@ -118,6 +118,9 @@ static int configure(TokenWalker *w, char *const *modules) {
                 for (size_t i = 0; i < n; i++)
                         (void) take_over(w, &v[i]);
         }
+        for (size_t i = 0; i < w->n_modules; i++)
+                if (w->modules[i].functions)
+                        log_info("tokens: module %s is no longer configured; finalized", module_name(&w->modules[i]));
         modules_done(w);
         w->modules = v;
         w->n_modules = n;

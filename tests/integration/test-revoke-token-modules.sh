@@ -12,7 +12,8 @@
 # once the directory is back a later revocation still takes its certificate
 # off that same card; a rescan then takes the pending one.  The walker gets
 # the PIN from [Tokens] PINFile= (CRLF line end): the private key goes with
-# the certificate; an empty PIN file is logged with its reason.
+# the certificate; an empty PIN file is logged with its reason.  A reload
+# whose Modules= no longer lists SoftHSM finalizes it.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -65,6 +66,7 @@ cr_card anna "Anna Example"
 cr_token_put_key card-anna-01 "$CR_CERTS/anna.key" 01 "anna key"
 cr_card bert "Bert Example"
 cr_card cara "Cara Example"
+cr_card emil "Emil Example"
 # dora's certificate shares cara's card: it is taken off the card that failed
 cr_cert_issue "$CR_CA" dora "Dora Example" "$CR_PAST" "$CR_LATER" "$CR_CERTS/dora.pem"
 cr_token_put_cert card-cara-01 "$CR_CERTS/dora.pem" 02 "dora certificate"
@@ -81,12 +83,19 @@ cr_ctl add-user anna "Anna Example" general 1002
 cr_ctl add-user bert "Bert Example" general 1003
 cr_ctl add-user cara "Cara Example" general 1004
 cr_ctl add-user dora "Dora Example" general 1005
+cr_ctl add-user emil "Emil Example" general 1006
 assert_exit 0 cr_ctl rescan
-assert_eq "4 certificates seen" "$CR_LAST_OUTPUT"
+assert_eq "5 certificates seen" "$CR_LAST_OUTPUT"
 cr_wait_first_crl
 
 # ---- two revocations, two builds, one initialisation
-strace -f -qq -e trace=openat -o "$CR_TMP/strace.log" -p "$CR_DAEMON_PID" 2>"$CR_TMP/strace.err" &
+# Every thread of the daemon (its worker pool is there from the start), but
+# not its children: a sanitized PAM helper must not run under ptrace.
+attach=()
+for t in /proc/"$CR_DAEMON_PID"/task/*; do
+        attach+=(-p "${t##*/}")
+done
+strace -qq -e trace=openat -o "$CR_TMP/strace.log" "${attach[@]}" 2>"$CR_TMP/strace.err" &
 strace_pid=$!
 cr_track "$strace_pid"
 for ((i = 0; i < 100; i++)); do
@@ -143,6 +152,19 @@ assert_eq 's "pending"' "$(cr_user_prop cara CertificateRemoval)" "cara's still 
 assert_exit 0 cr_ctl rescan
 wait_removal cara removed
 assert_eq "" "$(card_certs card-cara-01)" "the rescan took cara's certificate off"
+
+# ---- a reload without SoftHSM in Modules=: the walker lets it go
+sed -i "s|^Modules=.*|Modules=$CR_TMP/no-such-module.so|" "$CR_TMP/certrevoke.conf"
+kill -HUP "$CR_DAEMON_PID"
+for ((i = 0; i < 100; i++)); do
+        grep -qF "config: reloaded" "$CR_TMP/daemon.log" && break
+        sleep 0.1
+done
+assert_contains "$(cat "$CR_TMP/daemon.log")" "config: reloaded"
+revoke emil
+wait_history emil "certrevoked token-removal emil pending"
+assert_contains "$(cat "$CR_TMP/daemon.log")" "tokens: module $CR_SOFTHSM_MODULE is no longer configured; finalized"
+assert_eq "emil certificate" "$(card_certs card-emil-01)" "no module configured holds emil's card"
 
 cr_stop_daemon
 echo "revoke token modules OK"
