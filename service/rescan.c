@@ -37,8 +37,9 @@ static int fingerprint_all(Rescan *rs) {
         return 0;
 }
 
-/* The scan let go of its modules; the removal loads them once more, for
- * itself: the publisher's walker may be busy in another thread. */
+/* A walker of the rescan's own, let go at its end: the publisher's may be
+ * busy in another thread.  (Where the publisher holds the same module, both
+ * share its initialisation: see pkcs11.h.) */
 static int remove_from_tokens(Rescan *rs, TokenRemoval *items, size_t n) {
         _cleanup_(token_walker_freep) TokenWalker *w = NULL;
         int r;
