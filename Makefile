@@ -55,11 +55,15 @@ $(FLAGS_FILE): FORCE
 FORCE:
 
 COMMON_SRC := service/names.c service/util.c
+# The CRL's parts (crl-*.c) and the PKCS#11 loader and PIN-file reader
+# that its signer shares with the token walker.
+CRL_SRC    := service/crl-reason.c service/crl-der.c service/crl-signer.c service/crl-file.c \
+              service/pkcs11.c service/pin-file.c
 DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
-              service/cert.c service/tokens.c service/bus-manager.c service/caller.c \
+              service/cert.c service/tokens.c service/token-walker.c service/bus-manager.c service/caller.c \
               service/bus-user.c service/log.c service/filing.c service/rescan.c \
-              service/publish.c service/crl-entries.c service/durable.c service/revoke.c service/atomic-file.c service/confirm.c \
-              service/bus-account.c service/worker.c service/crl.c service/auth.c \
+              service/publish.c service/crl-entries.c service/durable.c service/revoke.c service/atomic-file.c \
+              service/confirm.c service/bus-account.c service/worker.c $(CRL_SRC) service/auth.c \
               service/history.c service/recover.c service/revoked-index.c module/x509.c module/der.c \
               pam/confirm-shadow.c pam/password-quality.c
 CTL_SRC    := service/certrevokectl.c service/ctl-format.c
@@ -110,8 +114,8 @@ $(B)/bench/revoke-client: bench/revoke-client.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
-$(B)/bench/crl-bench: bench/crl-bench.c $(B)/service/crl.o $(B)/service/atomic-file.o $(B)/service/util.o \
-                      $(B)/service/log.o $(FLAGS_FILE)
+$(B)/bench/crl-bench: bench/crl-bench.c $(patsubst %.c,$(B)/%.o,$(CRL_SRC)) $(B)/service/atomic-file.o \
+                      $(B)/service/util.o $(B)/service/log.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
@@ -136,7 +140,7 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             cracklib-runtime softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
-            python3 psmisc time bc mandoc man-db bash-completion
+            python3 psmisc time bc mandoc man-db bash-completion strace
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \

@@ -20,6 +20,7 @@
 #include "crl-entries.h"
 #include "crl.h"
 #include "log.h"
+#include "pin-file.h"
 #include "publish.h"
 #include "recover.h"
 #include "revoked-index.h"
@@ -63,6 +64,7 @@ typedef struct Job {
         /* in: set on the loop before the thread starts */
         char *state_dir, *publish_dir, **modules, *pin;
         CrlSigner *signer;
+        TokenWalker *walker;            /* the publisher's, lent while the build runs */
         X509 *ca;
         RevokedIndex *index;            /* the publisher's, handed back when done */
         CrlEntries *entries;            /* the publisher's, lent while the build runs */
@@ -86,6 +88,7 @@ typedef struct Job {
 
 typedef struct Publisher {
         CrlSigner *signer;
+        TokenWalker *walker;            /* keeps the token modules loaded between builds */
         RevokedIndex *index;            /* revoked.idx, open once a build made it */
         Waiter *waiters;
         size_t n_waiters, waiters_allocated;
@@ -350,7 +353,7 @@ static void job_follow(void *userdata) {
 
         if (j->result >= 0)
                 j->pem_result = crl_write_pem_at(j->dir_fd, j->der, j->der_len);
-        tokens_remove(j->modules, j->items, j->n_removals, j->pin);
+        token_walker_remove(j->walker, j->modules, j->pin, j->items, j->n_removals);
 }
 
 /* ---- the loop side ---- */
@@ -560,12 +563,18 @@ static int job_prepare(Context *c, Job *j) {
         if (!j->state_dir || !j->publish_dir || !j->modules)
                 return -ENOMEM;
         j->signer = p->signer;
+        j->walker = p->walker;
         j->ca = c->ca;
         j->entries = p->entries;
         j->index = p->index;
         j->mark = p->mark;
-        if ((r = tokens_read_pin(c->config.tokens_pin_file, &j->pin)) < 0)
-                log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
+        if (c->config.tokens_pin_file) {
+                _cleanup_free_ char *error = NULL;
+
+                r = pin_file_read(c->config.tokens_pin_file, &j->pin, &error);
+                if (r < 0)
+                        log_warning_errno(r, "tokens: [Tokens] PINFile=: %s; private keys stay", error ?: strerror(-r));
+        }
         if ((r = next_number(c, &j->crl.number)) < 0)
                 return r;
         j->crl.this_update_usec = now_usec() / USEC_PER_SEC * USEC_PER_SEC;
@@ -743,6 +752,8 @@ int publish_setup(Context *c) {
         c->publisher = p;
         if ((r = crl_entries_new(&p->entries)) < 0)
                 return r;
+        if ((r = token_walker_new(c->config.token_modules, &p->walker)) < 0)
+                return r;
         if ((r = sd_event_add_defer(c->event, &p->defer, on_defer, c)) < 0 ||
             (r = sd_event_source_set_enabled(p->defer, SD_EVENT_OFF)) < 0 ||
             (r = sd_event_add_time(c->event, &p->timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_timer, c)) < 0 ||
@@ -788,6 +799,7 @@ void publish_free(Context *c) {
         sd_event_source_disable_unref(p->coalesce);
         revoked_index_free(p->index);
         crl_signer_free(p->signer);
+        token_walker_free(p->walker);
         crl_entries_free(p->entries);
         free(p);
         c->publisher = NULL;

@@ -20,7 +20,6 @@
 #include "worker.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_CRL *, X509_CRL_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_INTEGER *, ASN1_INTEGER_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_ENUMERATED *, ASN1_ENUMERATED_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free)
 
@@ -28,79 +27,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free)
         "To recover, restore a backup made with \"certrevokectl backup\" (stop certrevoked, copy it over " \
         "store.db, start), or run \"certrevoked --recover-from-crl\" to take the published CRL's entries " \
         "and number into a new store"
-
-static int read_all(int fd, size_t size, unsigned char **ret) {
-        _cleanup_free_ unsigned char *buf = malloc(size ? size : 1);
-        size_t got = 0;
-
-        if (!buf)
-                return -ENOMEM;
-        while (got < size) {
-                ssize_t n = read(fd, buf + got, size - got);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -EBADMSG;        /* shorter than fstat said: replaced meanwhile */
-                got += (size_t) n;
-        }
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-static int crl_number_of(const X509_CRL *crl, uint64_t *ret) {
-        _cleanup_(ASN1_INTEGER_freep) ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-
-        if (!n || ASN1_INTEGER_get_uint64(ret, n) != 1 || *ret > INT64_MAX)
-                return -EBADMSG;
-        return 0;
-}
-
-int published_crl_read(int dir_fd, X509_CRL **ret, uint64_t *ret_number) {
-        _cleanup_free_ unsigned char *der = NULL;
-        _cleanup_close_ int fd = -1;
-        const unsigned char *p;
-        struct stat st;
-        X509_CRL *crl;
-        int r;
-
-        /* the file others read: no FIFO, no symbolic link put in its place */
-        fd = openat(dir_fd, "crl.der", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ELOOP ? -EBADMSG : -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
-        if ((uint64_t) st.st_size > PUBLISHED_CRL_MAX)
-                return -EFBIG;
-        if ((r = read_all(fd, (size_t) st.st_size, &der)) < 0)
-                return r;
-        p = der;
-        crl = d2i_X509_CRL(NULL, &p, st.st_size);
-        ERR_clear_error();
-        if (!crl || p != der + st.st_size) {
-                X509_CRL_free(crl);
-                return -EBADMSG;
-        }
-        if ((r = crl_number_of(crl, ret_number)) < 0) {
-                X509_CRL_free(crl);
-                return r;
-        }
-        *ret = crl;
-        return 0;
-}
-
-int published_crl_number_at(int dir_fd, uint64_t *ret) {
-        _cleanup_(X509_CRL_freep) X509_CRL *crl = NULL;
-        int r;
-
-        *ret = 0;
-        r = published_crl_read(dir_fd, &crl, ret);
-        return r == -ENOENT ? 0 : r;
-}
 
 /* The publish directory, read only; -ENOENT when it was never made. */
 static int open_publish_directory(Context *c, int *ret) {

@@ -10,16 +10,6 @@
 
 #include "context.h"
 
-/* The largest crl.der read back (a million entries take about 50 MB). */
-#define PUBLISHED_CRL_MAX (1024ULL * 1024 * 1024)
-
-/* crl.der in the publish directory dir_fd, parsed but not verified:
- * -ENOENT when there is none, -EBADMSG when it is no CRL with a CRL
- * number, -EFBIG beyond PUBLISHED_CRL_MAX. */
-int published_crl_read(int dir_fd, X509_CRL **ret, uint64_t *ret_number);
-/* Its number alone; 0 when there is no crl.der. */
-int published_crl_number_at(int dir_fd, uint64_t *ret);
-
 /* Before the store is opened: refuses (-ESTALE, logged with the ways to
  * recover) a store that is missing, empty or damaged while a CRL is
  * published.  A missing store with no published CRL is a first start. */

@@ -6,6 +6,7 @@
 #include "durable.h"
 #include "filing.h"
 #include "log.h"
+#include "pin-file.h"
 #include "rescan.h"
 #include "tokens.h"
 #include "util.h"
@@ -34,6 +35,22 @@ static int fingerprint_all(Rescan *rs) {
         for (size_t i = 0; i < rs->scan.n_certs; i++)
                 if (cert_fingerprint(rs->scan.certs[i].der, rs->scan.certs[i].der_len, rs->fingerprints[i]) < 0)
                         rs->fingerprints[i][0] = 0;
+        return 0;
+}
+
+/* A walker of the rescan's own, let go at its end: the publisher's may be
+ * busy in another thread.  (Where the publisher holds the same module, both
+ * share its initialisation: see pkcs11.h.) */
+static int remove_from_tokens(Rescan *rs, TokenRemoval *items, size_t n) {
+        _cleanup_(token_walker_freep) TokenWalker *w = NULL;
+        int r;
+
+        if (n == 0)
+                return 0;
+        r = token_walker_new(rs->modules, &w);
+        if (r < 0)
+                return r;
+        token_walker_remove(w, rs->modules, rs->pin, items, n);
         return 0;
 }
 
@@ -67,7 +84,9 @@ static int remove_revoked(Rescan *rs) {
                         items[k] = (TokenRemoval) { .uri = t->uri, .der = t->der, .der_len = t->der_len };
                         index[k++] = i;
                 }
-        tokens_remove(rs->modules, items, k, rs->pin);
+        r = remove_from_tokens(rs, items, k);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < k; i++)
                 rs->removed[index[i]] = items[i].result == 0;
         return 0;
@@ -92,10 +111,7 @@ static void rescan_free(Rescan *r) {
         free(r->fingerprints);
         strv_free(r->modules);
         free(r->state_dir);
-        if (r->pin) {
-                erase_memory(r->pin, strlen(r->pin));
-                free(r->pin);
-        }
+        pin_free(r->pin);
         free(r);
 }
 
@@ -297,8 +313,13 @@ int rescan_start(Context *c, sd_bus_message *reply_to) {
                 rescan_free(rs);
                 return -ENOMEM;
         }
-        if ((r = tokens_read_pin(c->config.tokens_pin_file, &rs->pin)) < 0)
-                log_warning_errno(r, "tokens: cannot read [Tokens] PINFile=: %m; private keys stay");
+        if (c->config.tokens_pin_file) {
+                _cleanup_free_ char *error = NULL;
+
+                r = pin_file_read(c->config.tokens_pin_file, &rs->pin, &error);
+                if (r < 0)
+                        log_warning_errno(r, "tokens: [Tokens] PINFile=: %s; private keys stay", error ?: strerror(-r));
+        }
         if ((r = add_waiter(rs, reply_to)) < 0 || (r = worker_run(c, walk, walked, rs)) < 0) {
                 rescan_free(rs);
                 return r;

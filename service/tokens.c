@@ -6,63 +6,42 @@
 #include <string.h>
 
 #include "log.h"
+#include "pkcs11.h"
 #include "tokens.h"
 #include "util.h"
 
-typedef struct Loaded {
-        CK_FUNCTION_LIST **modules;     /* NULL-terminated */
-        int all;                        /* from p11_kit_modules_load_and_initialize */
-} Loaded;
-
-static void loaded_release(Loaded *l) {
-        if (!l->modules)
-                return;
-        if (l->all)
-                p11_kit_modules_finalize_and_release(l->modules);
-        else {
-                for (CK_FUNCTION_LIST **m = l->modules; *m; m++) {
-                        p11_kit_module_finalize(*m);
-                        p11_kit_module_release(*m);
-                }
-                free(l->modules);
-        }
-        l->modules = NULL;
-}
-
-/* Modules are loaded afresh for every walk, so a card inserted or pulled
- * since the last one is seen as it is now. */
-static int load_modules(char *const *paths, Loaded *l, size_t *n_failed) {
+/* Modules are loaded afresh for every walk, so that a card inserted or
+ * pulled since the last one is seen as it is now (as far as no one else
+ * holds the module: see pkcs11.h).  NULL-terminated. */
+static int load_modules(char *const *paths, CK_FUNCTION_LIST ***ret, size_t *n_failed) {
+        _cleanup_free_ char *error = NULL;
+        CK_FUNCTION_LIST **v;
         size_t n = 0, k = 0;
+        int r;
 
         if (!paths || !paths[0]) {
-                l->all = 1;
-                l->modules = p11_kit_modules_load_and_initialize(0);
-                if (!l->modules)
-                        return log_error_errno(-EIO, "tokens: cannot load the registered PKCS#11 modules: %s",
-                                               p11_kit_message() ?: "unknown error");
+                r = pkcs11_modules_load_registered(ret, &error);
+                if (r < 0)
+                        return log_error_errno(r, "tokens: %s", error ?: strerror(-r));
                 return 0;
         }
         while (paths[n])
                 n++;
-        if (!(l->modules = calloc(n + 1, sizeof *l->modules)))
+        v = calloc(n + 1, sizeof *v);
+        if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                CK_FUNCTION_LIST *m = p11_kit_module_load(paths[i], 0);
-                CK_RV rv;
+                _cleanup_free_ char *why = NULL;
 
-                if (!m) {
-                        log_warning("tokens: cannot load module %s: %s", paths[i], p11_kit_message() ?: "unknown error");
+                r = pkcs11_module_load(paths[i], &v[k], &why);
+                if (r < 0) {
+                        log_warning("tokens: %s", why ?: strerror(-r));
                         (*n_failed)++;
                         continue;
                 }
-                if ((rv = p11_kit_module_initialize(m)) != CKR_OK) {
-                        log_warning("tokens: cannot initialize module %s: %s", paths[i], p11_kit_strerror(rv));
-                        p11_kit_module_release(m);
-                        (*n_failed)++;
-                        continue;
-                }
-                l->modules[k++] = m;
+                k++;
         }
+        *ret = v;
         return 0;
 }
 
@@ -167,13 +146,6 @@ static int walk_session(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, const CK_INFO 
         return r;
 }
 
-static void trim_label(const CK_UTF8CHAR *in, size_t len, char *out) {
-        memcpy(out, in, len);
-        out[len] = 0;
-        for (size_t i = len; i > 0 && out[i - 1] == ' '; i--)
-                out[i - 1] = 0;
-}
-
 static int note_walked(TokenScan *scan, const CK_INFO *mi, const CK_TOKEN_INFO *ti) {
         void *n = realloc(scan->walked, (scan->n_tokens + 1) * sizeof *scan->walked);
 
@@ -188,7 +160,7 @@ static int note_walked(TokenScan *scan, const CK_INFO *mi, const CK_TOKEN_INFO *
 static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, TokenScan *scan) {
         CK_TOKEN_INFO ti;
         CK_SESSION_HANDLE s;
-        char label[sizeof ti.label + 1];
+        char label[PKCS11_LABEL_MAX + 1];
         size_t before = scan->n_certs;
         CK_RV rv;
         int r;
@@ -197,7 +169,7 @@ static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, To
                 log_warning("tokens: slot %lu: cannot read token: %s", (unsigned long) slot, p11_kit_strerror(rv));
                 return -EIO;
         }
-        trim_label(ti.label, sizeof ti.label, label);
+        pkcs11_token_label(&ti, label);
         /* a blank card (SoftHSM always offers one) holds nothing yet */
         if (!(ti.flags & CKF_TOKEN_INITIALIZED))
                 return 0;
@@ -226,21 +198,15 @@ static int walk_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, const CK_INFO *mi, To
 }
 
 static int list_slots(CK_FUNCTION_LIST *m, CK_SLOT_ID **ret, CK_ULONG *ret_n) {
-        _cleanup_free_ CK_SLOT_ID *slots = NULL;
-        CK_ULONG n = 0;
         CK_RV rv;
 
-        if ((rv = m->C_GetSlotList(CK_TRUE, NULL, &n)) == CKR_OK && n > 0) {
-                if (!(slots = calloc(n, sizeof *slots)))
-                        return -ENOMEM;
-                rv = m->C_GetSlotList(CK_TRUE, slots, &n);
-        }
+        rv = pkcs11_slots(m, ret, ret_n);
+        if (rv == CKR_HOST_MEMORY)
+                return -ENOMEM;
         if (rv != CKR_OK) {
                 log_warning("tokens: a module cannot list its slots: %s", p11_kit_strerror(rv));
                 return -EIO;
         }
-        *ret = TAKE_PTR(slots);
-        *ret_n = n;
         return 0;
 }
 
@@ -269,13 +235,14 @@ static int walk_module(CK_FUNCTION_LIST *m, TokenScan *scan) {
 }
 
 int tokens_scan(char *const *modules, TokenScan *ret) {
-        _cleanup_(loaded_release) Loaded loaded = {};
+        _cleanup_(pkcs11_modules_unloadp) CK_FUNCTION_LIST **loaded = NULL;
         TokenScan scan = {};
         int r;
 
-        if ((r = load_modules(modules, &loaded, &scan.n_failed)) < 0)
+        r = load_modules(modules, &loaded, &scan.n_failed);
+        if (r < 0)
                 return r;
-        for (CK_FUNCTION_LIST **m = loaded.modules; *m; m++)
+        for (CK_FUNCTION_LIST **m = loaded; *m; m++)
                 if ((r = walk_module(*m, &scan)) < 0) {
                         token_scan_done(&scan);
                         return r;
@@ -308,138 +275,4 @@ bool token_scan_walked(const TokenScan *s, const char *object_uri) {
                         p11_kit_uri_match_token_info(uri, &s->walked[i].token);
         p11_kit_uri_free(uri);
         return found;
-}
-
-static int find_objects(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, CK_ATTRIBUTE *match, CK_ULONG n,
-                        CK_OBJECT_HANDLE *ret, CK_ULONG max, CK_ULONG *ret_n) {
-        CK_RV rv;
-
-        if (m->C_FindObjectsInit(s, match, n) != CKR_OK)
-                return -EIO;
-        rv = m->C_FindObjects(s, ret, max, ret_n);
-        m->C_FindObjectsFinal(s);
-        return rv == CKR_OK ? 0 : -EIO;
-}
-
-/* The private key pairs with the certificate by CKA_ID. */
-static void destroy_private_key(CK_FUNCTION_LIST *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE cert,
-                                const char *pin) {
-        CK_OBJECT_CLASS klass = CKO_PRIVATE_KEY;
-        CK_ATTRIBUTE id = { CKA_ID, NULL, 0 };
-        CK_OBJECT_HANDLE keys[4];
-        CK_ULONG n = 0;
-        CK_RV rv;
-        int r;
-
-        if ((r = get_attribute(m, s, cert, CKA_ID, &id)) <= 0)
-                return;
-        rv = m->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) pin, strlen(pin));
-        if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
-                CK_ATTRIBUTE match[] = { { CKA_CLASS, &klass, sizeof klass }, id };
-
-                if (find_objects(m, s, match, ELEMENTSOF(match), keys, ELEMENTSOF(keys), &n) == 0)
-                        for (CK_ULONG i = 0; i < n; i++)
-                                if ((rv = m->C_DestroyObject(s, keys[i])) != CKR_OK)
-                                        log_warning("tokens: the private key stays: %s", p11_kit_strerror(rv));
-        } else
-                log_warning("tokens: login for the private key failed: %s", p11_kit_strerror(rv));
-        free(id.pValue);
-}
-
-static int remove_on_slot(CK_FUNCTION_LIST *m, CK_SLOT_ID slot, TokenRemoval *t, const char *pin) {
-        CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
-        CK_ATTRIBUTE match[] = {
-                { CKA_CLASS, &klass, sizeof klass },
-                { CKA_VALUE, (void *) t->der, t->der_len },
-        };
-        CK_OBJECT_HANDLE objects[4];
-        CK_SESSION_HANDLE s;
-        CK_ULONG n = 0;
-        CK_RV rv;
-        int r = 0;
-
-        rv = m->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
-        if (rv != CKR_OK)
-                return rv == CKR_TOKEN_WRITE_PROTECTED ? -EACCES : -EIO;
-        if (find_objects(m, s, match, ELEMENTSOF(match), objects, ELEMENTSOF(objects), &n) < 0)
-                r = -EIO;
-        for (CK_ULONG i = 0; i < n && r == 0; i++) {
-                if (pin)
-                        destroy_private_key(m, s, objects[i], pin);
-                rv = m->C_DestroyObject(s, objects[i]);
-                if (rv != CKR_OK) {
-                        log_warning("tokens: the token refused to destroy the certificate: %s", p11_kit_strerror(rv));
-                        r = -EACCES;
-                }
-        }
-        m->C_CloseSession(s);
-        return r;
-}
-
-/* The token the URI names, among the loaded modules. */
-static int remove_one(CK_FUNCTION_LIST **modules, TokenRemoval *t, const char *pin) {
-        P11KitUri *uri = p11_kit_uri_new();
-        int r = -ENODEV;
-
-        if (!uri)
-                return -ENOMEM;
-        if (isempty(t->uri) || p11_kit_uri_parse(t->uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, uri) != P11_KIT_URI_OK) {
-                p11_kit_uri_free(uri);
-                return -ENODEV;
-        }
-        for (CK_FUNCTION_LIST **m = modules; *m && r == -ENODEV; m++) {
-                _cleanup_free_ CK_SLOT_ID *slots = NULL;
-                CK_ULONG n = 0;
-                CK_INFO mi;
-
-                if ((*m)->C_GetInfo(&mi) != CKR_OK || !p11_kit_uri_match_module_info(uri, &mi) ||
-                    list_slots(*m, &slots, &n) < 0)
-                        continue;
-                for (CK_ULONG i = 0; i < n && r == -ENODEV; i++) {
-                        CK_TOKEN_INFO ti;
-
-                        if ((*m)->C_GetTokenInfo(slots[i], &ti) == CKR_OK && p11_kit_uri_match_token_info(uri, &ti))
-                                r = remove_on_slot(*m, slots[i], t, pin);
-                }
-        }
-        p11_kit_uri_free(uri);
-        return r;
-}
-
-void tokens_remove(char *const *modules, TokenRemoval *items, size_t n, const char *pin) {
-        _cleanup_(loaded_release) Loaded loaded = {};
-        size_t failed = 0;
-
-        if (n == 0)
-                return;
-        if (load_modules(modules, &loaded, &failed) < 0) {
-                for (size_t i = 0; i < n; i++)
-                        items[i].result = -ENODEV;
-                return;
-        }
-        for (size_t i = 0; i < n; i++)
-                items[i].result = remove_one(loaded.modules, &items[i], pin);
-}
-
-int tokens_read_pin(const char *path, char **ret) {
-        char buf[256];
-        FILE *f;
-        size_t len;
-
-        *ret = NULL;
-        if (!path)
-                return 0;
-        if (!(f = fopen(path, "re")))
-                return -errno;
-        if (!fgets(buf, sizeof buf, f)) {
-                fclose(f);
-                erase_memory(buf, sizeof buf);
-                return -ENODATA;
-        }
-        fclose(f);
-        len = strcspn(buf, "\r\n");
-        buf[len] = 0;
-        *ret = strdup(buf);
-        erase_memory(buf, sizeof buf);
-        return *ret ? 0 : -ENOMEM;
 }

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The tokens of the users: a scan of every certificate on them (the
+ * rescan); taking revoked ones off is token-walker.h. */
 #pragma once
 
 #include <p11-kit/pkcs11.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "token-walker.h"
 
 /* A certificate object found on a token. */
 typedef struct TokenCert {
@@ -33,20 +37,3 @@ void token_scan_done(TokenScan *s);
 /* Whether the scan read the token the object URI names to the end: what
  * it did not find there is not there. */
 bool token_scan_walked(const TokenScan *s, const char *object_uri);
-
-/* A revoked certificate to take off its token. */
-typedef struct TokenRemoval {
-        const char *uri;                /* where it was last seen */
-        const unsigned char *der;       /* its value: only this exact object is destroyed */
-        size_t der_len;
-        int result;                     /* out: 0 removed (or gone already), <0 left in place */
-} TokenRemoval;
-
-/* Destroys each certificate object on the token its URI names, loading the
- * modules once for all.  With a PIN, also the private key of the same
- * CKA_ID.  -ENODEV: the token is not there; -EACCES: it refused. */
-void tokens_remove(char *const *modules, TokenRemoval *items, size_t n, const char *pin);
-
-/* Reads the first line of a PIN file into a buffer the caller wipes and
- * frees; NULL path gives NULL. */
-int tokens_read_pin(const char *path, char **ret);

@@ -548,6 +548,48 @@ static void test_signer_refusals(Ca *ca, Ca *other) {
         EVP_PKEY_free(stranger);
 }
 
+/* The passphrase file is read by the one strict reader: a long
+ * passphrase (beyond the 255 bytes an older copy stopped at) is taken
+ * whole, a line beyond CR_PASSWORD_MAX or an empty one is refused with the
+ * reason, never cut short. */
+static void test_signer_passphrase_file(Ca *ca) {
+        char pass[301], line[600], enc_path[300], pass_path[300];
+        CrlSigner *s = NULL;
+        char *error = NULL;
+        int r;
+
+        for (size_t i = 0; i < sizeof pass - 1; i++)
+                pass[i] = (char) ('A' + i % 26);
+        pass[sizeof pass - 1] = 0;
+        snprintf(enc_path, sizeof enc_path, "%s/long-%s.key", tmp, ca->name);
+        snprintf(pass_path, sizeof pass_path, "%s/long-pass-%s", tmp, ca->name);
+        write_key(enc_path, ca->key, pass);
+        snprintf(line, sizeof line, "%s\r\n", pass);
+        write_text(pass_path, line);
+        r = crl_signer_open(enc_path, pass_path, ca->cert, &s, &error);
+        CHECK(r == 0 && s && !error, "%s: a 300-byte passphrase (CRLF) opens the key (%s)", ca->name,
+              error ?: "no message");
+        crl_signer_free(s);
+        s = NULL;
+        free(error);
+        error = NULL;
+
+        memset(line, 'x', 512);
+        strcpy(line + 512, "\n");
+        write_text(pass_path, line);
+        r = crl_signer_open(enc_path, pass_path, ca->cert, &s, &error);
+        CHECK(r == -E2BIG && !s && error && strstr(error, "longer than 511 bytes") && strstr(error, pass_path),
+              "%s: a 512-byte passphrase line is refused, not cut (%s)", ca->name, error ?: "no message");
+        free(error);
+        error = NULL;
+
+        write_text(pass_path, "\n");
+        r = crl_signer_open(enc_path, pass_path, ca->cert, &s, &error);
+        CHECK(r == -EINVAL && !s && error && strstr(error, "is empty"), "%s: an empty passphrase file is refused (%s)",
+              ca->name, error ?: "no message");
+        free(error);
+}
+
 /* ---------------------------------------------------------------- publishing */
 
 static int read_file(const char *path, unsigned char **ret, size_t *ret_len) {
@@ -851,6 +893,7 @@ int main(void) {
                 test_bad_input(s, ca);
                 test_sizes(s, ca);
                 test_signer_refusals(ca, &cas[1 - i]);
+                test_signer_passphrase_file(ca);
                 if (i == 0)
                         test_publish(s, ca);
                 if (out)
