@@ -497,3 +497,18 @@ int bus_manager_register(Context *c) {
                 return r;
         return sd_bus_add_object_manager(c->bus, NULL, CR_MANAGER_PATH);
 }
+
+static void on_crl_published(Context *c) {
+        (void) sd_bus_emit_properties_changed(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CRLNumber", "CRLThisUpdate",
+                                              "CRLNextUpdate", NULL);
+}
+
+static void on_removals_recorded(Context *c, char *const *logins) {
+        for (char *const *l = logins; *l; l++)
+                user_emit_changed(c, *l);
+}
+
+const PublishEvents bus_publish_events = {
+        .crl_published = on_crl_published,
+        .removals_recorded = on_removals_recorded,
+};

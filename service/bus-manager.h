@@ -2,6 +2,10 @@
 #pragma once
 
 #include "context.h"
+#include "publish.h"
 
 /* The Manager object and the ObjectManager at /org/certrevoke1. */
 int bus_manager_register(Context *c);
+
+/* The signals the publisher's events stand for. */
+extern const PublishEvents bus_publish_events;

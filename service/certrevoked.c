@@ -179,7 +179,7 @@ static int setup(Context *c) {
         if ((r = history_setup(c)) < 0)
                 return r;
         /* before the name is owned: a caller must find revocation ready */
-        return publish_setup(c);
+        return publish_setup(c, &bus_publish_events);
 }
 
 static bool busy(Context *c) {

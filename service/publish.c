@@ -16,7 +16,6 @@
 
 #include "atomic-file.h"
 #include "auth.h"
-#include "bus-user.h"
 #include "crl-entries.h"
 #include "crl.h"
 #include "log.h"
@@ -87,6 +86,7 @@ typedef struct Job {
 } Job;
 
 typedef struct Publisher {
+        const PublishEvents *events;    /* the bus side: the signals are its */
         CrlSigner *signer;
         TokenWalker *walker;            /* keeps the token modules loaded between builds */
         RevokedIndex *index;            /* revoked.idx, open once a build made it */
@@ -402,7 +402,12 @@ static void complete_waiters(Context *c, Job *j) {
         free(done);
 }
 
+/* The store learns what became of each token copy; the bus side hears
+ * whose removal state changed. */
 static void record_removals(Context *c, Job *j) {
+        _cleanup_free_ char **logins = calloc(j->n_removals + 1, sizeof *logins);
+        size_t n = 0;
+
         for (size_t i = 0; i < j->n_removals; i++) {
                 Removal *r = &j->removals[i];
                 int ok = j->items[i].result == 0;
@@ -421,8 +426,11 @@ static void record_removals(Context *c, Job *j) {
                                   "CERTREVOKE_URI", r->uri,
                                   "tokens: certificate of %s stays on its token until a rescan sees it: %s",
                                   r->login_id, strerror(-j->items[i].result));
-                user_emit_changed(c, r->login_id);
+                if (logins)
+                        logins[n++] = r->login_id;
         }
+        if (n > 0)
+                c->publisher->events->removals_recorded(c, logins);
 }
 
 static void arm_timer(Context *c, uint64_t when_usec) {
@@ -465,8 +473,7 @@ static void job_finished(Context *c, Job *j) {
                 c->publisher->mark = j->mark;
                 log_event(LOG_INFO, CR_MESSAGE_CRL_PUBLISHED, "CERTREVOKE_CRL_NUMBER", number, NULL, NULL,
                           "crl: number %s published with %zu entries", number, j->n_entries);
-                (void) sd_bus_emit_properties_changed(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CRLNumber",
-                                                      "CRLThisUpdate", "CRLNextUpdate", NULL);
+                c->publisher->events->crl_published(c);
                 /* re-signed well before nextUpdate, also when nothing was revoked */
                 arm_timer(c, j->crl.next_update_usec - c->config.crl_validity_usec / 4);
         } else {
@@ -740,7 +747,7 @@ static int open_publish_directory(Context *c, int *ret_fd) {
         return 0;
 }
 
-int publish_setup(Context *c) {
+int publish_setup(Context *c, const PublishEvents *events) {
         _cleanup_free_ char *error = NULL;
         _cleanup_close_ int dir_fd = -1;
         Publisher *p;
@@ -750,6 +757,8 @@ int publish_setup(Context *c) {
         if (!(p = calloc(1, sizeof *p)))
                 return -ENOMEM;
         c->publisher = p;
+        assert(events && events->crl_published && events->removals_recorded);
+        p->events = events;
         if ((r = crl_entries_new(&p->entries)) < 0)
                 return r;
         if ((r = token_walker_new(c->config.token_modules, &p->walker)) < 0)

@@ -10,8 +10,18 @@
  * its token removal was tried (result 0), or publishing failed (<0). */
 typedef void (*publish_done_fn)(Context *c, int result, void *userdata);
 
-/* Opens the CA signer from [CA] Key=; without one nothing can be revoked. */
-int publish_setup(Context *c);
+/* What the publisher tells the bus side, which emits the signals: the
+ * publisher emits none itself. */
+typedef struct PublishEvents {
+        /* crl.der holds a new CRL: CRLNumber, CRLThisUpdate, CRLNextUpdate */
+        void (*crl_published)(Context *c);
+        /* these users' CertificateRemoval changed (NULL-terminated) */
+        void (*removals_recorded)(Context *c, char *const *logins);
+} PublishEvents;
+
+/* Opens the CA signer from [CA] Key=; without one nothing can be revoked.
+ * events stays the caller's and must outlive the publisher. */
+int publish_setup(Context *c, const PublishEvents *events);
 void publish_free(Context *c);
 
 /* Whether revocations can be published at all; *why says why not. */

@@ -228,6 +228,13 @@ assert_contains "$(grep -A1 '"CertificateState"' <<<"$changed")" 'string "revoke
         "PropertiesChanged carries the revoked state"
 assert_contains "$(grep -A1 '"RevocationReason"' <<<"$changed")" 'string "keyCompromise"'
 assert_contains "$(cat "$CR_TMP/monitor.out")" "member=PropertiesChanged" 
+# after the reply, the token copy's removal is signalled too
+removal_changed=$(awk -v p="path=/org/certrevoke1/user/gina;" '
+        /^signal / { inside = index($0, p) > 0 && index($0, "member=PropertiesChanged") > 0; next }
+        /^(method|error)/ { inside = 0; next }
+        inside { print }' "$CR_TMP/monitor.out")
+assert_contains "$(grep -A1 '"CertificateRemoval"' <<<"$removal_changed")" 'string "removed"' \
+        "PropertiesChanged tells that gina's certificate left her card"
 crl_changed=$(signal_body PropertiesChanged /org/certrevoke1)
 assert_contains "$crl_changed" 'string "org.certrevoke1.Manager"' "PropertiesChanged of the Manager"
 assert_contains "$(grep -A1 '"CRLNumber"' <<<"$crl_changed")" "uint64" "CRLNumber is signalled"
