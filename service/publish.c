@@ -59,6 +59,17 @@ typedef struct Removal {
         size_t der_len;
 } Removal;
 
+/* The steps of phase one, timed for the log line of each CRL. */
+enum {
+        STEP_START,
+        STEP_STORE_SYNCED,
+        STEP_READ,
+        STEP_SIGNED,
+        STEP_INDEXED,
+        STEP_WRITTEN,
+        _STEP_MAX,
+};
+
 typedef struct Job {
         /* in: set on the loop before the thread starts */
         char *state_dir, *publish_dir, **modules, *pin;
@@ -75,6 +86,7 @@ typedef struct Job {
         uint64_t id;
         PublishedMark mark;             /* in: the last known; out: the one written */
         /* out */
+        uint64_t usec[_STEP_MAX];       /* CLOCK_MONOTONIC at the end of each step, for the log */
         int result;
         int pem_result;
         int dir_fd;                     /* the publish directory, from phase one to two */
@@ -94,7 +106,9 @@ typedef struct Publisher {
         size_t n_waiters, waiters_allocated;
         Removal *removals;
         size_t n_removals, removals_allocated;
-        Job *job;
+        Job *job;                       /* in phase one */
+        Job *follow;                    /* in phase two */
+        Job *follow_next;               /* phase one done, waiting for its phase two */
         uint64_t jobs_started;
         uint64_t last_number;           /* the last CRL number handed to a build */
         PublishedMark mark;
@@ -296,6 +310,7 @@ static int build(Job *j, IndexUpdate *u, unsigned char **ret_der, size_t *ret_le
         r = crl_entries_update(j->entries, j->state_dir, &obs, &j->seq);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot read the revocations: %m");
+        j->usec[STEP_READ] = monotonic_usec();
         crl_entries_parts(j->entries, parts, &j->n_entries);
         return crl_build_encoded(j->signer, j->ca, parts, ELEMENTSOF(parts), j->crl.number,
                                  j->crl.this_update_usec, j->crl.next_update_usec, ret_der, ret_len);
@@ -308,11 +323,13 @@ static int build_and_publish(Job *j) {
         IndexUpdate index;
         int r;
 
+        j->usec[STEP_START] = monotonic_usec();
         /* the revocations this CRL lists are on disk in the store first:
          * the loop committed them without a sync (durable.h) */
         r = store_sync_log(j->state_dir);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot sync the store: %m");
+        j->usec[STEP_STORE_SYNCED] = monotonic_usec();
         /* checked again each time: a directory that became unsafe since
          * the start is not written into; made again if it went */
         r = directory_open_trusted(j->publish_dir, PUBLISH_DIR_MODE, &j->dir_fd, &j->why);
@@ -325,15 +342,18 @@ static int build_and_publish(Job *j) {
         if (r < 0)
                 return r;
         r = build(j, &index, &j->der, &j->der_len);
+        j->usec[STEP_SIGNED] = monotonic_usec();
         r = index_end(j, &index, j->der, j->der_len, r);
         if (r < 0)
                 return r;
+        j->usec[STEP_INDEXED] = monotonic_usec();
         r = write_ca(j->dir_fd, j->ca);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot write ca.pem: %m");
         r = crl_write_der_at(j->dir_fd, j->der, j->der_len);
         if (r < 0)
                 return r;
+        j->usec[STEP_WRITTEN] = monotonic_usec();
         mark_published(j->dir_fd, j);
         revoked_index_published(j->index, j->crl.number);
         return 0;
@@ -345,13 +365,21 @@ static void job_build(void *userdata) {
         j->result = build_and_publish(j);
 }
 
+static bool crl_der_is_ours(const Job *j) {
+        struct stat st;
+
+        return fstatat(j->dir_fd, "crl.der", &st, AT_SYMLINK_NOFOLLOW) < 0 || mark_matches(&j->mark, &st);
+}
+
 /* Phase two, in a worker, once the callers have their answer: crl.pem,
  * and the revoked certificates taken off their tokens (the revocations
  * stand whether or not the CRL was published). */
 static void job_follow(void *userdata) {
         Job *j = userdata;
 
-        if (j->result >= 0)
+        /* a newer crl.der already replaced this one: its build writes
+         * crl.pem, and this one would only cost the disk meanwhile */
+        if (j->result >= 0 && crl_der_is_ours(j))
                 j->pem_result = crl_write_pem_at(j->dir_fd, j->der, j->der_len);
         token_walker_remove(j->walker, j->modules, j->pin, j->items, j->n_removals);
 }
@@ -461,6 +489,11 @@ static int record_published(Context *c, Job *j) {
         return 0;
 }
 
+static double step_ms(const Job *j, int step) {
+        assert(step > STEP_START && step < _STEP_MAX);
+        return (double) (j->usec[step] - j->usec[step - 1]) / 1000.0;
+}
+
 static void job_finished(Context *c, Job *j) {
         int r = j->result;
 
@@ -472,7 +505,10 @@ static void job_finished(Context *c, Job *j) {
                 snprintf(number, sizeof number, "%llu", (unsigned long long) j->crl.number);
                 c->publisher->mark = j->mark;
                 log_event(LOG_INFO, CR_MESSAGE_CRL_PUBLISHED, "CERTREVOKE_CRL_NUMBER", number, NULL, NULL,
-                          "crl: number %s published with %zu entries", number, j->n_entries);
+                          "crl: number %s published with %zu entries (ms: store synced %.1f, changes read "
+                          "%.1f, signed %.1f, revoked.idx %.1f, crl.der %.1f)", number, j->n_entries,
+                          step_ms(j, STEP_STORE_SYNCED), step_ms(j, STEP_READ), step_ms(j, STEP_SIGNED),
+                          step_ms(j, STEP_INDEXED), step_ms(j, STEP_WRITTEN));
                 c->publisher->events->crl_published(c);
                 /* re-signed well before nextUpdate, also when nothing was revoked */
                 arm_timer(c, j->crl.next_update_usec - c->config.crl_validity_usec / 4);
@@ -490,40 +526,61 @@ static void job_finished(Context *c, Job *j) {
         complete_waiters(c, j);
 }
 
-/* The end of a build: the next one may start. */
-static void job_end(Context *c, Job *j) {
+/* Phase two of one build at a time, in the order of the builds: crl.pem
+ * never goes back, and one thread at a time uses the token walker. */
+static void start_follow(Context *c, Job *j);
+
+static void job_followed(Context *c, void *userdata) {
         Publisher *p = c->publisher;
-        int r = j->result;
+        Job *j = userdata;
 
         if (j->pem_result < 0)
                 log_error_errno(j->pem_result, "crl: number %llu is in crl.der, but crl.pem cannot be written: %m",
                                 (unsigned long long) j->crl.number);
         record_removals(c, j);
-        p->job = NULL;
+        assert(p->follow == j);
+        p->follow = NULL;
         job_free(j);
-        /* after a failure the retry timer decides, so a full disk cannot spin the loop */
-        if (r >= 0 && (p->n_waiters > 0 || p->n_removals > 0 || p->again))
+        if (p->follow_next)
+                start_follow(c, TAKE_PTR(p->follow_next));
+        /* a build that waited for the turn of its phase two */
+        if (p->n_waiters > 0 || p->n_removals > 0 || p->again)
                 (void) schedule(c);
 }
 
-static void job_followed(Context *c, void *userdata) {
-        job_end(c, userdata);
-}
-
-/* On the loop after phase one: the store learns what was published and
- * the callers hear, before crl.pem and the tokens. */
-static void job_built(Context *c, void *userdata) {
-        Job *j = userdata;
+static void start_follow(Context *c, Job *j) {
+        Publisher *p = c->publisher;
         int r;
 
-        c->publisher->index = j->index;
-        job_finished(c, j);
+        assert(!p->follow);
+        p->follow = j;
         r = worker_run(c, job_follow, job_followed, j);
         if (r < 0) {
                 log_error_errno(r, "crl: cannot queue crl.pem and the token removals: %m");
                 j->pem_result = r;
-                job_end(c, j);
+                job_followed(c, j);
         }
+}
+
+/* On the loop after phase one: the store learns what was published and
+ * the callers hear; crl.pem and the tokens follow, while the next build's
+ * phase one may already run. */
+static void job_built(Context *c, void *userdata) {
+        Publisher *p = c->publisher;
+        Job *j = userdata;
+        int r = j->result;
+
+        p->job = NULL;
+        p->index = j->index;
+        job_finished(c, j);
+        if (p->follow) {
+                assert(!p->follow_next);
+                p->follow_next = j;
+        } else
+                start_follow(c, j);
+        /* after a failure the retry timer decides, so a full disk cannot spin the loop */
+        if (r >= 0 && (p->n_waiters > 0 || p->n_removals > 0 || p->again))
+                (void) schedule(c);
 }
 
 /* The number of the next CRL: the one the revocations since the last
@@ -634,7 +691,7 @@ static int on_defer(sd_event_source *s, void *userdata) {
         Publisher *p = c->publisher;
 
         (void) s;
-        if (p->job || hold_for_confirmations(c))
+        if (p->job || p->follow_next || hold_for_confirmations(c))
                 return 0;
         p->held_since = 0;
         (void) sd_event_source_set_enabled(p->coalesce, SD_EVENT_OFF);
@@ -817,6 +874,6 @@ void publish_free(Context *c) {
 bool publish_busy(Context *c) {
         Publisher *p = c->publisher;
 
-        return p && (p->job || p->n_waiters > 0 || p->n_removals > 0 ||
+        return p && (p->job || p->follow || p->follow_next || p->n_waiters > 0 || p->n_removals > 0 ||
                      sd_event_source_get_enabled(p->defer, NULL) > 0);
 }

@@ -10,6 +10,13 @@ unsigned long long now_usec(void) {
         return (unsigned long long) ts.tv_sec * USEC_PER_SEC + (unsigned long long) ts.tv_nsec / 1000;
 }
 
+unsigned long long monotonic_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long) ts.tv_sec * USEC_PER_SEC + (unsigned long long) ts.tv_nsec / 1000;
+}
+
 void strv_free(char **l) {
         for (char **p = l; p && *p; p++)
                 free(*p);

@@ -25,6 +25,8 @@ static inline int isempty(const char *s) {
 
 /* Wall-clock time in microseconds since the epoch. */
 unsigned long long now_usec(void);
+/* CLOCK_MONOTONIC in microseconds: for durations. */
+unsigned long long monotonic_usec(void);
 
 /* NULL-terminated string lists. */
 void strv_free(char **l);

@@ -488,11 +488,7 @@ int worker_admit_at(Context *c, uid_t uid, CrRole role, uint64_t now, sd_bus_err
 }
 
 int worker_admit(Context *c, uid_t uid, CrRole role, sd_bus_error *error) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return worker_admit_at(c, uid, role, (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000,
-                               error);
+        return worker_admit_at(c, uid, role, monotonic_usec(), error);
 }
 
 int worker_hold(Context *c, uid_t uid) {
