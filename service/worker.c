@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "certrevoke.h"
@@ -140,6 +141,12 @@ static Job *pick(WorkerPool *p) {
 static void *thread_main(void *userdata) {
         WorkerPool *p = userdata;
         uint64_t one = 1;
+
+        /* the loop answers callers: on a busy machine it gets the CPU
+         * first (a nice value is per thread on Linux; threads this one
+         * starts, such as a compaction, inherit it) */
+        if (setpriority(PRIO_PROCESS, (id_t) gettid(), WORKER_NICE) < 0)
+                (void) log_full_errno(LOG_DEBUG, errno, "worker: cannot lower the thread's priority: %m");
 
         for (;;) {
                 Job *j;

@@ -15,6 +15,9 @@
 
 /* Threads of the pool. */
 #define WORKER_THREADS 2
+/* Their nice value, above the loop's: a CRL build of a million entries
+ * must not keep the loop from answering. */
+#define WORKER_NICE 10
 /* Callers' expensive calls under way at once, over all callers: jobs in the
  * pool plus calls waiting for or in a PAM check. */
 #define WORKER_QUEUE_MAX 64
