@@ -185,7 +185,8 @@ static int tell_holds(CrlEntries *e) {
 
         e->holds_told = true;
         /* sorted also without an observer: the next update compares */
-        qsort(e->held.v, e->held.n, sizeof *e->held.v, held_compare);
+        if (e->held.n > 1)
+                qsort(e->held.v, e->held.n, sizeof *e->held.v, held_compare);
         if (!obs)
                 return 0;
         for (size_t i = 0; i < e->held_before.n; i++)
