@@ -19,7 +19,9 @@
 #     every step that asked for a build.
 # The trust module, which follows the same changes in revoked.idx, shows
 # exactly the CRL's serials as revoked (pkcs11-tool through the module, as
-# any PKCS#11 consumer sees them).
+# any PKCS#11 consumer sees them).  It is asked after every step as well: it
+# takes each build's changes one by one, and a wrong one could be undone by
+# a later build before a sparser check saw it.
 #
 # Every CHECKPOINT steps and at the end the daemon is restarted and a
 # revocation triggers the first build after the start, the one that reads
@@ -201,6 +203,7 @@ module_serials() {
 }
 
 stamp() { date -u -d "@$1" +%H:%M:%S; }
+lines() { [[ -z $1 ]] || printf '%s\n' "$1"; }
 
 # judge WHAT: the CRL just read against the model (see the top); fails
 # naming every difference.
@@ -236,7 +239,7 @@ judge() {
         for login in "${!held[@]}"; do
                 s=${serial[$login]} na=${not_after[$login]}
                 if [[ -n ${on[$s]:-} ]]; then
-                        ((na > t)) ||
+                        ((na >= t)) ||
                                 bad+=("  $login (serial $s) is on hold, but its certificate expired at $(stamp "$na"), before thisUpdate")
                         hold_listed[$login]=1
                 elif ((na > t + SLACK)); then
@@ -269,7 +272,8 @@ check() {
         got=$(module_serials)
         [[ $got == "$crl_serials" ]] ||
                 cr_fail_at "after $what (step $step, seed $SEED): the trust module shows other certificates revoked than CRL $crl_number lists" \
-                        "$(diff <(echo "$crl_serials") <(echo "$got") || true)"
+                        "  (< on the CRL only, > in the trust module only)" \
+                        "$(diff <(lines "$crl_serials") <(lines "$got") | grep '^[<>]' || true)"
 }
 
 call() {
@@ -306,7 +310,7 @@ from_scratch() {
                         ((na < t0)) || want[$s]=1
                 elif ((na > crl_this + SLACK)); then
                         want[$s]=1
-                elif ((na > crl_this)); then
+                elif ((na >= crl_this)); then
                         maybe[$s]=1
                 fi
         done
