@@ -45,21 +45,6 @@ struct CrlEntries {
         const CrlEntriesObserver *obs;  /* during an update */
 };
 
-static int grow(void **p, size_t *allocated, size_t need, size_t size) {
-        size_t a = *allocated ? *allocated : 1024;
-        void *n;
-
-        if (need <= *allocated)
-                return 0;
-        while (a < need)
-                a *= 2;
-        if (!(n = realloc(*p, a * size)))
-                return -ENOMEM;
-        *p = n;
-        *allocated = a;
-        return 0;
-}
-
 static void held_list_clear(HeldList *l) {
         for (size_t i = 0; i < l->n; i++) {
                 free(l->v[i].serial);
@@ -205,10 +190,10 @@ static int add_held(CrlEntries *e, const uint8_t *entry, size_t len, const char 
         Held *h;
         int r;
 
-        r = grow((void **) &e->held_blob, &e->held_allocated, e->held_len + len, 1);
+        r = grow_array((void **) &e->held_blob, &e->held_allocated, e->held_len + len, 1);
         if (r < 0)
                 return r;
-        r = grow((void **) &e->held.v, &e->held.allocated, e->held.n + 1, sizeof *e->held.v);
+        r = grow_array((void **) &e->held.v, &e->held.allocated, e->held.n + 1, sizeof *e->held.v);
         if (r < 0)
                 return r;
         h = &e->held.v[e->held.n];
@@ -230,10 +215,10 @@ static int add_revoked(CrlEntries *e, uint64_t seq, const uint8_t *entry, size_t
         int r;
 
         assert(seq > e->seq && (e->n == 0 || seq > e->v[e->n - 1].seq));
-        r = grow((void **) &e->v, &e->allocated, e->n + 1, sizeof *e->v);
+        r = grow_array((void **) &e->v, &e->allocated, e->n + 1, sizeof *e->v);
         if (r < 0)
                 return r;
-        r = grow((void **) &e->blob, &e->blob_allocated, e->blob_len + len, 1);
+        r = grow_array((void **) &e->blob, &e->blob_allocated, e->blob_len + len, 1);
         if (r < 0)
                 return r;
         memcpy(e->blob + e->blob_len, entry, len);
@@ -303,7 +288,7 @@ int crl_entries_leave(CrlEntries *e, const uint64_t *seqs, size_t n) {
 
         if (n == 0 || !e->loaded)
                 return 0;
-        r = grow((void **) &e->leaving, &e->leaving_allocated, e->n_leaving + n, sizeof *seqs);
+        r = grow_array((void **) &e->leaving, &e->leaving_allocated, e->n_leaving + n, sizeof *seqs);
         if (r < 0) {
                 /* cannot remember them: read everything again instead */
                 crl_entries_reset(e);

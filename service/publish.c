@@ -124,21 +124,6 @@ static void removal_done(Removal *r) {
         free(r->der);
 }
 
-static int grow(void **p, size_t *allocated, size_t need, size_t size) {
-        size_t a = *allocated ? *allocated : 1024;
-        void *n;
-
-        if (need <= *allocated)
-                return 0;
-        while (a < need)
-                a *= 2;
-        if (!(n = realloc(*p, a * size)))
-                return -ENOMEM;
-        *p = n;
-        *allocated = a;
-        return 0;
-}
-
 /* ---- the worker ---- */
 
 /* Whether dir_fd/ca.pem holds exactly pem: then it is left alone. */
@@ -733,8 +718,8 @@ int publish_revocation(Context *c, uint64_t seq, int64_t cert_id, const char *lo
         Removal *rm;
         int r;
 
-        if ((r = grow((void **) &p->waiters, &p->waiters_allocated, p->n_waiters + 1, sizeof *p->waiters)) < 0 ||
-            (r = grow((void **) &p->removals, &p->removals_allocated, p->n_removals + 1, sizeof *p->removals)) < 0)
+        if ((r = grow_array((void **) &p->waiters, &p->waiters_allocated, p->n_waiters + 1, sizeof *p->waiters)) < 0 ||
+            (r = grow_array((void **) &p->removals, &p->removals_allocated, p->n_removals + 1, sizeof *p->removals)) < 0)
                 return r;
         rm = &p->removals[p->n_removals];
         *rm = (Removal) { .cert_id = cert_id, .login_id = strdup(login_id), .uri = strdup(uri),
@@ -753,7 +738,7 @@ int publish_after(Context *c, publish_done_fn done, void *userdata) {
         Publisher *p = c->publisher;
         int r;
 
-        if ((r = grow((void **) &p->waiters, &p->waiters_allocated, p->n_waiters + 1, sizeof *p->waiters)) < 0)
+        if ((r = grow_array((void **) &p->waiters, &p->waiters_allocated, p->n_waiters + 1, sizeof *p->waiters)) < 0)
                 return r;
         /* a build under way read the store before this change */
         p->waiters[p->n_waiters++] = (Waiter) { .job_min = p->jobs_started + 1, .done = done, .userdata = userdata };

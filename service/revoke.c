@@ -118,11 +118,13 @@ static void store_rollbackp(Store **s) {
                 store_rollback(*s);
 }
 
-/* One transaction: the confirmation, the revocation (the state may have
- * changed while PAM ran: checked again here), its history entry and the
- * number of the CRL that will list it. */
-static int record(Context *c, Revocation *rv, CurrentCert *cur, uint64_t when, uint64_t *ret_seq,
-                  sd_bus_error *error) {
+/* The change a confirmation allows, inside its transaction. */
+typedef int (*revoke_act_fn)(Context *c, void *userdata, sd_bus_error *error);
+
+/* One transaction: the confirmation, the revocations with their history
+ * entries (act) and the number of the CRL that will list them. */
+static int record_confirmed(Context *c, const Caller *caller, const char *target, revoke_act_fn act,
+                            void *userdata, sd_bus_error *error) {
         _cleanup_(store_rollbackp) Store *tx = NULL;
         uint64_t number;
         int r;
@@ -131,19 +133,10 @@ static int record(Context *c, Revocation *rv, CurrentCert *cur, uint64_t when, u
         if (r < 0)
                 return r;
         tx = c->store;
-        r = confirm_record_ok(c, &rv->caller, rv->login_id);
+        r = confirm_record_ok(c, caller, target);
         if (r < 0)
                 return r;
-        r = check_target(c, rv->login_id, rv->serial, cur, error);
-        if (r < 0)
-                return r;
-        r = store_revoke(c->store, cur->cert_id, when, rv->reason, caller_name(&rv->caller), ret_seq);
-        if (r == -EALREADY)
-                return sd_bus_error_setf(error, CR_ERROR_NOT_REVOCABLE, "the certificate of %s is revoked already",
-                                         rv->login_id);
-        if (r < 0)
-                return r;
-        r = store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, "ok");
+        r = act(c, userdata, error);
         if (r < 0)
                 return r;
         r = store_crl_reserve(c->store, &number);
@@ -153,6 +146,42 @@ static int record(Context *c, Revocation *rv, CurrentCert *cur, uint64_t when, u
         if (r < 0)
                 return r;
         tx = NULL;
+        return 0;
+}
+
+typedef struct OneRevocation {
+        Revocation *rv;
+        CurrentCert *cur;
+        uint64_t when, seq;
+} OneRevocation;
+
+/* The state may have changed while PAM ran: checked again here. */
+static int revoke_one(Context *c, void *userdata, sd_bus_error *error) {
+        OneRevocation *o = userdata;
+        Revocation *rv = o->rv;
+        int r;
+
+        r = check_target(c, rv->login_id, rv->serial, o->cur, error);
+        if (r < 0)
+                return r;
+        r = store_revoke(c->store, o->cur->cert_id, o->when, rv->reason, caller_name(&rv->caller), &o->seq);
+        if (r == -EALREADY)
+                return sd_bus_error_setf(error, CR_ERROR_NOT_REVOCABLE, "the certificate of %s is revoked already",
+                                         rv->login_id);
+        if (r < 0)
+                return r;
+        return store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, "ok");
+}
+
+static int record(Context *c, Revocation *rv, CurrentCert *cur, uint64_t when, uint64_t *ret_seq,
+                  sd_bus_error *error) {
+        OneRevocation o = { .rv = rv, .cur = cur, .when = when };
+        int r;
+
+        r = record_confirmed(c, &rv->caller, rv->login_id, revoke_one, &o, error);
+        if (r < 0)
+                return r;
+        *ret_seq = o.seq;
         return 0;
 }
 
@@ -555,33 +584,28 @@ static void publish_batch(Context *c, Batch *b) {
         on_batch_published(c, r, b);
 }
 
-/* One transaction, as for one revocation: the confirmation, every target
- * or none, and the number of the CRL that will list them. */
+typedef struct BatchRevocation {
+        Batch *b;
+        uint64_t when;
+        size_t failed;
+} BatchRevocation;
+
+/* Every target or none: the state may have changed while PAM ran. */
+static int revoke_batch(Context *c, void *userdata, sd_bus_error *error) {
+        BatchRevocation *o = userdata;
+        Batch *b = o->b;
+
+        return store_revoke_batch(c->store, b->targets, b->n, o->when, b->reason, caller_name(&b->caller),
+                                  judge_in_store, error, &o->failed);
+}
+
 static int record_batch(Context *c, Batch *b, uint64_t when, sd_bus_error *error, size_t *ret_failed) {
-        _cleanup_(store_rollbackp) Store *tx = NULL;
-        uint64_t number;
+        BatchRevocation o = { .b = b, .when = when, .failed = b->n };
         int r;
 
-        *ret_failed = b->n;
-        r = store_begin(c->store);
-        if (r < 0)
-                return r;
-        tx = c->store;
-        r = confirm_record_ok(c, &b->caller, b->label);
-        if (r < 0)
-                return r;
-        r = store_revoke_batch(c->store, b->targets, b->n, when, b->reason, caller_name(&b->caller), judge_in_store,
-                               error, ret_failed);
-        if (r < 0)
-                return r;
-        r = store_crl_reserve(c->store, &number);
-        if (r < 0)
-                return r;
-        r = store_commit(c->store);
-        if (r < 0)
-                return r;
-        tx = NULL;
-        return 0;
+        r = record_confirmed(c, &b->caller, b->label, revoke_batch, &o, error);
+        *ret_failed = o.failed;
+        return r;
 }
 
 static void batch_confirmed(Context *c, Batch *b) {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdint.h>
 #include <time.h>
 
 #include "util.h"
@@ -46,4 +47,21 @@ bool strv_equal(char *const *a, char *const *b) {
                 if (strcmp(a[i], b[i]) != 0)
                         return false;
         return (!a || !a[i]) && (!b || !b[i]);
+}
+
+int grow_array(void **p, size_t *allocated, size_t need, size_t size) {
+        size_t a = *allocated ? *allocated : 1024;
+        void *n;
+
+        if (need <= *allocated)
+                return 0;
+        while (a < need)
+                a *= 2;
+        if (a > SIZE_MAX / size)
+                return -ENOMEM;
+        if (!(n = realloc(*p, a * size)))
+                return -ENOMEM;
+        *p = n;
+        *allocated = a;
+        return 0;
 }

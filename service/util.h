@@ -28,6 +28,10 @@ unsigned long long now_usec(void);
 /* CLOCK_MONOTONIC in microseconds: for durations. */
 unsigned long long monotonic_usec(void);
 
+/* Makes room for need elements of size bytes in *p (allocated counts
+ * them), doubling from 1024: amortised O(1) appends. */
+int grow_array(void **p, size_t *allocated, size_t need, size_t size);
+
 /* NULL-terminated string lists. */
 void strv_free(char **l);
 char **strv_copy(char *const *l);
