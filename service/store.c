@@ -470,6 +470,8 @@ static int checkpoint(const char *dir) {
         else
                 r = exec(&cp, "PRAGMA synchronous=FULL");
         if (r >= 0)
+                r = exec(&cp, "PRAGMA busy_timeout=5000");
+        if (r >= 0)
                 r = exec(&cp, "PRAGMA wal_checkpoint(PASSIVE)");
         sqlite3_close_v2(cp.db);
         return r;
@@ -1197,7 +1199,12 @@ static int open_reader(const char *dir, Store *reader) {
                 sqlite3_close_v2(reader->db);
                 return r;
         }
-        return 0;
+        /* a reader can meet a lock for a moment (the log being reset or
+         * checkpointed): it waits, as the loop's connection does */
+        r = exec(reader, "PRAGMA busy_timeout=5000");
+        if (r < 0)
+                sqlite3_close_v2(reader->db);
+        return r;
 }
 
 int store_revoked_fingerprints(const char *dir, const char *const *fingerprints, size_t n, bool *ret) {
