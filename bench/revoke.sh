@@ -34,6 +34,9 @@ for arg in "$@"; do
         esac
 done
 
+# not a test: no CRL-number watcher (tests/lib.sh, cr_crl_watch)
+CR_CRL_WATCH=0
+
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
 
