@@ -28,6 +28,7 @@ typedef struct Revocation {
         const char *reason;     /* canonical name */
         char *name;
         char *revoked_serial;
+        uint64_t when;          /* revoked at, once recorded */
 } Revocation;
 
 static void revocation_free(Revocation *rv) {
@@ -92,10 +93,14 @@ static void reply_error(Revocation *rv, const sd_bus_error *e) {
         (void) sd_bus_reply_method_error(rv->message, e);
 }
 
+static int emit_revoked(Context *c, const Revocation *rv);
+
+/* The revocation is durable now (the build synced the store first) and
+ * so, unless result says otherwise, is the CRL: emit, then reply. */
 static void on_published(Context *c, int result, void *userdata) {
         Revocation *rv = userdata;
 
-        (void) c;
+        (void) emit_revoked(c, rv);
         if (result < 0)
                 (void) sd_bus_reply_method_errorf(rv->message, SD_BUS_ERROR_FAILED,
                                                   "the revocation of %s is recorded, but the CRL could not be "
@@ -107,10 +112,10 @@ static void on_published(Context *c, int result, void *userdata) {
         revocation_free(rv);
 }
 
-static int emit_revoked(Context *c, const Revocation *rv, uint64_t when) {
+static int emit_revoked(Context *c, const Revocation *rv) {
         user_emit_changed(c, rv->login_id);
         return sd_bus_emit_signal(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CertificateRevoked", "ssst",
-                                  rv->login_id, rv->revoked_serial, rv->reason, when);
+                                  rv->login_id, rv->revoked_serial, rv->reason, rv->when);
 }
 
 static void store_rollbackp(Store **s) {
@@ -207,7 +212,7 @@ static void confirmed(Context *c, Revocation *rv) {
         log_event(LOG_NOTICE, CR_MESSAGE_REVOKED, "CERTREVOKE_LOGIN", rv->login_id, "CERTREVOKE_SERIAL",
                   rv->revoked_serial, "certificate %s of %s revoked (%s) by %s", rv->revoked_serial,
                   rv->login_id, rv->reason, caller_name(&rv->caller));
-        (void) emit_revoked(c, rv, when);
+        rv->when = when;
         r = publish_revocation(c, seq, cur.cert_id, rv->login_id, cur.uri, cur.der, cur.der_len, on_published, rv);
         if (r < 0)
                 on_published(c, r, rv);
@@ -317,6 +322,7 @@ typedef struct Batch {
         char label[32];                 /* "batch of N": the confirmation's target */
         size_t waiting;                 /* publications not reported yet */
         int result;                     /* the first publication failure */
+        uint64_t when;                  /* revoked at, once recorded */
 } Batch;
 
 static void batch_free(Batch *b) {
@@ -530,6 +536,18 @@ static void batch_reply(Batch *b) {
         }
 }
 
+/* Once the revocations are durable: the users' objects and one
+ * CertificateRevoked each, before the reply. */
+static void emit_batch(Context *c, const Batch *b) {
+        for (size_t i = 0; i < b->n; i++) {
+                const StoreRevokeTarget *t = &b->targets[i];
+
+                user_emit_changed(c, t->login_id);
+                (void) sd_bus_emit_signal(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CertificateRevoked", "ssst",
+                                          t->login_id, t->cert.serial, b->reason, b->when);
+        }
+}
+
 /* One call per target, each once its CRL is published: the reply waits
  * for the last. */
 static void on_batch_published(Context *c, int result, void *userdata) {
@@ -541,6 +559,7 @@ static void on_batch_published(Context *c, int result, void *userdata) {
                 b->result = result;
         if (--b->waiting > 0)
                 return;
+        emit_batch(c, b);
         batch_reply(b);
         batch_free(b);
 }
@@ -552,16 +571,13 @@ static int judge_in_store(size_t index, StoreRevokeTarget *t, void *userdata) {
 
 /* Every revocation is committed before the first is handed to the
  * publisher, so the build that serves them lists them all. */
-static void announce_batch(Context *c, Batch *b, uint64_t when) {
+static void log_batch(const Batch *b) {
         for (size_t i = 0; i < b->n; i++) {
-                StoreRevokeTarget *t = &b->targets[i];
+                const StoreRevokeTarget *t = &b->targets[i];
 
                 log_event(LOG_NOTICE, CR_MESSAGE_REVOKED, "CERTREVOKE_LOGIN", t->login_id, "CERTREVOKE_SERIAL",
                           t->cert.serial, "certificate %s of %s revoked (%s) by %s", t->cert.serial, t->login_id,
                           b->reason, caller_name(&b->caller));
-                user_emit_changed(c, t->login_id);
-                (void) sd_bus_emit_signal(c->bus, CR_MANAGER_PATH, CR_MANAGER_IFACE, "CertificateRevoked", "ssst",
-                                          t->login_id, t->cert.serial, b->reason, when);
         }
 }
 
@@ -628,7 +644,8 @@ static void batch_confirmed(Context *c, Batch *b) {
                 batch_free(b);
                 return;
         }
-        announce_batch(c, b, when);
+        b->when = when;
+        log_batch(b);
         publish_batch(c, b);
 }
 
