@@ -759,12 +759,18 @@ bool publish_ready(Context *c, const char **why) {
  * nextUpdate is near. */
 static bool due_at_start(Context *c, int dir_fd) {
         uint64_t unpublished = 0;
-        struct stat crl;
+        struct stat crl, pem;
         CrlState st;
 
         if (store_crl_state(c->store, &st) < 0 || store_unpublished(c->store, &unpublished) < 0)
                 return true;
         if (dir_fd < 0 || fstatat(dir_fd, "crl.der", &crl, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(crl.st_mode))
+                return true;
+        /* crl.pem follows crl.der after the reply: a stop between the two
+         * left an older one, which a build replaces */
+        if (fstatat(dir_fd, "crl.pem", &pem, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(pem.st_mode) ||
+            pem.st_mtim.tv_sec < crl.st_mtim.tv_sec ||
+            (pem.st_mtim.tv_sec == crl.st_mtim.tv_sec && pem.st_mtim.tv_nsec < crl.st_mtim.tv_nsec))
                 return true;
         /* the trust module's input, of this format, is made by a build */
         if (fstatat(dir_fd, "revoked.idx", &crl, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(crl.st_mode))

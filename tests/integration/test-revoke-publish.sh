@@ -167,6 +167,17 @@ cr_start_daemon
 assert_eq "$n_new" "$(file_number)" "nothing was left to publish at the restart"
 assert_eq 's "revoked"' "$(cr_user_prop bob CertificateState)" "bob after the restart"
 
+# ---- a stop between crl.der and crl.pem (which follows the reply) left an
+# older crl.pem: the start publishes both again
+cr_stop_daemon
+cp -- "$CR_TMP/old-crl.pem" "$CR_PUB/crl.pem"
+touch -d '-1 hour' "$CR_PUB/crl.pem"
+cr_start_daemon
+cr_wait_crl_pem
+(($(file_number) > n_new)) || cr_fail_at "no new CRL at the start that found an older crl.pem"
+verify "$CR_CERTS/carl.pem"
+assert_eq 2 "$CR_LAST_EXIT" "crl.pem lists carl again: $CR_LAST_OUTPUT"
+
 cr_stop_daemon
 if ((${#late_failures[@]})); then
         printf 'FAILED: %s\n' "${late_failures[@]}" >&2
