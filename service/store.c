@@ -200,6 +200,21 @@ static int prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
         return rc == SQLITE_OK ? 0 : sql_error(s, rc, "prepare");
 }
 
+/* The one integer a query of one row and one column gives. */
+static int query_u64(Store *s, const char *sql, const char *what, uint64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        r = prepare(s, sql, &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return sql_error(s, rc, what);
+        *ret = (uint64_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
 /* Runs a statement that returns no rows. */
 static int step_done(Store *s, sqlite3_stmt *st) {
         int rc = sqlite3_step(st);
@@ -553,27 +568,12 @@ int store_foreach_user(Store *s, store_user_cb cb, void *userdata) {
 }
 
 int store_count_users(Store *s, uint64_t *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        if ((r = prepare(s, "SELECT count(*) FROM users", &st)) < 0)
-                return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return sql_error(s, SQLITE_ERROR, "count users");
-        *ret = (uint64_t) sqlite3_column_int64(st, 0);
-        return 0;
+        return query_u64(s, "SELECT count(*) FROM users", "count users", ret);
 }
 
 int store_count_active_masters(Store *s, uint64_t *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        if ((r = prepare(s, "SELECT count(*) FROM users WHERE role = 'master' AND suspended_usec = 0", &st)) < 0)
-                return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return sql_error(s, SQLITE_ERROR, "count active masters");
-        *ret = (uint64_t) sqlite3_column_int64(st, 0);
-        return 0;
+        return query_u64(s, "SELECT count(*) FROM users WHERE role = 'master' AND suspended_usec = 0",
+                         "count active masters", ret);
 }
 
 static int view_from_row(const UserRow *u, UserView *v) {
@@ -1045,30 +1045,13 @@ int store_auth_succeeded(Store *s, const char *login_id) {
 }
 
 int store_crl_reserve(Store *s, uint64_t *ret_number) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int rc, r;
-
         /* committed before the CRL is written: a crash can skip a number, never reuse one */
-        if ((r = prepare(s, "UPDATE crl_state SET number = number + 1 RETURNING number", &st)) < 0)
-                return r;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return sql_error(s, rc, "reserve CRL number");
-        *ret_number = (uint64_t) sqlite3_column_int64(st, 0);
-        return 0;
+        return query_u64(s, "UPDATE crl_state SET number = number + 1 RETURNING number", "reserve CRL number",
+                         ret_number);
 }
 
 static int published_seq(Store *s, uint64_t *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        r = prepare(s, "SELECT published_seq FROM crl_state", &st);
-        if (r < 0)
-                return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return sql_error(s, SQLITE_ERROR, "published sequence");
-        *ret = (uint64_t) sqlite3_column_int64(st, 0);
-        return 0;
+        return query_u64(s, "SELECT published_seq FROM crl_state", "published sequence", ret);
 }
 
 static int record_crl_state(Store *s, const CrlState *st_in, uint64_t seq) {
@@ -1173,16 +1156,8 @@ int store_crl_published(Store *s, const CrlState *st_in, uint64_t seq, uint64_t 
 }
 
 int store_unpublished(Store *s, uint64_t *ret_count) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        if ((r = prepare(s, "SELECT count(*) FROM certificates WHERE revocation_seq > "
-                            "(SELECT published_seq FROM crl_state)", &st)) < 0)
-                return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return sql_error(s, SQLITE_ERROR, "unpublished");
-        *ret_count = (uint64_t) sqlite3_column_int64(st, 0);
-        return 0;
+        return query_u64(s, "SELECT count(*) FROM certificates WHERE revocation_seq > "
+                         "(SELECT published_seq FROM crl_state)", "unpublished", ret_count);
 }
 
 /* A read-only connection of its own, for a worker thread. */
@@ -1283,16 +1258,8 @@ static int changes_held(Store *reader, store_revocation_cb cb, void *userdata) {
 }
 
 static int max_seq(Store *reader, uint64_t *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        r = prepare(reader, "SELECT coalesce(max(revocation_seq), 0) FROM certificates", &st);
-        if (r < 0)
-                return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return sql_error(reader, SQLITE_ERROR, "revocation sequence");
-        *ret = (uint64_t) sqlite3_column_int64(st, 0);
-        return 0;
+        return query_u64(reader, "SELECT coalesce(max(revocation_seq), 0) FROM certificates", "revocation sequence",
+                         ret);
 }
 
 int store_crl_changes(const char *dir, uint64_t after_seq, store_revocation_cb cb, void *userdata,
@@ -1815,22 +1782,17 @@ static int open_connection(const char *dir, bool writable, Store **ret) {
 
 int store_history_prune_open(const char *dir, uint64_t max_age_usec, uint64_t max_entries, uint64_t now,
                              HistoryPrune *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         HistoryPrune p = { .cutoff_usec = now > max_age_usec ? now - max_age_usec : 0 };
         uint64_t rows;
         int r;
 
         if ((r = open_connection(dir, true, &p.writer)) < 0)
                 return r;
-        r = prepare(p.writer, "SELECT count(*) FROM history", &st);
-        if (r >= 0 && sqlite3_step(st) != SQLITE_ROW)
-                r = sql_error(p.writer, SQLITE_ERROR, "count history");
+        r = query_u64(p.writer, "SELECT count(*) FROM history", "count history", &rows);
         if (r < 0) {
-                sqlite3_finalize(TAKE_PTR(st));
                 close_connection(p.writer);
                 return r;
         }
-        rows = (uint64_t) sqlite3_column_int64(st, 0);
         p.excess = rows > max_entries ? rows - max_entries : 0;
         *ret = p;
         return 0;
@@ -2148,15 +2110,7 @@ const char *store_health_to_string(StoreHealth h) {
 }
 
 int store_crl_reserved(Store *s, uint64_t *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        if ((r = prepare(s, "SELECT number FROM crl_state", &st)) < 0)
-                return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return sql_error(s, SQLITE_ERROR, "reserved CRL number");
-        *ret = (uint64_t) sqlite3_column_int64(st, 0);
-        return 0;
+        return query_u64(s, "SELECT number FROM crl_state", "reserved CRL number", ret);
 }
 
 int store_crl_raise(Store *s, uint64_t published) {
