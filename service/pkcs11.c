@@ -41,9 +41,20 @@ int pkcs11_module_initialize(CK_FUNCTION_LIST *m, char **error) {
                     p11_kit_strerror(rv));
 }
 
+/* A module just loaded, handed out initialised, or let go. */
+static int initialize_or_release(CK_FUNCTION_LIST *m, CK_FUNCTION_LIST **ret, char **error) {
+        int r = pkcs11_module_initialize(m, error);
+
+        if (r < 0) {
+                p11_kit_module_release(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
 int pkcs11_module_load(const char *path, CK_FUNCTION_LIST **ret, char **error) {
         CK_FUNCTION_LIST *m;
-        int r;
 
         assert(path);
         assert(ret);
@@ -51,13 +62,7 @@ int pkcs11_module_load(const char *path, CK_FUNCTION_LIST **ret, char **error) {
         m = p11_kit_module_load(path, 0);
         if (!m)
                 return fail(error, -ENOENT, "cannot load module %s: %s", path, message());
-        r = pkcs11_module_initialize(m, error);
-        if (r < 0) {
-                p11_kit_module_release(m);
-                return r;
-        }
-        *ret = m;
-        return 0;
+        return initialize_or_release(m, ret, error);
 }
 
 int pkcs11_modules_list_registered(CK_FUNCTION_LIST ***ret, char **error) {
@@ -87,13 +92,7 @@ int pkcs11_module_load_registered(const char *name, CK_FUNCTION_LIST **ret, char
         free(v);
         if (!m)
                 return fail(error, -ENOENT, "no PKCS#11 module is registered as %s any more", name);
-        r = pkcs11_module_initialize(m, error);
-        if (r < 0) {
-                p11_kit_module_release(m);
-                return r;
-        }
-        *ret = m;
-        return 0;
+        return initialize_or_release(m, ret, error);
 }
 
 int pkcs11_modules_load_registered(CK_FUNCTION_LIST ***ret, char **error) {

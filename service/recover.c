@@ -34,6 +34,18 @@ static int open_publish_directory(Context *c, int *ret) {
         return *ret < 0 ? -errno : 0;
 }
 
+/* The same for the checks at start, which log why it cannot be opened:
+ * 0 with *ret -1 when it was never made (nothing was published). */
+static int open_publish_directory_at_start(Context *c, int *ret) {
+        int r = open_publish_directory(c, ret);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "crl: cannot open PublishDirectory=%s: %m", c->config.publish_directory);
+        return 0;
+}
+
 static bool published_crl_exists(int dir_fd) {
         struct stat st;
 
@@ -49,11 +61,9 @@ int recover_check_start(Context *c) {
         StoreHealth health;
         int r;
 
-        r = open_publish_directory(c, &dir_fd);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return log_error_errno(r, "crl: cannot open PublishDirectory=%s: %m", c->config.publish_directory);
+        r = open_publish_directory_at_start(c, &dir_fd);
+        if (r < 0 || dir_fd < 0)
+                return r;
         if (!published_crl_exists(dir_fd))
                 return 0;
         r = store_probe(c->config.state_directory, &health, &why);
@@ -171,11 +181,9 @@ int recover_check_floor(Context *c) {
         size_t missing;
         int r;
 
-        r = open_publish_directory(c, &dir_fd);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return log_error_errno(r, "crl: cannot open PublishDirectory=%s: %m", c->config.publish_directory);
+        r = open_publish_directory_at_start(c, &dir_fd);
+        if (r < 0 || dir_fd < 0)
+                return r;
         r = published_crl_read(dir_fd, &crl, &published);
         if (r == -ENOENT)
                 return 0;

@@ -262,11 +262,12 @@ static void on_confirmed(Context *c, sd_bus_message *m, const Caller *caller, vo
         confirmed(c, userdata);
 }
 
-static int authorize(Context *c, Revocation *rv, sd_bus_error *error) {
+/* One revocation or a batch (target: the login, or "batch of N"). */
+static int authorize(Context *c, const Caller *caller, const char *target, sd_bus_error *error) {
         const char *why;
 
-        if (!caller_is_privileged(&rv->caller)) {
-                (void) store_history_add(c->store, caller_name(&rv->caller), "revoke", rv->login_id, "denied");
+        if (!caller_is_privileged(caller)) {
+                (void) store_history_add(c->store, caller_name(caller), "revoke", target, "denied");
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
                                          "only master and administrator users may revoke certificates");
         }
@@ -291,7 +292,7 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         rv->context = c;
         if ((r = validate(m, rv, &password, error)) < 0 ||
             (r = caller_identify(c, m, &rv->caller)) < 0 ||
-            (r = authorize(c, rv, error)) < 0 ||
+            (r = authorize(c, &rv->caller, rv->login_id, error)) < 0 ||
             (r = confirm_check_lock(c, &rv->caller, "revoke", rv->login_id, error)) < 0)
                 return r;
         /* answered before the password is asked for: nothing to confirm */
@@ -463,19 +464,6 @@ static int validate_batch(sd_bus_message *m, Batch *b, sd_bus_error *error) {
                         return r;
         snprintf(b->label, sizeof b->label, "batch of %zu", b->n);
         return check_duplicates(b, error);
-}
-
-static int authorize_batch(Context *c, Batch *b, sd_bus_error *error) {
-        const char *why;
-
-        if (!caller_is_privileged(&b->caller)) {
-                (void) store_history_add(c->store, caller_name(&b->caller), "revoke", b->label, "denied");
-                return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
-                                         "only master and administrator users may revoke certificates");
-        }
-        if (!publish_ready(c, &why))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "%s", why);
-        return 0;
 }
 
 /* The first target that cannot be revoked, named, with its history row. */
@@ -666,7 +654,7 @@ int method_revoke_certificates(sd_bus_message *m, void *userdata, sd_bus_error *
                 return r;
         if ((r = caller_identify(c, m, &b->caller)) < 0)
                 return r;
-        if ((r = authorize_batch(c, b, error)) < 0)
+        if ((r = authorize(c, &b->caller, b->label, error)) < 0)
                 return r;
         if ((r = confirm_check_lock(c, &b->caller, "revoke", b->label, error)) < 0)
                 return r;
