@@ -280,15 +280,9 @@ static int user_entry_init(UserEntry *e, const UserRow *u) {
 static int user_snapshot_add(UserSnapshot *s, const UserRow *u) {
         int r;
 
-        if (s->n == s->allocated) {
-                size_t a = s->allocated ? s->allocated * 2 : 64;
-                UserEntry *entries = realloc(s->entries, a * sizeof *entries);
-
-                if (!entries)
-                        return -ENOMEM;
-                s->entries = entries;
-                s->allocated = a;
-        }
+        r = grow_array((void **) &s->entries, &s->allocated, s->n + 1, sizeof *s->entries);
+        if (r < 0)
+                return r;
         r = user_entry_init(&s->entries[s->n], u);
         if (r < 0)
                 return r;

@@ -5,9 +5,9 @@
 #include <assert.h>
 #include <errno.h>
 
-#include "cleanup.h"
 #include "durable.h"
 #include "log.h"
+#include "util.h"
 #include "worker.h"
 
 typedef struct Waiter {
@@ -108,15 +108,8 @@ int durable_after(Context *c, durable_done_fn done, void *userdata) {
         assert(done);
         if (!d && !(d = c->durable = calloc(1, sizeof *d)))
                 return -ENOMEM;
-        if (d->n == d->allocated) {
-                size_t a = d->allocated ? d->allocated * 2 : 16;
-                Waiter *v = realloc(d->waiting, a * sizeof *v);
-
-                if (!v)
-                        return -ENOMEM;
-                d->waiting = v;
-                d->allocated = a;
-        }
+        if (grow_array((void **) &d->waiting, &d->allocated, d->n + 1, sizeof *d->waiting) < 0)
+                return -ENOMEM;
         d->waiting[d->n++] = (Waiter) { .done = done, .userdata = userdata };
         return d->running ? 0 : start(c);
 }

@@ -121,15 +121,9 @@ static int cert_insert(IdxFile *f, const Cert *c) {
 
         if (f->n_certs >= UINT32_MAX - 1)
                 return -E2BIG;
-        if (f->n_certs == f->allocated) {
-                size_t a = f->allocated ? f->allocated * 2 : 1024;
-                Cert *v = realloc(f->certs, a * sizeof *v);
-
-                if (!v)
-                        return -ENOMEM;
-                f->certs = v;
-                f->allocated = a;
-        }
+        r = grow_array((void **) &f->certs, &f->allocated, f->n_certs + 1, sizeof *f->certs);
+        if (r < 0)
+                return r;
         f->certs[f->n_certs++] = *c;
         if (!f->by_key || 2 * f->n_certs > f->mask + 1) {
                 r = table_rebuild(f, 2 * f->n_certs);
