@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@
 #include "pkcs11.h"
 #include "util.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_MD_CTX *, EVP_MD_CTX_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(P11KitUri *, p11_kit_uri_free)
 
@@ -77,23 +78,40 @@ void crl_signer_free(CrlSigner *s) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(CrlSigner *, crl_signer_free)
 
-static int verify_signature(EVP_PKEY *pub, const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len) {
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+/* The digest is taken once by the caller: a CRL of a million entries is
+ * 40 MB, and hashing it is most of a signature's cost. */
+static int digest_ctx(EVP_PKEY *key, bool sign, EVP_PKEY_CTX **ret) {
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+
+        /* RSA keys default to PKCS#1 v1.5 padding: DigestInfo { SHA-256 } */
+        if (!ctx || (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) != 1 ||
+            EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1) {
+                EVP_PKEY_CTX_free(ctx);
+                ERR_clear_error();
+                return -ENOMEM;
+        }
+        *ret = ctx;
+        return 0;
+}
+
+static int verify_signature(EVP_PKEY *pub, const uint8_t md[static SHA256_DIGEST_LENGTH], const uint8_t *sig,
+                            size_t sig_len) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
         int ok;
 
-        if (!ctx || EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pub) != 1)
+        if (digest_ctx(pub, false, &ctx) < 0)
                 return -ENOMEM;
-        ok = EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
+        ok = EVP_PKEY_verify(ctx, sig, sig_len, md, SHA256_DIGEST_LENGTH) == 1;
         ERR_clear_error();
         return ok ? 0 : -EKEYREJECTED;
 }
 
-static int pem_sign(EVP_PKEY *key, const uint8_t *data, size_t len, uint8_t *sig, size_t *sig_len) {
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+static int pem_sign(EVP_PKEY *key, const uint8_t md[static SHA256_DIGEST_LENGTH], uint8_t *sig, size_t *sig_len) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
 
-        /* RSA keys default to PKCS#1 v1.5 padding */
-        if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-            EVP_DigestSign(ctx, sig, sig_len, data, len) != 1) {
+        if (digest_ctx(key, true, &ctx) < 0)
+                return -ENOMEM;
+        if (EVP_PKEY_sign(ctx, sig, sig_len, md, SHA256_DIGEST_LENGTH) != 1) {
                 ERR_clear_error();
                 return -EIO;
         }
@@ -307,23 +325,23 @@ static int ecdsa_to_der(const uint8_t *raw, size_t len, uint8_t *out, size_t *ou
         return 0;
 }
 
-static CK_RV token_sign_digest(Token *t, const uint8_t *data, size_t len, uint8_t *sig, CK_ULONG *sig_len) {
+static CK_RV token_sign_digest(Token *t, const uint8_t md[static SHA256_DIGEST_LENGTH], uint8_t *sig,
+                               CK_ULONG *sig_len) {
         /* DigestInfo { sha256, NULL } in front of the hash, as PKCS#1 v1.5 wants */
         static const uint8_t prefix[] = {
                 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
                 0x05, 0x00, 0x04, 0x20,
         };
         CK_MECHANISM mech = { t->mechanism, NULL, 0 };
-        uint8_t in[sizeof prefix + 32], *md = in + sizeof prefix;
+        uint8_t in[sizeof prefix + SHA256_DIGEST_LENGTH];
         CK_ULONG in_len = sizeof in;
         CK_RV rv;
 
         memcpy(in, prefix, sizeof prefix);
-        if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
-                return CKR_HOST_MEMORY;
+        memcpy(in + sizeof prefix, md, SHA256_DIGEST_LENGTH);
         if (t->mechanism == CKM_ECDSA) {
-                memmove(in, md, 32);
-                in_len = 32;
+                memmove(in, md, SHA256_DIGEST_LENGTH);
+                in_len = SHA256_DIGEST_LENGTH;
         }
         if ((rv = t->module->C_SignInit(t->session, &mech, t->key)) != CKR_OK)
                 return rv;
@@ -347,14 +365,15 @@ static CK_RV token_sign_data(Token *t, const uint8_t *data, size_t len, uint8_t 
         return t->module->C_SignFinal(t->session, sig, sig_len);
 }
 
-static CK_RV token_sign(Token *t, const uint8_t *data, size_t len, uint8_t *sig, size_t *sig_len) {
+static CK_RV token_sign(Token *t, const uint8_t *data, size_t len, const uint8_t md[static SHA256_DIGEST_LENGTH],
+                        uint8_t *sig, size_t *sig_len) {
         uint8_t raw[1024];
         CK_ULONG n = t->mechanism == CKM_ECDSA ? sizeof raw : (CK_ULONG) *sig_len;
         uint8_t *out = t->mechanism == CKM_ECDSA ? raw : sig;
         CK_RV rv;
 
         rv = t->mechanism == CKM_SHA256_RSA_PKCS ? token_sign_data(t, data, len, out, &n)
-                                                 : token_sign_digest(t, data, len, out, &n);
+                                                 : token_sign_digest(t, md, out, &n);
         if (rv != CKR_OK)
                 return rv;
         if (t->mechanism != CKM_ECDSA) {
@@ -369,15 +388,16 @@ static CK_RV token_sign(Token *t, const uint8_t *data, size_t len, uint8_t *sig,
 static int token_check_key(Token *t, X509 *ca, char **error) {
         static const uint8_t probe[] = "certrevoke: does this key belong to the CA?";
         EVP_PKEY *pub = X509_get0_pubkey(ca);
-        uint8_t sig[2048];
+        uint8_t sig[2048], md[SHA256_DIGEST_LENGTH];
         size_t n = sizeof sig;
         CK_RV rv;
 
+        SHA256(probe, sizeof probe, md);
         if ((size_t) EVP_PKEY_get_size(pub) > sizeof sig)
                 return fail(error, -EOPNOTSUPP, "the CA key is too large");
-        if ((rv = token_sign(t, probe, sizeof probe, sig, &n)) != CKR_OK)
+        if ((rv = token_sign(t, probe, sizeof probe, md, sig, &n)) != CKR_OK)
                 return fail(error, -EIO, "the token cannot sign with the key: %s", p11_kit_strerror(rv));
-        if (verify_signature(pub, probe, sizeof probe, sig, n) < 0)
+        if (verify_signature(pub, md, sig, n) < 0)
                 return fail(error, -EKEYREJECTED, "the key on the token does not belong to the CA certificate");
         return 0;
 }
@@ -498,15 +518,16 @@ static bool token_lost(CK_RV rv) {
                rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
 }
 
-static int signer_sign(CrlSigner *s, X509 *ca, const uint8_t *data, size_t len, uint8_t *sig, size_t *sig_len) {
+static int signer_sign(CrlSigner *s, X509 *ca, const uint8_t *data, size_t len,
+                       const uint8_t md[static SHA256_DIGEST_LENGTH], uint8_t *sig, size_t *sig_len) {
         _cleanup_free_ char *error = NULL;
         size_t cap = *sig_len;
         CK_RV rv;
         int r;
 
         if (s->pkey)
-                return pem_sign(s->pkey, data, len, sig, sig_len);
-        rv = s->token.module ? token_sign(&s->token, data, len, sig, sig_len) : CKR_SESSION_HANDLE_INVALID;
+                return pem_sign(s->pkey, md, sig, sig_len);
+        rv = s->token.module ? token_sign(&s->token, data, len, md, sig, sig_len) : CKR_SESSION_HANDLE_INVALID;
         if (token_lost(rv)) {
                 log_notice("crl: the CA key's token session was lost (%s); opening it again", p11_kit_strerror(rv));
                 token_close(&s->token);
@@ -514,7 +535,7 @@ static int signer_sign(CrlSigner *s, X509 *ca, const uint8_t *data, size_t len, 
                         return log_error_errno(r, "crl: cannot open the CA key's token again: %s",
                                                error ?: strerror(-r));
                 *sig_len = cap;
-                rv = token_sign(&s->token, data, len, sig, sig_len);
+                rv = token_sign(&s->token, data, len, md, sig, sig_len);
         }
         if (rv != CKR_OK)
                 return log_error_errno(-EIO, "crl: the token refused to sign: %s", p11_kit_strerror(rv));
@@ -523,6 +544,7 @@ static int signer_sign(CrlSigner *s, X509 *ca, const uint8_t *data, size_t len, 
 
 int crl_signer_sign(CrlSigner *s, X509 *ca, const uint8_t *data, size_t len, uint8_t *sig, size_t *sig_len) {
         EVP_PKEY *pub = ca ? X509_get0_pubkey(ca) : NULL;
+        uint8_t md[SHA256_DIGEST_LENGTH];
         size_t cap;
         int r;
 
@@ -534,11 +556,13 @@ int crl_signer_sign(CrlSigner *s, X509 *ca, const uint8_t *data, size_t len, uin
         if (EVP_PKEY_get_size(pub) <= 0 || *sig_len < (size_t) EVP_PKEY_get_size(pub))
                 return -ENOBUFS;
         cap = *sig_len;
-        r = signer_sign(s, ca, data, len, sig, sig_len);
+        if (!EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL))
+                return -ENOMEM;
+        r = signer_sign(s, ca, data, len, md, sig, sig_len);
         if (r < 0)
                 return r;
         /* what leaves here verifies with the CA certificate, whatever signed it */
-        if (*sig_len > cap || verify_signature(pub, data, len, sig, *sig_len) < 0)
+        if (*sig_len > cap || verify_signature(pub, md, sig, *sig_len) < 0)
                 return log_error_errno(-EKEYREJECTED, "crl: the signature does not verify with the CA certificate");
         return 0;
 }
