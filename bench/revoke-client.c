@@ -8,6 +8,11 @@
  *   revoke-client many PASSWORD LOGIN...  all at once; those answered Busy are
  *                                         sent again after the time they name;
  *                                         prints the seconds until the last reply
+ *   revoke-client many-at MS PASSWORD LOGIN...
+ *                                         the same, sent at MS milliseconds
+ *                                         since the epoch (connected before), so
+ *                                         that clients of several callers start
+ *                                         together; the seconds count from MS
  *   revoke-client probe INTERVAL_MS       ListUsers every INTERVAL_MS until stdin
  *                                         closes; prints "calls=<n> max_ms=<x>",
  *                                         the slowest answer: how long the
@@ -130,13 +135,24 @@ static int round_trip(sd_bus *bus, const char *password, Call *calls, int n) {
         return 0;
 }
 
-static int run_many(sd_bus *bus, const char *password, char **logins, int n) {
+/* Sleeps until at_ms (CLOCK_REALTIME, milliseconds); 0: now. */
+static void wait_until(long long at_ms) {
+        struct timespec ts = { .tv_sec = at_ms / 1000, .tv_nsec = at_ms % 1000 * 1000000 };
+
+        if (at_ms > 0)
+                while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                        ;
+}
+
+static int run_many(sd_bus *bus, long long at_ms, const char *password, char **logins, int n) {
         Call *calls = calloc((size_t) n, sizeof *calls);
-        double t0 = now_ms();
+        double t0;
         int failed = 0, r = 0;
 
         if (!calls)
                 return 1;
+        wait_until(at_ms);
+        t0 = now_ms();
         for (int i = 0; i < n; i++)
                 calls[i] = (Call) { .login = logins[i] };
         for (int round = 0; round < 100; round++) {
@@ -312,9 +328,9 @@ int main(int argc, char **argv) {
         int r;
 
         if (argc < 3 || (strcmp(argv[1], "probe") != 0 && argc < 4) ||
-            (strcmp(argv[1], "during") == 0 && argc != 7)) {
+            (strcmp(argv[1], "during") == 0 && argc != 7) || (strcmp(argv[1], "many-at") == 0 && argc < 5)) {
                 fprintf(stderr,
-                        "usage: %s one|many PASSWORD LOGIN... | probe INTERVAL_MS |"
+                        "usage: %s one|many PASSWORD LOGIN... | many-at MS PASSWORD LOGIN... | probe INTERVAL_MS |"
                         " during PASSWORD LOGIN INTERVAL_MS CRL TAIL_MS\n",
                         argv[0]);
                 return 2;
@@ -328,7 +344,9 @@ int main(int argc, char **argv) {
         if (strcmp(argv[1], "one") == 0)
                 r = run_one(bus, argv[2], argv + 3, argc - 3);
         else if (strcmp(argv[1], "many") == 0)
-                r = run_many(bus, argv[2], argv + 3, argc - 3);
+                r = run_many(bus, 0, argv[2], argv + 3, argc - 3);
+        else if (strcmp(argv[1], "many-at") == 0)
+                r = run_many(bus, atoll(argv[2]), argv[3], argv + 4, argc - 4);
         else if (strcmp(argv[1], "probe") == 0)
                 r = run_probe(bus, atoi(argv[2]));
         else if (strcmp(argv[1], "during") == 0)
