@@ -1,8 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The acting user's confirmation password: checked through PAM by a helper
- * process, with the failure count kept in the store across restarts. */
+ * process, with the failure count kept in the store across restarts.
+ *
+ * A confirmation that arrives while a check of the same login with byte for
+ * byte the same password is under way shares that check instead of asking
+ * PAM again: the same login and the same password are the same guess,
+ * however many calls carry it.  So it is counted once against the lock, a
+ * burst of right passwords costs one PAM run instead of rounds of five,
+ * and whatever the PAM stack does per attempt (pam_faillock's tally, a
+ * one-time code taken) happens once for all who share it.  A password that
+ * differs in one byte or in length is a guess of its own and never shares;
+ * the comparison takes the same time wherever the first difference is, so
+ * it tells nothing about the password under check. */
 #include <assert.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 
 #include "auth.h"
 #include "certrevoke.h"
@@ -23,17 +35,22 @@ struct ConfirmRequest {
         char *action;
         char *target;
         unsigned password_index;
+        const char *password;           /* while its check runs: in message, which is SENSITIVE */
+        Request *sharers;               /* wait for this request's check: same login, same password */
         bool joined;                    /* done records the confirmation with its change */
         confirm_done_fn done;
         void (*free_userdata)(void *);
         void *userdata;
         bool held;                      /* counts as under way in the caller's share */
-        Request *next;                  /* in c->confirm_queue, waiting for a turn */
+        /* in c->confirm_queue (waiting for a turn), in c->confirm_checks
+         * (its check under way) or in the sharers of such a request */
+        Request *next;
 };
 
 static void request_free(Request *q, bool with_userdata) {
         if (!q)
                 return;
+        assert(!q->sharers);
         if (q->held)
                 worker_unhold(q->context, q->caller.uid);
         if (with_userdata && q->free_userdata)
@@ -106,16 +123,15 @@ static int start_error(Context *c, int r, sd_bus_error *error) {
         return sd_bus_error_set_errnof(error, r, "the confirmation could not be started: %m");
 }
 
-static void refused(Context *c, Request *q, AuthResult result) {
-        unsigned failures = 0;
-
+/* Answers q after its check failed; failures is the count after this
+ * guess, which the caller recorded once for every request sharing it. */
+static void refused(Context *c, Request *q, AuthResult result, unsigned failures) {
         if (result == AUTH_ERROR) {
                 (void) store_history_add(c->store, q->caller.login, "confirm", q->target, "error");
                 (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_FAILED,
                                                   "the confirmation password could not be checked");
                 return;
         }
-        (void) store_auth_failed(c->store, q->caller.login, now_usec(), MAX_FAILURES, LOCK_USEC, &failures);
         (void) store_history_add(c->store, q->caller.login, "confirm", q->target,
                                  result == AUTH_ACCOUNT_REFUSED ? "account-refused" : "failed");
         log_event(LOG_WARNING, CR_MESSAGE_CONFIRMATION_FAILED, "CERTREVOKE_ACTOR", q->caller.login,
@@ -127,31 +143,63 @@ static void refused(Context *c, Request *q, AuthResult result) {
                                           : "the confirmation password of %s is wrong", q->caller.login);
 }
 
+/* Hands q the result of the check it waited for, and frees it. */
+static void answer(Context *c, Request *q, AuthResult result, unsigned failures) {
+        if (result != AUTH_OK) {
+                refused(c, q, result, failures);
+                request_free(q, true);
+                return;
+        }
+        /* a joined request's done records this with its change */
+        if (!q->joined)
+                (void) confirm_record_ok(c, &q->caller, q->target);
+        q->done(c, q->message, &q->caller, q->userdata);
+        request_free(q, false);
+}
+
 static void dequeue(Context *c, const char *login);
 
-static void on_auth(Context *c, AuthResult result, void *userdata) {
-        Request *q = userdata;
-        _cleanup_free_ char *login = strdup(q->caller.login);
+static void checks_unlink(Context *c, Request *q) {
+        for (Request **p = &c->confirm_checks; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        break;
+                }
+        q->next = NULL;
+}
 
-        if (result == AUTH_OK) {
-                /* a joined request's done records this with its change */
-                if (!q->joined)
-                        (void) confirm_record_ok(c, &q->caller, q->target);
-                q->done(c, q->message, &q->caller, q->userdata);
-                request_free(q, false);
-        } else {
-                refused(c, q, result);
-                request_free(q, true);
+/* The check of q ended: q and every request that shared it get the same
+ * answer, each its own reply and history row; a failure counts once. */
+static void on_auth(Context *c, AuthResult result, void *userdata) {
+        Request *q = userdata, *sharers;
+        _cleanup_free_ char *login = strdup(q->caller.login);
+        unsigned failures = 0;
+
+        checks_unlink(c, q);
+        q->password = NULL;
+        sharers = TAKE_PTR(q->sharers);
+        if (result == AUTH_FAILED || result == AUTH_ACCOUNT_REFUSED)
+                (void) store_auth_failed(c->store, q->caller.login, now_usec(), MAX_FAILURES, LOCK_USEC,
+                                         &failures);
+        answer(c, q, result, failures);
+        while (sharers) {
+                Request *s = sharers;
+
+                sharers = s->next;
+                s->next = NULL;
+                answer(c, s, result, failures);
         }
         if (login)
                 dequeue(c, login);
 }
 
-static int start(Context *c, Request *q) {
+/* The confirmation password, argument password_index of the message: it
+ * points into the message, which sd-bus wipes when it is freed, and is
+ * valid as long as the request holds it. */
+static int read_password(Request *q, const char **ret) {
         const char *password = NULL;
         int r;
 
-        /* the message is SENSITIVE: sd-bus wipes the password when it is freed */
         if ((r = sd_bus_message_rewind(q->message, true)) < 0)
                 return r;
         /* the arguments before it may be of any type (RevokeCertificates
@@ -161,11 +209,60 @@ static int start(Context *c, Request *q) {
                         return r;
         if ((r = sd_bus_message_read_basic(q->message, 's', &password)) <= 0)
                 return r < 0 ? r : -EBADMSG;
+        *ret = password;
+        return 0;
+}
+
+/* Byte for byte equal, in a time that depends on the lengths only. */
+static bool same_password(const char *a, const char *b) {
+        size_t n = strlen(a);
+
+        if (n != strlen(b))
+                return false;
+        return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/* The request whose check of q's login and password is under way, if any. */
+static Request *check_to_share(Context *c, Request *q) {
+        const char *password = NULL;
+
+        if (read_password(q, &password) < 0)
+                return NULL;    /* start() says why */
+        for (Request *l = c->confirm_checks; l; l = l->next)
+                if (streq_ptr(l->caller.login, q->caller.login) && same_password(l->password, password))
+                        return l;
+        return NULL;
+}
+
+/* q waits for l's check and takes no turn: it is the same guess. */
+static void share_check(Request *l, Request *q) {
+        Request **p = &l->sharers;
+
+        assert(l->password);
+        while (*p)
+                p = &(*p)->next;
+        q->next = NULL;
+        *p = q;
+        log_debug("confirm: a confirmation by %s acting on %s shares the check under way", q->caller.login,
+                  q->target);
+}
+
+static int start(Context *c, Request *q) {
+        const char *password = NULL;
+        int r;
+
+        /* the message is SENSITIVE: sd-bus wipes the password when it is freed */
+        if ((r = read_password(q, &password)) < 0)
+                return r;
         r = auth_check(c, q->caller.login, password, on_auth, q);
         if (r == -EAGAIN)
                 return r;       /* as many as may run: the caller hears Busy */
         if (r < 0)
                 return log_error_errno(r, "auth: cannot start the PAM helper: %m");
+        /* others may compare theirs with it until on_auth */
+        q->password = password;
+        q->next = c->confirm_checks;
+        c->confirm_checks = q;
         return 0;
 }
 
@@ -179,23 +276,30 @@ static void enqueue(Context *c, Request *q) {
         *p = q;
 }
 
-/* Starts what waited for login's turns, in order; what the lock now
- * refuses is answered so. */
+/* Starts what waited for login's turns, in order, and lets what has the
+ * password of a check now under way share it; what the lock now refuses is
+ * answered so. */
 static void dequeue(Context *c, const char *login) {
         for (Request **p = &c->confirm_queue; *p;) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                Request *q = *p;
+                Request *q = *p, *l = NULL;
                 int r;
 
-                if (strcmp(q->caller.login, login) != 0) {
+                if (!streq_ptr(q->caller.login, login)) {
                         p = &q->next;
                         continue;
                 }
                 r = confirm_check_lock(c, &q->caller, q->action, q->target, &error);
-                if (r == 0 && free_slots(c, login) == 0)
-                        return;
+                if (r == 0 && !(l = check_to_share(c, q)) && free_slots(c, login) == 0) {
+                        p = &q->next;
+                        continue;
+                }
                 *p = q->next;
                 q->next = NULL;
+                if (l) {
+                        share_check(l, q);
+                        continue;
+                }
                 if (r == 0 && (r = start(c, q)) >= 0)
                         continue;
                 if (!sd_bus_error_is_set(&error))
@@ -217,7 +321,7 @@ int confirm_record_ok(Context *c, const Caller *caller, const char *target) {
 static int request(Context *c, sd_bus_message *m, const Caller *caller, const char *action, const char *target,
                    unsigned password_index, bool joined, confirm_done_fn done, void (*free_userdata)(void *),
                    void *userdata, sd_bus_error *error) {
-        Request *q;
+        Request *q, *l;
         int r;
 
         assert(c);
@@ -236,6 +340,10 @@ static int request(Context *c, sd_bus_message *m, const Caller *caller, const ch
         q->done = done;
         q->free_userdata = free_userdata;
         q->userdata = userdata;
+        if ((l = check_to_share(c, q))) {
+                share_check(l, q);
+                return 1;
+        }
         if (free_slots(c, caller->login) == 0) {
                 enqueue(c, q);
                 return 1;

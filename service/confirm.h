@@ -13,8 +13,11 @@ typedef void (*confirm_done_fn)(Context *c, sd_bus_message *m, const Caller *cal
  * must have been admitted with worker_admit() first: from here until done
  * is called or the call is answered, it counts as under way in the
  * caller's share.  A login locked after too many failures is answered
- * RateLimited at once; one check of a login runs at a time (and never more
- * than it has failures left), the rest wait their turn.  A wrong password
+ * RateLimited at once; no more checks of a login run at a time than it has
+ * failures left, the rest wait their turn.  A call whose password is the
+ * same, byte for byte, as that of a check of the login under way takes no
+ * turn: it waits for that check and gets its result (one guess, counted
+ * once).  A wrong password
  * is answered AuthenticationFailed and counted; every attempt goes to the
  * history as action "confirm" with target, a refusal by the lock as
  * action.  Returns 1 when the answer will come later (done, or an error

@@ -47,6 +47,7 @@ typedef struct Context {
                 uint64_t timeout_usec;  /* tests: instead of AUTH_TIMEOUT_USEC */
         } auth;
         ConfirmRequest *confirm_queue;  /* confirmations waiting for their caller's turn */
+        ConfirmRequest *confirm_checks; /* confirmations whose PAM check is under way */
         History *history;       /* the operation history's upkeep */
         Durable *durable;       /* answers waiting for the store's sync */
         uint64_t last_call_usec;        /* CLOCK_MONOTONIC of the last method call */
