@@ -380,17 +380,38 @@ static int check_args(CrlSigner *s, X509 *ca, uint64_t this_update_usec, uint64_
         return 0;
 }
 
+void crl_buffer_free(CrlBuffer *b) {
+        if (!b)
+                return;
+        free(b->data);
+        free(b);
+}
+
+static int buffer_reserve(CrlBuffer *b, size_t size) {
+        unsigned char *data;
+
+        if (b->allocated >= size)
+                return 0;
+        /* a little room to grow: the next CRL lists a few more */
+        size += size / 64;
+        if (!(data = realloc(b->data, size)))
+                return -ENOMEM;
+        b->data = data;
+        b->allocated = size;
+        return 0;
+}
+
 int crl_build_encoded(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_parts, uint64_t number,
-                      uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der,
-                      size_t *ret_len) {
-        _cleanup_free_ uint8_t *buf = NULL, *sig = NULL;
+                      uint64_t this_update_usec, uint64_t next_update_usec, CrlBuffer *out) {
+        _cleanup_free_ uint8_t *sig = NULL;
         size_t max_sig, sig_len, tbs_len, content, hdr_max, hdr;
         Tbs t = { .this_sec = this_update_usec / USEC_PER_SEC, .next_sec = next_update_usec / USEC_PER_SEC };
-        uint8_t *tbs, *p;
+        uint8_t *buf, *tbs, *p;
         int r;
 
-        if (!ret_der || !ret_len || (!parts && n_parts))
+        if (!out || (!parts && n_parts))
                 return -EINVAL;
+        out->len = 0;
         if ((r = check_args(s, ca, this_update_usec, next_update_usec)) < 0)
                 return r;
         r = tbs_prepare(s, ca, parts, n_parts, number, &t);
@@ -408,10 +429,11 @@ int crl_build_encoded(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_
         tbs_len = tlv_size(t.content);
         content = tbs_len + t.alg_len + tlv_size(1 + max_sig);
         hdr_max = 1 + len_size(content);
-        if (!(buf = malloc(hdr_max + content)) || !(sig = malloc(max_sig))) {
+        if (buffer_reserve(out, hdr_max + content) < 0 || !(sig = malloc(max_sig))) {
                 free(t.ext);
                 return -ENOMEM;
         }
+        buf = out->data;
         tbs = buf + hdr_max;
         p = put_tbs(tbs, &t);
         free(t.ext);
@@ -433,14 +455,14 @@ int crl_build_encoded(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_
         put_header(buf + hdr_max - hdr, 0x30, content);
         if (hdr != hdr_max)
                 memmove(buf, buf + hdr_max - hdr, hdr + content);
-        *ret_len = hdr + content;
-        *ret_der = TAKE_PTR(buf);
+        out->len = hdr + content;
         return 0;
 }
 
 int crl_build(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_t number,
               uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der, size_t *ret_len) {
         _cleanup_free_ uint8_t *encoded = NULL;
+        CrlBuffer out = {};
         CrlEncoded part = {};
         size_t len;
         int r;
@@ -458,7 +480,14 @@ int crl_build(CrlSigner *s, X509 *ca, const CrlEntry *entries, size_t n, uint64_
         if (put_entries(encoded, entries, n) != encoded + len)
                 return log_error_errno(-EIO, "crl: the entries' encoder wrote other than it sized");
         part = (CrlEncoded) { .data = encoded, .len = len };
-        return crl_build_encoded(s, ca, &part, 1, number, this_update_usec, next_update_usec, ret_der, ret_len);
+        r = crl_build_encoded(s, ca, &part, 1, number, this_update_usec, next_update_usec, &out);
+        if (r < 0) {
+                free(out.data);
+                return r;
+        }
+        *ret_der = out.data;
+        *ret_len = out.len;
+        return 0;
 }
 
 int crl_entry_encode(const CrlEntry *e, uint8_t out[static CRL_ENTRY_MAX], size_t *ret_len) {

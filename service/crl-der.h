@@ -40,8 +40,18 @@ typedef struct CrlEncoded {
         size_t len;
 } CrlEncoded;
 
-/* crl_build over entries encoded already: the runs in order.  Costs the
- * copy and the signature, no work per entry. */
+/* Where a CRL is built: kept from build to build by a publisher, so that
+ * tens of megabytes are neither faulted in nor unmapped each time. */
+typedef struct CrlBuffer {
+        unsigned char *data;
+        size_t len;             /* of the CRL in data */
+        size_t allocated;
+} CrlBuffer;
+
+void crl_buffer_free(CrlBuffer *b);
+
+/* crl_build over entries encoded already: the runs in order, into out
+ * (grown when too small).  Costs the copy and the signature, no work per
+ * entry. */
 int crl_build_encoded(CrlSigner *s, X509 *ca, const CrlEncoded *parts, size_t n_parts, uint64_t number,
-                      uint64_t this_update_usec, uint64_t next_update_usec, unsigned char **ret_der,
-                      size_t *ret_len);
+                      uint64_t this_update_usec, uint64_t next_update_usec, CrlBuffer *out);

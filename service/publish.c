@@ -90,8 +90,7 @@ typedef struct Job {
         int result;
         int pem_result;
         int dir_fd;                     /* the publish directory, from phase one to two */
-        unsigned char *der;             /* the CRL phase one published */
-        size_t der_len;
+        CrlBuffer *der;                 /* the CRL phase one published; the publisher's, lent */
         char *why;                      /* why the publish directory was refused */
         uint64_t seq;
         size_t n_entries;
@@ -113,6 +112,9 @@ typedef struct Publisher {
         uint64_t last_number;           /* the last CRL number handed to a build */
         PublishedMark mark;
         CrlEntries *entries;            /* the next CRL's, kept between builds */
+        /* where CRLs are built, kept: phase one of a build may run beside
+         * phase two of the one before, each with its own */
+        CrlBuffer *spare[2];
         bool again;                     /* a build without new revocations is wanted */
         sd_event_source *defer, *timer, *coalesce;
         uint64_t held_since;            /* CLOCK_MONOTONIC: a build waits for confirmations since */
@@ -287,7 +289,7 @@ static int index_end(Job *j, IndexUpdate *u, const unsigned char *der, size_t le
 }
 
 /* The entries brought up to the store, signed as the next CRL. */
-static int build(Job *j, IndexUpdate *u, unsigned char **ret_der, size_t *ret_len) {
+static int build(Job *j, IndexUpdate *u, CrlBuffer *out) {
         const CrlEntriesObserver obs = { .listed = index_listed, .unlisted = index_unlisted, .userdata = u };
         CrlEncoded parts[2];
         int r;
@@ -298,7 +300,7 @@ static int build(Job *j, IndexUpdate *u, unsigned char **ret_der, size_t *ret_le
         j->usec[STEP_READ] = monotonic_usec();
         crl_entries_parts(j->entries, parts, &j->n_entries);
         return crl_build_encoded(j->signer, j->ca, parts, ELEMENTSOF(parts), j->crl.number,
-                                 j->crl.this_update_usec, j->crl.next_update_usec, ret_der, ret_len);
+                                 j->crl.this_update_usec, j->crl.next_update_usec, out);
 }
 
 /* Phase one, in a worker: the store synced, the entries and revoked.idx
@@ -326,16 +328,16 @@ static int build_and_publish(Job *j) {
         r = index_begin(j, j->dir_fd, &index);
         if (r < 0)
                 return r;
-        r = build(j, &index, &j->der, &j->der_len);
+        r = build(j, &index, j->der);
         j->usec[STEP_SIGNED] = monotonic_usec();
-        r = index_end(j, &index, j->der, j->der_len, r);
+        r = index_end(j, &index, j->der->data, j->der->len, r);
         if (r < 0)
                 return r;
         j->usec[STEP_INDEXED] = monotonic_usec();
         r = write_ca(j->dir_fd, j->ca);
         if (r < 0)
                 return log_error_errno(r, "crl: cannot write ca.pem: %m");
-        r = crl_write_der_at(j->dir_fd, j->der, j->der_len);
+        r = crl_write_der_at(j->dir_fd, j->der->data, j->der->len);
         if (r < 0)
                 return r;
         j->usec[STEP_WRITTEN] = monotonic_usec();
@@ -365,15 +367,35 @@ static void job_follow(void *userdata) {
         /* a newer crl.der already replaced this one: its build writes
          * crl.pem, and this one would only cost the disk meanwhile */
         if (j->result >= 0 && crl_der_is_ours(j))
-                j->pem_result = crl_write_pem_at(j->dir_fd, j->der, j->der_len);
+                j->pem_result = crl_write_pem_at(j->dir_fd, j->der->data, j->der->len);
         token_walker_remove(j->walker, j->modules, j->pin, j->items, j->n_removals);
 }
 
 /* ---- the loop side ---- */
 
-static void job_free(Job *j) {
+/* A buffer for a build: a kept one, else a new one. */
+static CrlBuffer *buffer_lend(Publisher *p) {
+        for (size_t i = 0; i < ELEMENTSOF(p->spare); i++)
+                if (p->spare[i])
+                        return TAKE_PTR(p->spare[i]);
+        return calloc(1, sizeof(CrlBuffer));
+}
+
+static void buffer_return(Publisher *p, CrlBuffer *b) {
+        if (!b)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(p->spare); i++)
+                if (!p->spare[i]) {
+                        p->spare[i] = b;
+                        return;
+                }
+        crl_buffer_free(b);
+}
+
+static void job_free(Publisher *p, Job *j) {
         if (!j)
                 return;
+        buffer_return(p, TAKE_PTR(j->der));
         for (size_t i = 0; i < j->n_removals; i++)
                 removal_done(&j->removals[i]);
         free(j->removals);
@@ -381,7 +403,6 @@ static void job_free(Job *j) {
         free(j->state_dir);
         free(j->publish_dir);
         free(j->why);
-        free(j->der);
         if (j->dir_fd >= 0)
                 close(j->dir_fd);
         strv_free(j->modules);
@@ -525,7 +546,7 @@ static void job_followed(Context *c, void *userdata) {
         record_removals(c, j);
         assert(p->follow == j);
         p->follow = NULL;
-        job_free(j);
+        job_free(p, j);
         if (p->follow_next)
                 start_follow(c, TAKE_PTR(p->follow_next));
         /* a build that waited for the turn of its phase two */
@@ -611,6 +632,8 @@ static int job_prepare(Context *c, Job *j) {
         j->modules = strv_copy(c->config.token_modules);
         if (!j->state_dir || !j->publish_dir || !j->modules)
                 return -ENOMEM;
+        if (!(j->der = buffer_lend(p)))
+                return -ENOMEM;
         j->signer = p->signer;
         j->walker = p->walker;
         j->ca = c->ca;
@@ -644,7 +667,7 @@ static int start_job(Context *c) {
                 j->result = r;
                 job_finished(c, j);
                 record_removals(c, j);
-                job_free(j);
+                job_free(p, j);
                 return r;
         }
         p->job = j;
@@ -855,6 +878,8 @@ void publish_free(Context *c) {
         sd_event_source_disable_unref(p->timer);
         sd_event_source_disable_unref(p->coalesce);
         revoked_index_free(p->index);
+        for (size_t i = 0; i < ELEMENTSOF(p->spare); i++)
+                crl_buffer_free(p->spare[i]);
         crl_signer_free(p->signer);
         token_walker_free(p->walker);
         crl_entries_free(p->entries);
