@@ -48,7 +48,7 @@ void user_object_path_buf(const char *login_id, char buf[static USER_PATH_MAX]) 
 }
 
 /* Identifies the sender of m, remembering it for the rest of m: sd-bus
- * asks once per object, and GetManagedObjects asks for every user. */
+ * may look up an object more than once for one message. */
 static int seen_caller(Context *c, sd_bus_message *m, Caller *ret) {
         const char *sender = sd_bus_message_get_sender(m);
         uint64_t cookie = 0;
@@ -212,46 +212,47 @@ static size_t user_reply_size(const UserRow *u) {
         return align_to(offset, 8);
 }
 
-/* The users one call enumerated, for the objects sd-bus then reads one at
- * a time: GetManagedObjects would otherwise query the store once per user. */
+/* ---- The users as GetManagedObjects read them last
+ *
+ * Kept while the store is unchanged and no certificate among them has
+ * expired since, so that a client that polls the objects pays the store's
+ * read only after a change.  Only for callers who see every user: another
+ * caller's reply is one row. */
+
 typedef struct UserEntry {
         UserRow row;
         char *strings;                  /* the row's strings, in one block */
 } UserEntry;
 
-struct UserSnapshot {
-        sd_bus_message *message;        /* the call it was read for (a reference) */
-        UserEntry *entries;             /* the users the caller may see, in login order */
+struct UserCache {
+        UserEntry *entries;             /* every user, in login order */
         size_t n;
         size_t allocated;
-        sd_event_source *drop;          /* frees it once the call is answered */
+        size_t reply_size;              /* of their objects in a reply, at most */
+        StoreVersion version;           /* of the store, before the read */
+        uint64_t read_usec;             /* the wall clock after the read */
+        uint64_t valid_until_usec;      /* the first expiry of a valid certificate among them */
 };
 
-static UserSnapshot *user_snapshot_free(UserSnapshot *s) {
-        if (!s)
+static UserCache *user_cache_free(UserCache *cache) {
+        if (!cache)
                 return NULL;
-        for (size_t i = 0; i < s->n; i++)
-                free(s->entries[i].strings);
-        free(s->entries);
-        sd_bus_message_unref(s->message);
-        sd_event_source_disable_unref(s->drop);
-        free(s);
+        for (size_t i = 0; i < cache->n; i++)
+                free(cache->entries[i].strings);
+        free(cache->entries);
+        free(cache);
         return NULL;
 }
 
-static void user_snapshot_freep(UserSnapshot **s) {
-        user_snapshot_free(*s);
-}
-
-static void drop_user_snapshot(Context *c) {
-        c->user_snapshot = user_snapshot_free(c->user_snapshot);
+static void user_cache_freep(UserCache **cache) {
+        user_cache_free(*cache);
 }
 
 void bus_user_forget_caller(Context *c) {
         free(c->seen.sender);
         free(c->seen.login);
         memset(&c->seen, 0, sizeof c->seen);
-        drop_user_snapshot(c);
+        c->user_cache = user_cache_free(c->user_cache);
 }
 
 /* Copies *u, whose strings are borrowed from the store, into e. */
@@ -277,141 +278,71 @@ static int user_entry_init(UserEntry *e, const UserRow *u) {
         return 0;
 }
 
-static int user_snapshot_add(UserSnapshot *s, const UserRow *u) {
+/* -EMSGSIZE: the users' objects would not fit in one message. */
+static int user_cache_add(const UserRow *u, void *userdata) {
+        UserCache *cache = userdata;
         int r;
 
-        r = grow_array((void **) &s->entries, &s->allocated, s->n + 1, sizeof *s->entries);
+        cache->reply_size += user_reply_size(u);
+        if (cache->reply_size > MANAGED_OBJECTS_REPLY_MAX)
+                return -EMSGSIZE;
+        /* the state a valid certificate shows changes at its expiry */
+        if ((u->state == CR_CERT_ISSUED || u->state == CR_CERT_RENEWED) &&
+            u->not_after_usec < cache->valid_until_usec)
+                cache->valid_until_usec = u->not_after_usec;
+        r = grow_array((void **) &cache->entries, &cache->allocated, cache->n + 1, sizeof *cache->entries);
         if (r < 0)
                 return r;
-        r = user_entry_init(&s->entries[s->n], u);
+        r = user_entry_init(&cache->entries[cache->n], u);
         if (r < 0)
                 return r;
-        s->n++;
+        cache->n++;
         return 0;
 }
 
-typedef struct SnapshotFill {
-        UserSnapshot *snapshot;
-        const Caller *caller;
-        size_t reply_size;      /* of GetManagedObjects, at most */
-        size_t reply_max;       /* SIZE_MAX: no reply of ours carries the properties */
-} SnapshotFill;
-
-static int snapshot_fill(const UserRow *u, void *userdata) {
-        SnapshotFill *f = userdata;
-        const UserSnapshot *s = f->snapshot;
-
-        if (!caller_may_see(f->caller, u->login_id))
-                return 0;
-        if (f->reply_max != SIZE_MAX) {
-                f->reply_size += user_reply_size(u);
-                if (f->reply_size > f->reply_max)
-                        return -EMSGSIZE;
-        }
-        /* the store lists by login ID; user_snapshot_find relies on it */
-        assert(s->n == 0 || strcmp(s->entries[s->n - 1].row.login_id, u->login_id) < 0);
-        return user_snapshot_add(f->snapshot, u);
+static bool user_cache_holds(const UserCache *cache, const StoreVersion *version, uint64_t now) {
+        return cache && cache->version.others == version->others && cache->version.own == version->own &&
+               now >= cache->read_usec && now < cache->valid_until_usec;
 }
 
-/* Reads every user the caller may see: all of them for master and admin
- * users, else at most the caller's own.  -EMSGSIZE: their objects would
- * take more than reply_max bytes. */
-static int user_snapshot_read(Context *c, const Caller *caller, size_t reply_max, UserSnapshot **ret) {
-        _cleanup_(user_snapshot_freep) UserSnapshot *s = NULL;
-        SnapshotFill f;
-        UserView own;
+/* Every user, from the cache while it holds, else read now.  -EMSGSIZE:
+ * their objects would not fit in one message. */
+static int user_cache_get(Context *c, const UserCache **ret) {
+        _cleanup_(user_cache_freep) UserCache *cache = NULL;
+        StoreVersion version;
         int r;
 
-        s = calloc(1, sizeof *s);
-        if (!s)
+        /* the version before the read: a commit during it shows at the next call */
+        r = store_version(c->store, &version);
+        if (r < 0)
+                return log_error_errno(r, "bus: cannot read the store's version: %m");
+        if (user_cache_holds(c->user_cache, &version, now_usec())) {
+                *ret = c->user_cache;
+                return 0;
+        }
+        c->user_cache = user_cache_free(c->user_cache);
+        cache = calloc(1, sizeof *cache);
+        if (!cache)
                 return -ENOMEM;
-        f = (SnapshotFill) { .snapshot = s, .caller = caller, .reply_max = reply_max };
-        if (caller_is_privileged(caller)) {
-                r = store_foreach_user(c->store, snapshot_fill, &f);
-                if (r == -EMSGSIZE)
-                        return r;
-                if (r < 0)
-                        return log_error_errno(r, "bus: cannot read the users: %m");
-        } else if (caller->login) {
-                r = store_get_user(c->store, caller->login, &own);
-                if (r < 0 && r != -ENOENT)
-                        return log_error_errno(r, "bus: cannot read user %s: %m", caller->login);
-                if (r >= 0) {
-                        r = snapshot_fill(&own.row, &f);
-                        user_view_done(&own);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        *ret = TAKE_PTR(s);
-        return 0;
-}
-
-static int compare_login(const void *key, const void *entry) {
-        return strcmp(key, ((const UserEntry *) entry)->row.login_id);
-}
-
-static const UserRow *user_snapshot_find(const UserSnapshot *s, const char *login_id) {
-        const UserEntry *e;
-
-        if (s->n == 0)
-                return NULL;
-        e = bsearch(login_id, s->entries, s->n, sizeof *s->entries, compare_login);
-        return e ? &e->row : NULL;
-}
-
-static int on_call_answered(sd_event_source *source, void *userdata) {
-        Context *c = userdata;
-
-        (void) source;
-        drop_user_snapshot(c);
-        return 0;
-}
-
-/* The snapshot for the message m, read now unless this message has one;
- * it lives until the event loop turns, past the reply to m. */
-static int user_snapshot_for(Context *c, sd_bus_message *m, UserSnapshot **ret) {
-        _cleanup_(user_snapshot_freep) UserSnapshot *s = NULL;
-        Caller caller;
-        int managed, r;
-
-        assert(c->event);
-        if (c->user_snapshot && c->user_snapshot->message == m) {
-                *ret = c->user_snapshot;
-                return 0;
-        }
-        r = seen_caller(c, m, &caller);
-        if (r < 0)
-                return log_error_errno(r, "bus: cannot identify the caller: %m");
-        managed = sd_bus_message_is_method_call(m, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
-        r = user_snapshot_read(c, &caller, managed > 0 ? MANAGED_OBJECTS_REPLY_MAX : SIZE_MAX, &s);
-        if (r < 0)
+        *cache = (UserCache) { .version = version, .valid_until_usec = UINT64_MAX };
+        r = store_foreach_user(c->store, user_cache_add, cache);
+        if (r == -EMSGSIZE)
                 return r;
-        r = sd_event_add_defer(c->event, &s->drop, on_call_answered, c);
         if (r < 0)
-                return log_error_errno(r, "bus: cannot schedule the end of a user listing: %m");
-        s->message = sd_bus_message_ref(m);
-        drop_user_snapshot(c);
-        c->user_snapshot = TAKE_PTR(s);
-        *ret = c->user_snapshot;
+                return log_error_errno(r, "bus: cannot read the users: %m");
+        /* the states were derived before this: an expired one stays so from here on */
+        cache->read_usec = now_usec();
+        c->user_cache = TAKE_PTR(cache);
+        *ret = c->user_cache;
         return 0;
 }
 
-/* The snapshot taken for the message sd-bus is handling, if any; never
- * while we emit signals, which must show the store as it is now. */
-static const UserSnapshot *current_snapshot(Context *c, sd_bus *bus) {
-        sd_bus_message *m = sd_bus_get_current_message(bus);
-
-        if (c->emitting || !m || !c->user_snapshot || c->user_snapshot->message != m)
-                return NULL;
-        return c->user_snapshot;
-}
+/* ---- Single objects: sd-bus asks for each by path */
 
 static int user_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                      void **found, sd_bus_error *error) {
         _cleanup_free_ char *login = NULL;
         Context *c = userdata;
-        const UserSnapshot *s;
         UserView v;
         int r;
 
@@ -420,16 +351,6 @@ static int user_find(sd_bus *bus, const char *path, const char *interface, void 
         r = sd_bus_path_decode(path, CR_USER_PATH_PREFIX, &login);
         if (r <= 0 || cr_login_id_invalid(login))
                 return 0;
-        s = current_snapshot(c, bus);
-        if (s) {
-                /* enumerated for this very call: only the users it may see are in it */
-                const UserRow *u = user_snapshot_find(s, login);
-
-                if (!u)
-                        return 0;
-                *found = (void *) u;
-                return 1;
-        }
         if (!visible(c, bus, login))
                 return 0;
         r = store_get_user(c->store, login, &v);
@@ -444,41 +365,247 @@ static int user_find(sd_bus *bus, const char *path, const char *interface, void 
         return 1;
 }
 
-static int snapshot_paths(const UserSnapshot *s, char ***ret) {
-        char **paths;
+typedef struct PathList {
+        const Caller *caller;
+        char **paths;                   /* NULL-terminated */
+        size_t n;
+        size_t allocated;
+} PathList;
 
-        paths = calloc(s->n + 1, sizeof *paths);
-        if (!paths)
-                return -ENOMEM;
-        for (size_t i = 0; i < s->n; i++) {
-                int r = user_object_path(s->entries[i].row.login_id, &paths[i]);
+static int path_list_add(const UserRow *u, void *userdata) {
+        PathList *l = userdata;
+        int r;
 
-                if (r < 0) {
-                        strv_free(paths);
-                        return r;
-                }
-        }
-        *ret = paths;
+        if (!caller_may_see(l->caller, u->login_id))
+                return 0;
+        r = grow_array((void **) &l->paths, &l->allocated, l->n + 2, sizeof *l->paths);
+        if (r < 0)
+                return r;
+        r = user_object_path(u->login_id, &l->paths[l->n]);
+        if (r < 0)
+                return r;
+        l->paths[++l->n] = NULL;
         return 0;
 }
 
+/* The users the caller may see: every one for master and admin users,
+ * else at most the caller's own. */
+static int path_list_fill(Context *c, PathList *l) {
+        UserView own;
+        int r;
+
+        if (caller_is_privileged(l->caller))
+                return store_foreach_user(c->store, path_list_add, l);
+        if (!l->caller->login)
+                return 0;
+        r = store_get_user(c->store, l->caller->login, &own);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = path_list_add(&own.row, l);
+        user_view_done(&own);
+        return r;
+}
+
+/* The objects under the prefix, for Introspect. */
 static int user_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                           sd_bus_error *error) {
         static const Caller root = { .role = CR_ROLE_MASTER, .login = (char *) CR_ROOT_LOGIN };
-        _cleanup_(user_snapshot_freep) UserSnapshot *own = NULL;
         sd_bus_message *m = sd_bus_get_current_message(bus);
         Context *c = userdata;
-        UserSnapshot *s = NULL;
+        Caller caller = root;
+        PathList l = { .caller = &caller };
         int r;
 
-        (void) path;
-        if (m && !c->emitting)
-                r = user_snapshot_for(c, m, &s);
-        else {
-                /* our own signals: every object */
-                r = user_snapshot_read(c, &root, SIZE_MAX, &own);
-                s = own;
+        (void) path, (void) error;
+        /* our own signals see every object */
+        if (m && !c->emitting) {
+                r = seen_caller(c, m, &caller);
+                if (r < 0)
+                        return log_error_errno(r, "bus: cannot identify the caller: %m");
         }
+        r = path_list_fill(c, &l);
+        if (r >= 0 && !l.paths) {
+                l.paths = calloc(1, sizeof *l.paths);
+                if (!l.paths)
+                        r = -ENOMEM;
+        }
+        if (r < 0) {
+                strv_free(l.paths);
+                return log_error_errno(r, "bus: cannot list the users: %m");
+        }
+        *nodes = l.paths;
+        return 1;
+}
+
+/* ---- GetManagedObjects
+ *
+ * Answered here rather than by sd-bus's object manager, which for each
+ * object asks user_find by path, tries every prefix of the path, and writes
+ * the standard interfaces through format strings: with many users that
+ * walk, not the store, was most of the call.  The reply is the one sd-bus
+ * gives, object by object and byte for byte: the same standard interfaces,
+ * the properties of user_vtable in its order, through its getters.  Only
+ * the order of the objects differs: login order, where sd-bus's follows
+ * its hash table. */
+
+/* A name of ours (an interface, a property): ASCII, so sd-bus's check of
+ * each string's UTF-8 is left for the values. */
+static int append_name(sd_bus_message *reply, const char *name) {
+        size_t len = strlen(name);
+        char *p;
+        int r;
+
+        r = sd_bus_message_append_string_space(reply, len, &p);
+        if (r < 0)
+                return r;
+        memcpy(p, name, len);
+        return 0;
+}
+
+/* As sd-bus writes a property: through the getter, else from the offset. */
+static int append_property(sd_bus_message *reply, const char *path, const sd_bus_vtable *v, const UserRow *u,
+                           sd_bus_error *error) {
+        void *value = (void *) ((const uint8_t *) u + v->x.property.offset);
+        const char *signature = v->x.property.signature;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r < 0)
+                return r;
+        r = append_name(reply, v->x.property.member);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'v', signature);
+        if (r < 0)
+                return r;
+        if (v->x.property.get)
+                r = v->x.property.get(sd_bus_message_get_bus(reply), path, CR_USER_IFACE, v->x.property.member,
+                                      reply, value, error);
+        else if (signature[0] == 's')
+                r = sd_bus_message_append_basic(reply, 's', *(const char **) value);
+        else
+                r = sd_bus_message_append_basic(reply, signature[0], value);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int open_interface(sd_bus_message *reply, const char *interface) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'e', "sa{sv}");
+        if (r < 0)
+                return r;
+        r = append_name(reply, interface);
+        if (r < 0)
+                return r;
+        return sd_bus_message_open_container(reply, 'a', "{sv}");
+}
+
+/* Closes an interface's properties and its entry; an object's likewise. */
+static int close_two(sd_bus_message *reply) {
+        int r;
+
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int append_user_object(sd_bus_message *reply, const UserRow *u, sd_bus_error *error) {
+        char path[USER_PATH_MAX];
+        int r;
+
+        user_object_path_buf(u->login_id, path);
+        r = sd_bus_message_open_container(reply, 'e', "oa{sa{sv}}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_basic(reply, 'o', path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{sa{sv}}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(standard_interfaces); i++) {
+                r = open_interface(reply, standard_interfaces[i]);
+                if (r < 0)
+                        return r;
+                r = close_two(reply);
+                if (r < 0)
+                        return r;
+        }
+        r = open_interface(reply, CR_USER_IFACE);
+        if (r < 0)
+                return r;
+        for (const sd_bus_vtable *v = user_vtable + 1; v->type != _SD_BUS_VTABLE_END; v++) {
+                r = append_property(reply, path, v, u, error);
+                if (r < 0)
+                        return r;
+        }
+        r = close_two(reply);
+        if (r < 0)
+                return r;
+        return close_two(reply);
+}
+
+/* The objects of the users the caller may see: every one for master and
+ * admin users, else at most the caller's own. */
+static int append_user_objects(Context *c, const Caller *caller, sd_bus_message *reply, sd_bus_error *error) {
+        const UserCache *cache = NULL;
+        UserView own;
+        int r;
+
+        if (caller_is_privileged(caller)) {
+                r = user_cache_get(c, &cache);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < cache->n; i++) {
+                        r = append_user_object(reply, &cache->entries[i].row, error);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        if (!caller->login)
+                return 0;
+        r = store_get_user(c->store, caller->login, &own);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "bus: cannot read user %s: %m", caller->login);
+        r = append_user_object(reply, &own.row, error);
+        user_view_done(&own);
+        return r;
+}
+
+/* Every method call to the manager's path comes here first; all but
+ * GetManagedObjects go on to the vtables and sd-bus. */
+static int on_manager_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Context *c = userdata;
+        Caller caller;
+        int r;
+
+        if (sd_bus_message_is_method_call(m, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects") <= 0)
+                return 0;
+        /* arguments: sd-bus's InvalidArgs */
+        if (!isempty(sd_bus_message_get_signature(m, true)))
+                return 0;
+        r = seen_caller(c, m, &caller);
+        if (r < 0)
+                return log_error_errno(r, "bus: cannot identify the caller: %m");
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{oa{sa{sv}}}");
+        if (r < 0)
+                return r;
+        r = append_user_objects(c, &caller, reply, error);
         if (r == -EMSGSIZE) {
                 log_notice("bus: GetManagedObjects refused: the users do not fit in one message");
                 return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
@@ -488,7 +615,10 @@ static int user_enumerate(sd_bus *bus, const char *path, void *userdata, char **
         }
         if (r < 0)
                 return r;
-        r = snapshot_paths(s, nodes);
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_send(NULL, reply, NULL);
         if (r < 0)
                 return r;
         return 1;
@@ -502,12 +632,19 @@ int bus_user_register(Context *c) {
                 assert(strlen(cr_role_to_string(role)) <= DERIVED_STRING_MAX);
         for (CrCertState state = 0; state < _CR_CERT_STATE_MAX; state++)
                 assert(strlen(cr_cert_state_to_string(state)) <= DERIVED_STRING_MAX);
+        /* sd-bus would leave such properties out of GetManagedObjects; ours has none */
+        for (const sd_bus_vtable *v = user_vtable + 1; v->type != _SD_BUS_VTABLE_END; v++)
+                assert(v->type == _SD_BUS_VTABLE_PROPERTY &&
+                       !(v->flags & (SD_BUS_VTABLE_HIDDEN | SD_BUS_VTABLE_PROPERTY_EXPLICIT)));
 
         r = sd_bus_add_fallback_vtable(c->bus, NULL, CR_USER_PATH_PREFIX, CR_USER_IFACE,
                                        user_vtable, user_find, c);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(c->bus, NULL, CR_USER_PATH_PREFIX, user_enumerate, c);
+        r = sd_bus_add_node_enumerator(c->bus, NULL, CR_USER_PATH_PREFIX, user_enumerate, c);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object(c->bus, NULL, CR_MANAGER_PATH, on_manager_call, c);
 }
 
 typedef int (*emit_fn)(sd_bus *bus, const char *path);

@@ -12,14 +12,16 @@ int user_object_path(const char *login_id, char **ret);
  * must be a valid login ID. */
 void user_object_path_buf(const char *login_id, char buf[static USER_PATH_MAX]);
 
-/* Registers the per-user objects (a fallback vtable with an enumerator).
- * GetManagedObjects reads the users once, when they are enumerated, and is
- * refused with LimitsExceeded when their objects would not fit in one
+/* Registers the per-user objects (a fallback vtable with an enumerator)
+ * and answers GetManagedObjects on the manager's path: the reply sd-bus's
+ * object manager would give, from one read of the store, which is kept
+ * while the store is unchanged and no listed certificate has expired.  It
+ * is refused with LimitsExceeded when the objects would not fit in one
  * message on the bus. */
 int bus_user_register(Context *c);
 
-/* Drops the remembered caller and the users read for the call being
- * answered; at exit and whenever roles change. */
+/* Drops the remembered caller and the users kept for GetManagedObjects;
+ * at exit and whenever roles change. */
 void bus_user_forget_caller(Context *c);
 
 /* Signals about user objects; failures are logged, never fatal. */

@@ -14,7 +14,7 @@ typedef struct Publisher Publisher;
 typedef struct WorkerPool WorkerPool;
 typedef struct AuthCheck AuthCheck;
 typedef struct ConfirmRequest ConfirmRequest;
-typedef struct UserSnapshot UserSnapshot;
+typedef struct UserCache UserCache;
 typedef struct History History;
 typedef struct Durable Durable;
 
@@ -36,7 +36,7 @@ typedef struct Context {
                 int role;
         } seen;
         bool emitting;          /* our own signal: every object is visible */
-        UserSnapshot *user_snapshot;    /* the users read for the call being answered */
+        UserCache *user_cache;  /* the users GetManagedObjects read last, while they hold */
         Rescan *rescan;         /* the token walk under way */
         Publisher *publisher;   /* CRL builds and token removals */
         WorkerPool *pool;       /* the threads that work off the loop, and each caller's share */

@@ -567,6 +567,17 @@ int store_foreach_user(Store *s, store_user_cb cb, void *userdata) {
         return rc == SQLITE_DONE ? 0 : sql_error(s, rc, "list users");
 }
 
+int store_version(Store *s, StoreVersion *ret) {
+        uint64_t others;
+        int r;
+
+        r = query_u64(s, "PRAGMA data_version", "data version", &others);
+        if (r < 0)
+                return r;
+        *ret = (StoreVersion) { .others = others, .own = (uint64_t) sqlite3_total_changes64(s->db) };
+        return 0;
+}
+
 int store_count_users(Store *s, uint64_t *ret) {
         return query_u64(s, "SELECT count(*) FROM users", "count users", ret);
 }

@@ -59,6 +59,15 @@ int store_defer_sync(Store *s);
 #define STORE_CHECKPOINT_BYTES (16u << 20)
 int store_sync_log(const char *dir);
 
+/* Whether what was read on this connection may have changed since: the
+ * version moves on when another connection commits (PRAGMA data_version)
+ * and when a row changes on this one (committed or not). */
+typedef struct StoreVersion {
+        uint64_t others;
+        uint64_t own;
+} StoreVersion;
+int store_version(Store *s, StoreVersion *ret);
+
 int store_begin(Store *s);
 int store_commit(Store *s);
 void store_rollback(Store *s);

@@ -10,7 +10,12 @@
 # - with more users than one reply can carry on the bus (dbus-daemon's
 #   default of 32 MiB a message), the call is refused with LimitsExceeded
 #   and the service stays on the bus: ListUsers, GetAll and a general
-#   user's GetManagedObjects still answer.
+#   user's GetManagedObjects still answer;
+# - what the service keeps from one call to the next never hides a change:
+#   a change by another call, by another writer of the store, or the expiry
+#   of a certificate shows in the very next call, and a worker still sees
+#   only their own object;
+# - every object lists the standard interfaces sd-bus lists with it.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -162,6 +167,61 @@ assert_eq '{"data": "keyCompromise", "type": "s"}' \
 assert_eq '{"data": 0, "type": "t"}' \
         "$(py 'json.dumps(json.loads(a[0])["data"][0]["/org/certrevoke1/user/dave"]["org.certrevoke1.User"]["CertificateNotAfter"], sort_keys=True)' "$reply")" \
         "no expiry without a certificate"
+
+# ---- nothing kept between calls hides a change
+# Each change below, by another call, by another writer of the store or by
+# the clock alone, shows in the very next GetManagedObjects of a caller
+# whose previous call read every user.
+
+# managed_prop UID LOGIN PROPERTY: PROPERTY of LOGIN's object in a
+# GetManagedObjects reply to UID ("absent" if the object is not in it).
+managed_prop() {
+        py 'str(json.loads(a[0])["data"][0].get("/org/certrevoke1/user/" + a[1], {}).get("org.certrevoke1.User", {}).get(a[2], {}).get("data", "absent"))' \
+                "$(managed_as "$1")" "$2" "$3"
+}
+
+# Every object lists the interfaces sd-bus lists, in its order, the standard
+# ones without properties.
+assert_eq "org.freedesktop.DBus.Peer:0 org.freedesktop.DBus.Introspectable:0 org.freedesktop.DBus.Properties:0 org.certrevoke1.User:13" \
+        "$(py '" ".join(sorted(set(" ".join(i + ":" + str(len(p)) for i, p in o.items()) for o in json.loads(a[0])["data"][0].values())))' \
+                "$(managed_as $ADAM)")" "the interfaces of every user object"
+
+assert_eq "general" "$(managed_prop $ADAM dave Role)" "dave's role before the change"
+assert_exit 0 cr_ctl set-role dave admin
+assert_eq "admin" "$(managed_prop $ADAM dave Role)" "dave's new role in the next GetManagedObjects"
+# and dave, now an admin, sees everyone at once
+assert_managed_as $DAVE "$everyone"
+# a worker still sees their own object only, right after a call that read everyone
+managed_as $ADAM >/dev/null
+assert_managed_as $CAROL "carol"
+
+assert_exit 0 cr_ctl add-user frank "Frank" general 1010
+assert_eq "frank" "$(managed_prop $ADAM frank LoginId)" "a new user in the next GetManagedObjects"
+assert_exit 0 cr_ctl remove-user frank
+assert_eq "absent" "$(managed_prop $ADAM frank LoginId)" "a removed user gone from the next GetManagedObjects"
+
+assert_eq "renewed" "$(managed_prop $ADAM bob CertificateState)"
+bob_serial=$(cr_cert_serial "$CR_CERTS/bob2.pem")
+assert_exit 0 cr_revoke_as $BOSS bob "$bob_serial" superseded "$BOSS_PW"
+assert_eq "revoked superseded" "$(managed_prop $ADAM bob CertificateState) $(managed_prop $ADAM bob RevocationReason)" \
+        "a revocation in the next GetManagedObjects"
+
+# a writer of the store other than the daemon's own connection
+managed_as $ADAM >/dev/null
+sqlite3 -cmd ".timeout 10000" "$CR_TMP/state/store.db" "UPDATE users SET name = 'Dave Zwei' WHERE login_id = 'dave'"
+assert_eq "Dave Zwei" "$(managed_prop $ADAM dave Name)" "a change by another writer of the store in the next GetManagedObjects"
+
+# the clock alone: a certificate that expires between two calls
+gail_end=$(($(date +%s) + 4))
+cr_cert_issue "$CR_CA" gail "Gail" "$CR_PAST" "$(date -u -d "@$gail_end" +%Y%m%d%H%M%SZ)" "$CR_CERTS/gail.pem"
+assert_exit 0 cr_ctl add-user gail "Gail" general 1011
+assert_exit 0 cr_ctl import-cert gail "$CR_CERTS/gail.pem"
+assert_eq "issued" "$(managed_prop $ADAM gail CertificateState)" "gail's certificate before its expiry"
+while (($(date +%s) <= gail_end)); do
+        sleep 0.2
+done
+assert_eq "expired" "$(managed_prop $ADAM gail CertificateState)" "an expiry in the next GetManagedObjects"
+assert_exit 0 cr_ctl remove-user gail
 
 # ---- more users than one message can carry
 cr_stop_daemon

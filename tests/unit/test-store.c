@@ -590,6 +590,44 @@ static void test_nested_transactions(void) {
         scratch_done(&t);
 }
 
+static bool version_same(const StoreVersion *a, const StoreVersion *b) {
+        return a->others == b->others && a->own == b->own;
+}
+
+/* The version tells a reader of the loop's connection whether what it read
+ * may have changed: by a write of its own, or a commit on another connection. */
+static void test_version(void) {
+        StoreVersion before, after;
+        char path[128];
+        sqlite3 *db;
+        Scratch t;
+
+        scratch_open(&t);
+        CHECK(store_version(t.store, &before) == 0 && store_version(t.store, &after) == 0 &&
+              version_same(&before, &after), "reading the version changes nothing");
+        CHECK(store_add_user(t.store, "vera", "Vera", CR_ROLE_GENERAL, 1201) == 0 &&
+              store_version(t.store, &after) == 0 && !version_same(&before, &after),
+              "a row added on the connection moves the version on");
+
+        before = after;
+        CHECK(store_begin(t.store) == 0 && store_set_role(t.store, "vera", CR_ROLE_ADMIN) == 0, "a change begun");
+        store_rollback(t.store);
+        CHECK(store_version(t.store, &after) == 0 && !version_same(&before, &after),
+              "a change rolled back moves it on too: a reader reads again, no harm done");
+
+        snprintf(path, sizeof path, "%s/store.db", t.dir);
+        CHECK(sqlite3_open(path, &db) == SQLITE_OK, "a second connection opens");
+        before = after;
+        CHECK(sqlite3_exec(db, "SELECT count(*) FROM users", NULL, NULL, NULL) == SQLITE_OK &&
+              store_version(t.store, &after) == 0 && version_same(&before, &after),
+              "a read on another connection leaves it");
+        CHECK(sqlite3_exec(db, "UPDATE users SET name = 'Vera Zwei' WHERE login_id = 'vera'", NULL, NULL, NULL) ==
+                      SQLITE_OK && store_version(t.store, &after) == 0 && !version_same(&before, &after),
+              "a commit on another connection moves it on");
+        sqlite3_close(db);
+        scratch_done(&t);
+}
+
 int main(void) {
         char cmd[300];
 
@@ -605,6 +643,7 @@ int main(void) {
         test_history_migration();
         test_recovery();
         test_nested_transactions();
+        test_version();
         X509_free(ca);
         EVP_PKEY_free(ca_key);
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
