@@ -6,16 +6,68 @@
 #include "log.h"
 #include "util.h"
 
-int caller_identify(Context *c, sd_bus_message *m, Caller *ret) {
+/* A unique name is never given twice by one bus, and the UID behind it is
+ * the one its connection had at connect: what the bus said once holds for
+ * as long as the connection it was asked on. */
+static struct SenderUid *sender_find(Context *c, const char *name) {
+        if (c->senders.bus != c->bus) {
+                caller_forget_senders(c);
+                c->senders.bus = c->bus;
+        }
+        for (size_t i = 0; i < CALLER_SENDERS_MAX; i++)
+                if (streq_ptr(c->senders.entries[i].name, name))
+                        return &c->senders.entries[i];
+        return NULL;
+}
+
+static void sender_remember(Context *c, const char *name, uid_t uid) {
+        struct SenderUid *e = &c->senders.entries[0];
+        char *copy = strdup(name);
+
+        if (!copy)
+                return;         /* asked again next time */
+        for (size_t i = 1; i < CALLER_SENDERS_MAX && e->name; i++)
+                if (!c->senders.entries[i].name || c->senders.entries[i].used < e->used)
+                        e = &c->senders.entries[i];
+        free(e->name);
+        *e = (struct SenderUid) { .name = copy, .uid = uid, .used = ++c->senders.tick };
+}
+
+void caller_forget_senders(Context *c) {
+        for (size_t i = 0; i < CALLER_SENDERS_MAX; i++) {
+                free(c->senders.entries[i].name);
+                c->senders.entries[i].name = NULL;
+        }
+}
+
+/* The effective UID the bus daemon saw at connect: no PID races. */
+static int sender_uid(Context *c, sd_bus_message *m, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
+        const char *sender = sd_bus_message_get_sender(m);
+        struct SenderUid *e = sender ? sender_find(c, sender) : NULL;
         int r;
 
-        /* the effective UID the bus daemon saw at connect: no PID races */
+        if (e) {
+                e->used = ++c->senders.tick;
+                *ret = e->uid;
+                return 0;
+        }
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
                 return r;
-        if ((r = sd_bus_creds_get_euid(creds, &uid)) < 0)
+        if ((r = sd_bus_creds_get_euid(creds, ret)) < 0)
+                return r;
+        if (sender)
+                sender_remember(c, sender, *ret);
+        return 0;
+}
+
+int caller_identify(Context *c, sd_bus_message *m, Caller *ret) {
+        uid_t uid;
+        int r;
+
+        r = sender_uid(c, m, &uid);
+        if (r < 0)
                 return r;
         return caller_from_uid(c, uid, ret);
 }

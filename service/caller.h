@@ -17,6 +17,8 @@ typedef struct Caller {
 } Caller;
 
 int caller_identify(Context *c, sd_bus_message *m, Caller *ret);
+/* Drops the UIDs remembered for the unique names that called. */
+void caller_forget_senders(Context *c);
 /* The caller with that UID as the store says now. */
 int caller_from_uid(Context *c, uid_t uid, Caller *ret);
 void caller_done(Caller *caller);

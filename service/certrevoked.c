@@ -45,6 +45,7 @@ static void context_done(Context *c) {
         history_free(c);
         user_view_done(&c->view);
         bus_user_forget_caller(c);
+        caller_forget_senders(c);
         c->idle_timer = sd_event_source_disable_unref(c->idle_timer);
         c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);

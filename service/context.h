@@ -18,6 +18,8 @@ typedef struct UserCache UserCache;
 typedef struct History History;
 typedef struct Durable Durable;
 
+#define CALLER_SENDERS_MAX 256
+
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
         Config config;
@@ -35,6 +37,17 @@ typedef struct Context {
                 char *login;
                 int role;
         } seen;
+        /* the UID behind each unique name that called lately: the bus
+         * daemon is asked once per connection, not once per call */
+        struct {
+                sd_bus *bus;                    /* the connection they were asked on */
+                struct SenderUid {
+                        char *name;
+                        uid_t uid;
+                        uint64_t used;          /* tick of the last use: the oldest goes first */
+                } entries[CALLER_SENDERS_MAX];
+                uint64_t tick;
+        } senders;
         bool emitting;          /* our own signal: every object is visible */
         UserCache *user_cache;  /* the users GetManagedObjects read last, while they hold */
         Rescan *rescan;         /* the token walk under way */
