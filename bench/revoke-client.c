@@ -16,7 +16,9 @@
  *   revoke-client probe INTERVAL_MS       ListUsers every INTERVAL_MS until stdin
  *                                         closes; prints "calls=<n> max_ms=<x>",
  *                                         the slowest answer: how long the
- *                                         service's event loop stalled at worst
+ *                                         service's event loop stalled at worst;
+ *                                         a line on stdin prints the same for
+ *                                         the time so far and starts anew
  *   revoke-client during PASSWORD LOGIN INTERVAL_MS CRL TAIL_MS
  *                                         RevokeCertificate of LOGIN, and on a
  *                                         second connection ListUsers every
@@ -208,8 +210,15 @@ static int run_probe(sd_bus *bus, int interval_ms) {
                 if (dt > worst)
                         worst = dt;
                 r = poll(&in, 1, interval_ms);
-                if (r > 0 && read(STDIN_FILENO, buf, sizeof buf) <= 0)
+                if (r <= 0)
+                        continue;
+                if (read(STDIN_FILENO, buf, sizeof buf) <= 0)
                         break;
+                /* a line: the phase so far, then the next */
+                printf("calls=%lu max_ms=%.1f\n", calls, worst);
+                fflush(stdout);
+                calls = 0;
+                worst = 0;
         }
         printf("calls=%lu max_ms=%.1f\n", calls, worst);
         return 0;
