@@ -17,9 +17,22 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(X509_CRL *, X509_CRL_free)
 /* ---------------------------------------------------------------- writing */
 
 #define PEM_LINES_PER_WRITE 1024
+typedef struct Pace {
+        crl_pace_fn fn;
+        void *userdata;
+} Pace;
+
+/* Between slices.  What was written stays in the page cache until the sync
+ * at the end: on ext4 (data=ordered) blocks handed to the disk early would
+ * join the journal's next commit, and the fdatasync of another file (the
+ * next crl.der) would wait for them. */
+static void pace_slice(Pace *pace) {
+        if (pace && pace->fn)
+                pace->fn(pace->userdata);
+}
 
 /* PEM in slices, so a large CRL costs no second copy in memory. */
-static int write_pem(int fd, const uint8_t *der, size_t len) {
+static int write_pem(int fd, const uint8_t *der, size_t len, Pace *pace) {
         static const char head[] = "-----BEGIN X509 CRL-----\n", tail[] = "-----END X509 CRL-----\n";
         _cleanup_free_ char *buf = malloc(PEM_LINES_PER_WRITE * 65 + 1);
         int r;
@@ -40,6 +53,7 @@ static int write_pem(int fd, const uint8_t *der, size_t len) {
                 }
                 if ((r = write_all(fd, buf, k)) < 0)
                         return r;
+                pace_slice(pace);
         }
         return write_all(fd, tail, sizeof tail - 1);
 }
@@ -64,7 +78,7 @@ int crl_publish_at(int dir_fd, const unsigned char *der, size_t len) {
         /* both complete and synced before either replaces its old file */
         if ((r = atomic_file_open(dir_fd, "crl.der", &d)) < 0 || (r = write_all(d.fd, der, len)) < 0 ||
             (r = atomic_file_sync(&d)) < 0 ||
-            (r = atomic_file_open(dir_fd, "crl.pem", &p)) < 0 || (r = write_pem(p.fd, der, len)) < 0 ||
+            (r = atomic_file_open(dir_fd, "crl.pem", &p)) < 0 || (r = write_pem(p.fd, der, len, NULL)) < 0 ||
             (r = atomic_file_sync(&p)) < 0 ||
             (r = atomic_file_commit("crl.der", &d)) < 0 || (r = atomic_file_commit("crl.pem", &p)) < 0)
                 return r;
@@ -74,7 +88,8 @@ int crl_publish_at(int dir_fd, const unsigned char *der, size_t len) {
 }
 
 /* One file replaced durably: written, synced, renamed, directory synced. */
-static int replace_synced(int dir_fd, const char *name, const unsigned char *der, size_t len, bool pem) {
+static int replace_synced(int dir_fd, const char *name, const unsigned char *der, size_t len, bool pem,
+                          Pace *pace) {
         _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
         int r;
 
@@ -84,7 +99,7 @@ static int replace_synced(int dir_fd, const char *name, const unsigned char *der
         r = atomic_file_open(dir_fd, name, &f);
         if (r < 0)
                 return r;
-        r = pem ? write_pem(f.fd, der, len) : write_all(f.fd, der, len);
+        r = pem ? write_pem(f.fd, der, len, pace) : write_all(f.fd, der, len);
         if (r < 0)
                 return r;
         r = atomic_file_sync(&f);
@@ -97,11 +112,17 @@ static int replace_synced(int dir_fd, const char *name, const unsigned char *der
 }
 
 int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len) {
-        return replace_synced(dir_fd, "crl.der", der, len, false);
+        return replace_synced(dir_fd, "crl.der", der, len, false, NULL);
 }
 
 int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len) {
-        return replace_synced(dir_fd, "crl.pem", der, len, true);
+        return replace_synced(dir_fd, "crl.pem", der, len, true, NULL);
+}
+
+int crl_write_pem_paced_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata) {
+        Pace p = { .fn = pace, .userdata = userdata };
+
+        return replace_synced(dir_fd, "crl.pem", der, len, true, &p);
 }
 
 /* ---------------------------------------------------------------- reading back */

@@ -21,6 +21,10 @@ int crl_publish_at(int dir_fd, const unsigned char *der, size_t len);
 int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len);
 int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len);
 
+/* Called between the slices crl.pem is written in: it may wait. */
+typedef void (*crl_pace_fn)(void *userdata);
+int crl_write_pem_paced_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata);
+
 /* The largest crl.der read back (a million entries take about 50 MB). */
 #define PUBLISHED_CRL_MAX (1024ULL * 1024 * 1024)
 

@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
@@ -51,6 +52,15 @@ typedef struct PublishedMark {
         uint64_t number;
 } PublishedMark;
 
+/* Phase two gives way to phase one: while a build signs and writes
+ * crl.der, the callers waiting for it are not made to share the CPU and
+ * the disk with the crl.pem of the build before. */
+typedef struct PhaseGate {
+        pthread_mutex_t lock;
+        pthread_cond_t open;
+        unsigned building;              /* phase ones running */
+} PhaseGate;
+
 typedef struct Removal {
         int64_t cert_id;
         char *login_id;
@@ -78,6 +88,7 @@ typedef struct Job {
         X509 *ca;
         RevokedIndex *index;            /* the publisher's, handed back when done */
         CrlEntries *entries;            /* the publisher's, lent while the build runs */
+        PhaseGate *gate;                /* the publisher's */
         CrlState crl;
         Removal *removals;
         TokenRemoval *items;
@@ -107,14 +118,15 @@ typedef struct Publisher {
         size_t n_removals, removals_allocated;
         Job *job;                       /* in phase one */
         Job *follow;                    /* in phase two */
-        Job *follow_next;               /* phase one done, waiting for its phase two */
+        Job *follow_next;               /* phase one done, waiting for its phase two: one at most */
         uint64_t jobs_started;
         uint64_t last_number;           /* the last CRL number handed to a build */
         PublishedMark mark;
         CrlEntries *entries;            /* the next CRL's, kept between builds */
         /* where CRLs are built, kept: phase one of a build may run beside
          * phase two of the one before, each with its own */
-        CrlBuffer *spare[2];
+        CrlBuffer *spare[3];
+        PhaseGate gate;
         bool again;                     /* a build without new revocations is wanted */
         sd_event_source *defer, *timer, *coalesce;
         uint64_t held_since;            /* CLOCK_MONOTONIC: a build waits for confirmations since */
@@ -346,10 +358,38 @@ static int build_and_publish(Job *j) {
         return 0;
 }
 
+static void gate_enter(PhaseGate *g) {
+        pthread_mutex_lock(&g->lock);
+        g->building++;
+        pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_leave(PhaseGate *g) {
+        pthread_mutex_lock(&g->lock);
+        assert(g->building > 0);
+        if (--g->building == 0)
+                pthread_cond_broadcast(&g->open);
+        pthread_mutex_unlock(&g->lock);
+}
+
+/* Phase two waits here between slices of crl.pem.  Only a phase one that
+ * runs is waited for, never one still queued for a thread: it cannot be
+ * waiting for this one. */
+static void gate_pass(void *userdata) {
+        PhaseGate *g = userdata;
+
+        pthread_mutex_lock(&g->lock);
+        while (g->building > 0)
+                pthread_cond_wait(&g->open, &g->lock);
+        pthread_mutex_unlock(&g->lock);
+}
+
 static void job_build(void *userdata) {
         Job *j = userdata;
 
+        gate_enter(j->gate);
         j->result = build_and_publish(j);
+        gate_leave(j->gate);
 }
 
 static bool crl_der_is_ours(const Job *j) {
@@ -367,7 +407,7 @@ static void job_follow(void *userdata) {
         /* a newer crl.der already replaced this one: its build writes
          * crl.pem, and this one would only cost the disk meanwhile */
         if (j->result >= 0 && crl_der_is_ours(j))
-                j->pem_result = crl_write_pem_at(j->dir_fd, j->der->data, j->der->len);
+                j->pem_result = crl_write_pem_paced_at(j->dir_fd, j->der->data, j->der->len, gate_pass, j->gate);
         token_walker_remove(j->walker, j->modules, j->pin, j->items, j->n_removals);
 }
 
@@ -568,6 +608,54 @@ static void start_follow(Context *c, Job *j) {
         }
 }
 
+/* The token removals of from become into's, and from goes: into's phase
+ * two does both.  Used when a build ends while another waits for its
+ * phase two: only the newer CRL's crl.pem is worth writing (from must be
+ * the older, unless the newer failed and published nothing). */
+static int job_merge(Publisher *p, Job *into, Job *from) {
+        size_t n = into->n_removals + from->n_removals;
+        Removal *removals;
+        TokenRemoval *items;
+
+        if (n > 0) {
+                if (!(removals = reallocarray(into->removals, n, sizeof *removals)))
+                        return -ENOMEM;
+                into->removals = removals;
+                if (!(items = reallocarray(into->items, n, sizeof *items)))
+                        return -ENOMEM;
+                into->items = items;
+        }
+        for (size_t i = 0; i < from->n_removals; i++) {
+                into->removals[into->n_removals] = from->removals[i];
+                into->items[into->n_removals++] = from->items[i];
+        }
+        from->n_removals = 0;
+        job_free(p, from);
+        return 0;
+}
+
+/* j ended its phase one while another build waits for its phase two: the
+ * newer crl.der makes the older crl.pem pointless, so one phase two does
+ * the token removals of both and writes the crl.pem of the CRL on disk. */
+static void follow_after(Context *c, Job *j) {
+        Publisher *p = c->publisher;
+        int r;
+
+        if (j->result >= 0) {
+                r = job_merge(p, j, p->follow_next);
+                if (r >= 0) {
+                        p->follow_next = j;
+                        return;
+                }
+        } else if ((r = job_merge(p, p->follow_next, j)) >= 0)
+                return;
+        /* the removals stay pending: a rescan settles them */
+        log_error_errno(r, "crl: cannot queue the token removals of number %llu: %m",
+                        (unsigned long long) j->crl.number);
+        record_removals(c, j);
+        job_free(p, j);
+}
+
 /* On the loop after phase one: the store learns what was published and
  * the callers hear; crl.pem and the tokens follow, while the next build's
  * phase one may already run. */
@@ -579,11 +667,12 @@ static void job_built(Context *c, void *userdata) {
         p->job = NULL;
         p->index = j->index;
         job_finished(c, j);
-        if (p->follow) {
-                assert(!p->follow_next);
-                p->follow_next = j;
-        } else
+        if (!p->follow)
                 start_follow(c, j);
+        else if (!p->follow_next)
+                p->follow_next = j;
+        else
+                follow_after(c, j);
         /* after a failure the retry timer decides, so a full disk cannot spin the loop */
         if (r >= 0 && (p->n_waiters > 0 || p->n_removals > 0 || p->again))
                 (void) schedule(c);
@@ -635,6 +724,7 @@ static int job_prepare(Context *c, Job *j) {
         if (!(j->der = buffer_lend(p)))
                 return -ENOMEM;
         j->signer = p->signer;
+        j->gate = &p->gate;
         j->walker = p->walker;
         j->ca = c->ca;
         j->entries = p->entries;
@@ -699,7 +789,7 @@ static int on_defer(sd_event_source *s, void *userdata) {
         Publisher *p = c->publisher;
 
         (void) s;
-        if (p->job || p->follow_next || hold_for_confirmations(c))
+        if (p->job || hold_for_confirmations(c))
                 return 0;
         p->held_since = 0;
         (void) sd_event_source_set_enabled(p->coalesce, SD_EVENT_OFF);
@@ -828,6 +918,8 @@ int publish_setup(Context *c, const PublishEvents *events) {
         if (!(p = calloc(1, sizeof *p)))
                 return -ENOMEM;
         c->publisher = p;
+        pthread_mutex_init(&p->gate.lock, NULL);
+        pthread_cond_init(&p->gate.open, NULL);
         assert(events && events->crl_published && events->removals_recorded);
         p->events = events;
         if ((r = crl_entries_new(&p->entries)) < 0)
@@ -883,6 +975,8 @@ void publish_free(Context *c) {
         crl_signer_free(p->signer);
         token_walker_free(p->walker);
         crl_entries_free(p->entries);
+        pthread_cond_destroy(&p->gate.open);
+        pthread_mutex_destroy(&p->gate.lock);
         free(p);
         c->publisher = NULL;
 }
