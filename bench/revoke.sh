@@ -5,9 +5,9 @@
 # fifty at once from five administrators, ten each, each on a connection of
 # its own and all sent at one instant (one UID may have 32 expensive calls
 # under way: the rest are answered Busy, as a flood would be).  Each call is
-# answered once the revocation is in the store and on the published CRL.  PAM is taken out of the measure as
-# far as it can be: the confirmation goes through a stack of pam_permit
-# alone (the helper process still runs).
+# answered once the revocation is in the store and on the published CRL.
+# PAM is taken out of the measure as far as it can be: the confirmation
+# goes through a stack of pam_permit alone (the helper process still runs).
 #
 # One line per size:
 #   revoke N=<n> one_ms=<median of 5> batch50_s=<s> builds=<CRL builds for the 50> loop_max_ms=<ms>
@@ -16,7 +16,10 @@
 # loop_max_ms: a second client on its own connection calls ListUsers every
 # 5 ms from the first revocation to the last reply; the daemon answers
 # ListUsers on its event loop, so the slowest answer is the longest the loop
-# stalled (plus one round trip).  builds counts the daemon's "crl: number …
+# stalled (plus one round trip).  During the fifty that answer also waits
+# its turn behind the calls that came before it on the bus, so the slowest
+# answer of each part goes to stderr ("probe: calls=<n> max_ms=<ms>" for
+# the five, then for the fifty).  builds counts the daemon's "crl: number …
 # published" log lines during the fifty.  Leaves nothing behind.
 #
 #   bench/revoke.sh [--build=DIR] [--sizes=N,N,...]
