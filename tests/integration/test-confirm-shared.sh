@@ -17,6 +17,8 @@
 # - six different wrong guesses at once lock the login as before: five are
 #   checked and fail, the sixth is RateLimited, and so is the right password
 #   afterwards;
+# - every PAM run happens at nice 5 as a batch task, so that the helpers do
+#   not take the CPU from the service's event loop;
 # - a PAM stack that cannot decide: every call sharing the check is told
 #   the password could not be checked;
 # - a call sharing the check of a caller who hung up still gets its answer;
@@ -50,11 +52,14 @@ passwords=("$good" "$good_dora" "$good_gus" "$good_fay" "$wrong")
 cat >"$CR_TMP/pam-trace" <<EOF
 #!/bin/sh
 echo "\$PAM_USER" >>"$CR_TMP/pam-runs"
+# nice and scheduling policy, as the helper that runs this has them
+awk '{ print \$19, \$41 }' /proc/\$\$/stat >>"$CR_TMP/pam-sched"
 sleep "\$(cat "$CR_TMP/pam-sleep")"
 EOF
 chmod 0755 "$CR_TMP/pam-trace"
 : >"$CR_TMP/pam-runs"
-chmod 0666 "$CR_TMP/pam-runs"
+: >"$CR_TMP/pam-sched"
+chmod 0666 "$CR_TMP/pam-runs" "$CR_TMP/pam-sched"
 echo 0.3 >"$CR_TMP/pam-sleep"
 matrix=$(grep -v '^#' "$CR_SRCDIR/tests/data/pam/certrevoke")
 # write_stack [EXTRA-LINE]: the stack, with EXTRA-LINE after the trace
@@ -266,6 +271,11 @@ assert_eq 1 "$(runs fay)" "one PAM run for both"
 echo 0.3 >"$CR_TMP/pam-sleep"
 
 cr_stop_daemon
+
+# ---- the helpers gave way to the service: every PAM run was at nice 5 as a
+# batch task (SCHED_BATCH is policy 3)
+assert_eq "$(wc -l <"$CR_TMP/pam-runs")" "$(wc -l <"$CR_TMP/pam-sched")" "a line of each PAM run"
+assert_eq "5 3" "$(sort -u "$CR_TMP/pam-sched")" "the helpers' nice and policy"
 
 # ---- no password in the log or the store
 for pw in "${passwords[@]}" "${good}x" "${good%?}"; do
