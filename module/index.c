@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "index.h"
 
@@ -29,6 +30,19 @@ static int map_check(IndexMap *m, const char **why) {
                 return -EBADMSG;
         *why = NULL;
         return 0;
+}
+
+/* advice for the pages holding bytes from..to of a mapped index */
+static void advise_range(const IndexMap *m, uint64_t from, uint64_t to, int advice) {
+        uint64_t page = (uint64_t) sysconf(_SC_PAGESIZE), start = from / page * page;
+
+        if (!m->mapped || to <= from || to > m->size)
+                return;
+        (void) madvise((void *) (m->base + start), (size_t) (to - start), advice);
+}
+
+void index_map_advise_all(const IndexMap *m, bool sequential) {
+        advise_range(m, 0, m->size, sequential ? MADV_SEQUENTIAL : MADV_RANDOM);
 }
 
 int index_map_open(int fd, size_t size, IndexMap **ret, const char **why) {
@@ -60,6 +74,9 @@ int index_map_open(int fd, size_t size, IndexMap **ret, const char **why) {
                 index_map_unref(m);
                 return r;
         }
+        /* but the log's records are read in a row at every load */
+        advise_range(m, ri_record_offset(m->h.n_sorted), ri_record_offset(m->h.n_sorted + m->h.n_log),
+                     MADV_WILLNEED);
         *ret = m;
         return 0;
 }

@@ -28,6 +28,9 @@ int index_map_open(int fd, size_t size, IndexMap **ret, const char **why);
 int index_map_from_memory(const uint8_t *data, size_t size, IndexMap **ret, const char **why);
 
 IndexMap *index_map_ref(IndexMap *m);
+/* A walk over every record and certificate reads the file in a row: it
+ * asks for read-ahead (sequential), and gives it up after (not). */
+void index_map_advise_all(const IndexMap *m, bool sequential);
 void index_map_unref(IndexMap *m);
 
 /* Record i (the sorted part first, then the log); -EBADMSG when its check

@@ -573,8 +573,10 @@ int trust_state_by_subject(TrustState *s, Span subject, Entry ***ret, size_t *re
 int trust_state_reach_all(TrustState *s) {
         if (s->all_reached || !s->index)
                 return 0;
+        index_map_advise_all(s->index, true);
         for (uint64_t i = 0; i < s->index->h.n_sorted + s->n_log; i++)
                 (void) shown(s, i);
+        index_map_advise_all(s->index, false);
         s->all_reached = true;
         return 0;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -26,9 +27,8 @@ typedef struct Pace {
  * at the end: on ext4 (data=ordered) blocks handed to the disk early would
  * join the journal's next commit, and the fdatasync of another file (the
  * next crl.der) would wait for them. */
-static void pace_slice(Pace *pace) {
-        if (pace && pace->fn)
-                pace->fn(pace->userdata);
+static int pace_slice(Pace *pace) {
+        return pace && pace->fn ? pace->fn(pace->userdata) : 0;
 }
 
 /* PEM in slices, so a large CRL costs no second copy in memory. */
@@ -53,7 +53,8 @@ static int write_pem(int fd, const uint8_t *der, size_t len, Pace *pace) {
                 }
                 if ((r = write_all(fd, buf, k)) < 0)
                         return r;
-                pace_slice(pace);
+                if ((r = pace_slice(pace)) < 0)
+                        return r;
         }
         return write_all(fd, tail, sizeof tail - 1);
 }
@@ -87,22 +88,29 @@ int crl_publish_at(int dir_fd, const unsigned char *der, size_t len) {
         return 0;
 }
 
-/* One file replaced durably: written, synced, renamed, directory synced. */
-static int replace_synced(int dir_fd, const char *name, const unsigned char *der, size_t len, bool pem,
-                          Pace *pace) {
-        _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
+/* Written and synced into the temporary file f, not yet renamed. */
+static int prepare_synced(int dir_fd, const char *name, const unsigned char *der, size_t len, bool pem, Pace *pace,
+                          AtomicFile *f) {
         int r;
 
         if (dir_fd < 0 || !der || len == 0)
                 return -EINVAL;
-        f.dir_fd = dir_fd;
-        r = atomic_file_open(dir_fd, name, &f);
+        f->dir_fd = dir_fd;
+        r = atomic_file_open(dir_fd, name, f);
         if (r < 0)
                 return r;
-        r = pem ? write_pem(f.fd, der, len, pace) : write_all(f.fd, der, len);
+        r = pem ? write_pem(f->fd, der, len, pace) : write_all(f->fd, der, len);
         if (r < 0)
                 return r;
-        r = atomic_file_sync(&f);
+        return atomic_file_sync(f);
+}
+
+/* One file replaced durably: written, synced, renamed, directory synced. */
+static int replace_synced(int dir_fd, const char *name, const unsigned char *der, size_t len, bool pem) {
+        _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
+        int r;
+
+        r = prepare_synced(dir_fd, name, der, len, pem, NULL, &f);
         if (r < 0)
                 return r;
         r = atomic_file_commit(name, &f);
@@ -112,17 +120,19 @@ static int replace_synced(int dir_fd, const char *name, const unsigned char *der
 }
 
 int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len) {
-        return replace_synced(dir_fd, "crl.der", der, len, false, NULL);
+        return replace_synced(dir_fd, "crl.der", der, len, false);
 }
 
 int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len) {
-        return replace_synced(dir_fd, "crl.pem", der, len, true, NULL);
+        return replace_synced(dir_fd, "crl.pem", der, len, true);
 }
 
-int crl_write_pem_paced_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata) {
+int crl_pem_prepare_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata,
+                       AtomicFile *f) {
         Pace p = { .fn = pace, .userdata = userdata };
 
-        return replace_synced(dir_fd, "crl.pem", der, len, true, &p);
+        assert(f);
+        return prepare_synced(dir_fd, "crl.pem", der, len, true, &p, f);
 }
 
 /* ---------------------------------------------------------------- reading back */

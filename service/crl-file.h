@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomic-file.h"
+
 /* Replaces dir/crl.der and dir/crl.pem ("X509 CRL"), mode 0644: both are
  * written to temporary files and synced before either is renamed over the
  * old one, then the directory is synced.  On error (-ENOSPC, -EACCES,
@@ -21,9 +23,14 @@ int crl_publish_at(int dir_fd, const unsigned char *der, size_t len);
 int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len);
 int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len);
 
-/* Called between the slices crl.pem is written in: it may wait. */
-typedef void (*crl_pace_fn)(void *userdata);
-int crl_write_pem_paced_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata);
+/* Called between the slices crl.pem is written in: it may wait, and a
+ * negative return stops the writing with that error. */
+typedef int (*crl_pace_fn)(void *userdata);
+/* crl.pem written and synced into the temporary file f of dir_fd, not yet
+ * in place: the caller commits it (atomic_file_commit, then a sync of the
+ * directory) or lets it go (atomic_file_done). */
+int crl_pem_prepare_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata,
+                       AtomicFile *f);
 
 /* The largest crl.der read back (a million entries take about 50 MB). */
 #define PUBLISHED_CRL_MAX (1024ULL * 1024 * 1024)

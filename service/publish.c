@@ -372,18 +372,6 @@ static void gate_leave(PhaseGate *g) {
         pthread_mutex_unlock(&g->lock);
 }
 
-/* Phase two waits here between slices of crl.pem.  Only a phase one that
- * runs is waited for, never one still queued for a thread: it cannot be
- * waiting for this one. */
-static void gate_pass(void *userdata) {
-        PhaseGate *g = userdata;
-
-        pthread_mutex_lock(&g->lock);
-        while (g->building > 0)
-                pthread_cond_wait(&g->open, &g->lock);
-        pthread_mutex_unlock(&g->lock);
-}
-
 static void job_build(void *userdata) {
         Job *j = userdata;
 
@@ -398,6 +386,54 @@ static bool crl_der_is_ours(const Job *j) {
         return fstatat(j->dir_fd, "crl.der", &st, AT_SYMLINK_NOFOLLOW) < 0 || mark_matches(&j->mark, &st);
 }
 
+/* A crl.pem for a CRL that is no longer the one in crl.der: the newer
+ * build's phase two writes its own. */
+#define PEM_SUPERSEDED (-ECANCELED)
+
+/* Waits while a phase one runs; called with g->lock held.  Only a phase one
+ * that runs is waited for, never one queued for a thread: it cannot be
+ * waiting for this phase two. */
+static void gate_wait(PhaseGate *g) {
+        while (g->building > 0)
+                pthread_cond_wait(&g->open, &g->lock);
+}
+
+/* Between slices of crl.pem: phase one goes first, and a crl.pem that a
+ * newer crl.der made pointless is given up. */
+static int pem_pace(void *userdata) {
+        Job *j = userdata;
+
+        pthread_mutex_lock(&j->gate->lock);
+        gate_wait(j->gate);
+        pthread_mutex_unlock(&j->gate->lock);
+        return crl_der_is_ours(j) ? 0 : PEM_SUPERSEDED;
+}
+
+/* crl.pem takes its name only while crl.der is this build's: with the lock
+ * held and no phase one running, none can replace crl.der meanwhile, so
+ * crl.pem is never newer than a crl.der it does not match. */
+static int pem_commit(Job *j, AtomicFile *f) {
+        int r;
+
+        pthread_mutex_lock(&j->gate->lock);
+        gate_wait(j->gate);
+        r = crl_der_is_ours(j) ? atomic_file_commit("crl.pem", f) : PEM_SUPERSEDED;
+        pthread_mutex_unlock(&j->gate->lock);
+        if (r < 0)
+                return r;
+        return fsync(j->dir_fd) < 0 ? -errno : 0;
+}
+
+static int write_pem(Job *j) {
+        _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
+        int r;
+
+        r = crl_pem_prepare_at(j->dir_fd, j->der->data, j->der->len, pem_pace, j, &f);
+        if (r >= 0)
+                r = pem_commit(j, &f);
+        return r == PEM_SUPERSEDED ? 0 : r;
+}
+
 /* Phase two, in a worker, once the callers have their answer: crl.pem,
  * and the revoked certificates taken off their tokens (the revocations
  * stand whether or not the CRL was published). */
@@ -407,7 +443,7 @@ static void job_follow(void *userdata) {
         /* a newer crl.der already replaced this one: its build writes
          * crl.pem, and this one would only cost the disk meanwhile */
         if (j->result >= 0 && crl_der_is_ours(j))
-                j->pem_result = crl_write_pem_paced_at(j->dir_fd, j->der->data, j->der->len, gate_pass, j->gate);
+                j->pem_result = write_pem(j);
         token_walker_remove(j->walker, j->modules, j->pin, j->items, j->n_removals);
 }
 
@@ -636,24 +672,23 @@ static int job_merge(Publisher *p, Job *into, Job *from) {
 
 /* j ended its phase one while another build waits for its phase two: the
  * newer crl.der makes the older crl.pem pointless, so one phase two does
- * the token removals of both and writes the crl.pem of the CRL on disk. */
+ * the token removals of both and writes the crl.pem of the CRL on disk
+ * (the older build's, when j failed and published nothing). */
 static void follow_after(Context *c, Job *j) {
         Publisher *p = c->publisher;
+        Job *keep = j->result >= 0 ? j : p->follow_next;
+        Job *drop = keep == j ? p->follow_next : j;
         int r;
 
-        if (j->result >= 0) {
-                r = job_merge(p, j, p->follow_next);
-                if (r >= 0) {
-                        p->follow_next = j;
-                        return;
-                }
-        } else if ((r = job_merge(p, p->follow_next, j)) >= 0)
-                return;
-        /* the removals stay pending: a rescan settles them */
-        log_error_errno(r, "crl: cannot queue the token removals of number %llu: %m",
-                        (unsigned long long) j->crl.number);
-        record_removals(c, j);
-        job_free(p, j);
+        r = job_merge(p, keep, drop);
+        if (r < 0) {
+                /* the removals stay pending: a rescan settles them */
+                log_error_errno(r, "crl: cannot queue the token removals of number %llu: %m",
+                                (unsigned long long) drop->crl.number);
+                record_removals(c, drop);
+                job_free(p, drop);
+        }
+        p->follow_next = keep;
 }
 
 /* On the loop after phase one: the store learns what was published and
