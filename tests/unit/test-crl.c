@@ -860,6 +860,67 @@ static void rm_tmp(void) {
         (void) !system(cmd);
 }
 
+/* Whether the PEM file at path holds exactly the CRL der. */
+static bool pem_is(const char *path, const unsigned char *der, size_t len) {
+        FILE *f = fopen(path, "re");
+        X509_CRL *crl = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
+        unsigned char *back = NULL;
+        int n = crl ? i2d_X509_CRL(crl, &back) : -1;
+        bool same = n > 0 && (size_t) n == len && memcmp(back, der, len) == 0;
+
+        if (f)
+                fclose(f);
+        X509_CRL_free(crl);
+        OPENSSL_free(back);
+        return same;
+}
+
+typedef struct PaceCount {
+        unsigned calls, stop_at;
+} PaceCount;
+
+static int pace_count(void *userdata) {
+        PaceCount *p = userdata;
+
+        return ++p->calls == p->stop_at ? -ECANCELED : 0;
+}
+
+/* crl.pem written in slices with a pace between them: a pace that stops
+ * the writing leaves no file and the old crl.pem; one that lets it go on
+ * gives a temporary file that becomes crl.pem only when committed. */
+static void test_pem_paced(CrlSigner *s, Ca *ca) {
+        _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT, g = ATOMIC_FILE_INIT;
+        char dir[300], old[400];
+        unsigned char *a = NULL, *b = NULL;
+        size_t a_len = 0, b_len = 0;
+        char *pool;
+        CrlEntry *e = many_entries(5000, &pool);
+        PaceCount go = {}, stop = { .stop_at = 2 };
+        int dir_fd, r;
+
+        snprintf(dir, sizeof dir, "%s/paced", tmp);
+        mkdir(dir, 0755);
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        build(s, ca, e, 1, 1, T2020, T2020 + 1, &a, &a_len);
+        build(s, ca, e, 5000, 2, T2020, T2020 + 1, &b, &b_len);
+        CHECK(dir_fd >= 0 && crl_write_pem_at(dir_fd, a, a_len) == 0, "paced: an old crl.pem in place");
+        snprintf(old, sizeof old, "%s/crl.pem", dir);
+        r = crl_pem_prepare_at(dir_fd, b, b_len, pace_count, &stop, &f);
+        CHECK(r == -ECANCELED && stop.calls == 2, "paced: a pace that stops gives its error (%d) at once", r);
+        atomic_file_done(&f);
+        CHECK(count_files(dir) == 1 && pem_is(old, a, a_len), "paced: nothing left of it, the old crl.pem stays");
+        r = crl_pem_prepare_at(dir_fd, b, b_len, pace_count, &go, &g);
+        CHECK(r == 0 && go.calls > 2, "paced: the pace is called between slices (%u times)", go.calls);
+        CHECK(pem_is(old, a, a_len), "paced: prepared, crl.pem is still the old one");
+        CHECK(atomic_file_commit("crl.pem", &g) == 0 && pem_is(old, b, b_len) && count_files(dir) == 1,
+              "paced: committed, crl.pem is the new CRL and nothing else is left");
+        close(dir_fd);
+        free(a);
+        free(b);
+        free(e);
+        free(pool);
+}
+
 int main(void) {
         const char *out = getenv("CRL_TEST_OUT");
         Ca cas[2];
@@ -894,8 +955,10 @@ int main(void) {
                 test_sizes(s, ca);
                 test_signer_refusals(ca, &cas[1 - i]);
                 test_signer_passphrase_file(ca);
-                if (i == 0)
+                if (i == 0) {
                         test_publish(s, ca);
+                        test_pem_paced(s, ca);
+                }
                 if (out)
                         write_for_tools(s, ca, out);
                 test_aki_without_ski(ca->name);
