@@ -464,6 +464,17 @@ static int append_name(sd_bus_message *reply, const char *name) {
         return 0;
 }
 
+/* Closes a value and its entry; an interface's properties and its entry;
+ * an object's likewise. */
+static int close_two(sd_bus_message *reply) {
+        int r;
+
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 /* As sd-bus writes a property: through the getter, else from the offset. */
 static int append_property(sd_bus_message *reply, const char *path, const sd_bus_vtable *v, const UserRow *u,
                            sd_bus_error *error) {
@@ -489,10 +500,7 @@ static int append_property(sd_bus_message *reply, const char *path, const sd_bus
                 r = sd_bus_message_append_basic(reply, signature[0], value);
         if (r < 0)
                 return r;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(reply);
+        return close_two(reply);
 }
 
 static int open_interface(sd_bus_message *reply, const char *interface) {
@@ -505,16 +513,6 @@ static int open_interface(sd_bus_message *reply, const char *interface) {
         if (r < 0)
                 return r;
         return sd_bus_message_open_container(reply, 'a', "{sv}");
-}
-
-/* Closes an interface's properties and its entry; an object's likewise. */
-static int close_two(sd_bus_message *reply) {
-        int r;
-
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(reply);
 }
 
 static int append_user_object(sd_bus_message *reply, const UserRow *u, sd_bus_error *error) {

@@ -105,26 +105,18 @@ static int prepare_synced(int dir_fd, const char *name, const unsigned char *der
         return atomic_file_sync(f);
 }
 
-/* One file replaced durably: written, synced, renamed, directory synced. */
-static int replace_synced(int dir_fd, const char *name, const unsigned char *der, size_t len, bool pem) {
+/* crl.der replaced durably: written, synced, renamed, directory synced. */
+int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len) {
         _cleanup_(atomic_file_done) AtomicFile f = ATOMIC_FILE_INIT;
         int r;
 
-        r = prepare_synced(dir_fd, name, der, len, pem, NULL, &f);
+        r = prepare_synced(dir_fd, "crl.der", der, len, false, NULL, &f);
         if (r < 0)
                 return r;
-        r = atomic_file_commit(name, &f);
+        r = atomic_file_commit("crl.der", &f);
         if (r < 0)
                 return r;
         return fsync(dir_fd) < 0 ? -errno : 0;
-}
-
-int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len) {
-        return replace_synced(dir_fd, "crl.der", der, len, false);
-}
-
-int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len) {
-        return replace_synced(dir_fd, "crl.pem", der, len, true);
 }
 
 int crl_pem_prepare_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata,

@@ -18,17 +18,15 @@ int crl_publish(const char *dir, const unsigned char *der, size_t len);
 int crl_publish_at(int dir_fd, const unsigned char *der, size_t len);
 
 /* The two halves of crl_publish_at, each on its own (the same rules):
- * crl.der, which the daemon's callers wait for, then crl.pem, its PEM
- * copy, which follows. */
+ * crl.der, which the daemon's callers wait for, replaced durably ... */
 int crl_write_der_at(int dir_fd, const unsigned char *der, size_t len);
-int crl_write_pem_at(int dir_fd, const unsigned char *der, size_t len);
 
-/* Called between the slices crl.pem is written in: it may wait, and a
- * negative return stops the writing with that error. */
+/* ... then crl.pem, its PEM copy, which follows: written and synced into
+ * the temporary file f of dir_fd, not yet in place; the caller commits it
+ * (atomic_file_commit, then a sync of the directory) or lets it go
+ * (atomic_file_done).  pace is called between the slices it is written in:
+ * it may wait, and a negative return stops the writing with that error. */
 typedef int (*crl_pace_fn)(void *userdata);
-/* crl.pem written and synced into the temporary file f of dir_fd, not yet
- * in place: the caller commits it (atomic_file_commit, then a sync of the
- * directory) or lets it go (atomic_file_done). */
 int crl_pem_prepare_at(int dir_fd, const unsigned char *der, size_t len, crl_pace_fn pace, void *userdata,
                        AtomicFile *f);
 

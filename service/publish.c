@@ -123,8 +123,8 @@ typedef struct Publisher {
         uint64_t last_number;           /* the last CRL number handed to a build */
         PublishedMark mark;
         CrlEntries *entries;            /* the next CRL's, kept between builds */
-        /* where CRLs are built, kept: phase one of a build may run beside
-         * phase two of the one before, each with its own */
+        /* where CRLs are built, kept: a build in phase one, one waiting
+         * for its phase two and one in it, each with its own */
         CrlBuffer *spare[3];
         PhaseGate gate;
         bool again;                     /* a build without new revocations is wanted */

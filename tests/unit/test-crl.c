@@ -903,16 +903,16 @@ static void test_pem_paced(CrlSigner *s, Ca *ca) {
         dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         build(s, ca, e, 1, 1, T2020, T2020 + 1, &a, &a_len);
         build(s, ca, e, 5000, 2, T2020, T2020 + 1, &b, &b_len);
-        CHECK(dir_fd >= 0 && crl_write_pem_at(dir_fd, a, a_len) == 0, "paced: an old crl.pem in place");
+        CHECK(dir_fd >= 0 && crl_publish_at(dir_fd, a, a_len) == 0, "paced: an old crl.der and crl.pem in place");
         snprintf(old, sizeof old, "%s/crl.pem", dir);
         r = crl_pem_prepare_at(dir_fd, b, b_len, pace_count, &stop, &f);
         CHECK(r == -ECANCELED && stop.calls == 2, "paced: a pace that stops gives its error (%d) at once", r);
         atomic_file_done(&f);
-        CHECK(count_files(dir) == 1 && pem_is(old, a, a_len), "paced: nothing left of it, the old crl.pem stays");
+        CHECK(count_files(dir) == 2 && pem_is(old, a, a_len), "paced: nothing left of it, the old crl.pem stays");
         r = crl_pem_prepare_at(dir_fd, b, b_len, pace_count, &go, &g);
         CHECK(r == 0 && go.calls > 2, "paced: the pace is called between slices (%u times)", go.calls);
         CHECK(pem_is(old, a, a_len), "paced: prepared, crl.pem is still the old one");
-        CHECK(atomic_file_commit("crl.pem", &g) == 0 && pem_is(old, b, b_len) && count_files(dir) == 1,
+        CHECK(atomic_file_commit("crl.pem", &g) == 0 && pem_is(old, b, b_len) && count_files(dir) == 2,
               "paced: committed, crl.pem is the new CRL and nothing else is left");
         close(dir_fd);
         free(a);
