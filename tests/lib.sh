@@ -988,6 +988,24 @@ cr_world_init() {
         CR_LATER=$(cr_date_utc '+1 year')
 }
 
+# cr_shared_cards FORMAT N PER_CARD: N users' certificates on shared
+# tokens cards-01, cards-02, ..., PER_CARD to a token: user i's login is
+# printf FORMAT i, its certificate $CR_CERTS/LOGIN.pem (an EC key: quicker
+# to make) with CKA_ID i in hex and label "LOGIN certificate".
+cr_shared_cards() {
+        local format=$1 n=$2 per=$3 c i login
+        for ((c = 1; c <= (n + per - 1) / per; c++)); do
+                cr_token_create "$(printf 'cards-%02d' "$c")"
+        done
+        for ((i = 1; i <= n; i++)); do
+                # shellcheck disable=SC2059 # the format is the caller's
+                login=$(printf "$format" "$i")
+                CR_KEY_TYPE=ec cr_cert_issue "$CR_CA" "$login" "User $i" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$login.pem"
+                cr_token_put_cert "$(printf 'cards-%02d' $(((i - 1) / per + 1)))" "$CR_CERTS/$login.pem" \
+                        "$(printf '%02x' "$i")" "$login certificate"
+        done
+}
+
 # cr_card LOGIN NAME [START END]: a token card-LOGIN-01 holding one
 # certificate for LOGIN (object label "LOGIN certificate", CKA_ID 01), issued
 # by $CR_CA as $CR_CERTS/LOGIN.pem (key LOGIN.key), valid from START to END
@@ -1186,6 +1204,18 @@ cr_fail_at() {
 assert_eq() {
         [[ $1 == "$2" ]] && return 0
         cr_fail_at "${3:-values differ}" "  expected: '$1'" "  seen:     '$2'"
+}
+
+# assert_no_password PASSWORD...: none of them is in a log of $CR_TMP or a
+# file of the daemon's state directory.
+assert_no_password() {
+        local pw f
+        for pw in "$@"; do
+                for f in "$CR_TMP"/*.log "$CR_TMP"/state/*; do
+                        [[ -f $f ]] || continue
+                        ! grep -qaF -- "$pw" "$f" || cr_fail_at "the password '$pw' is in $f"
+                done
+        done
 }
 
 # assert_contains HAYSTACK NEEDLE [WHAT]: fails unless NEEDLE is in HAYSTACK.

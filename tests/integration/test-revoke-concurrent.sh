@@ -22,15 +22,8 @@ mkdir -p "$CR_TMP/replies"
 ADMIN=1001
 N=50
 
-# ---- fifty users, ten to a card (EC keys: quicker to make)
-for c in 1 2 3 4 5; do
-        cr_token_create "cards-0$c"
-done
-for ((i = 1; i <= N; i++)); do
-        login=$(printf 'user%02d' "$i")
-        CR_KEY_TYPE=ec cr_cert_issue "$CR_CA" "$login" "User $i" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$login.pem"
-        cr_token_put_cert "cards-0$(((i - 1) / 10 + 1))" "$CR_CERTS/$login.pem" "$(printf '%02x' "$i")" "$login certificate"
-done
+# ---- fifty users, ten to a card
+cr_shared_cards 'user%02d' "$N" 10
 cr_pam_password boss boss-confirm
 
 cr_start_bus

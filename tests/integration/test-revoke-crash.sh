@@ -58,14 +58,7 @@ sampler() {
 }
 
 # ---- thirty users on three cards
-for c in 1 2 3; do
-        cr_token_create "cards-0$c"
-done
-for ((i = 1; i <= N; i++)); do
-        login=$(printf 'user%02d' "$i")
-        CR_KEY_TYPE=ec cr_cert_issue "$CR_CA" "$login" "User $i" "$CR_PAST" "$CR_LATER" "$CR_CERTS/$login.pem"
-        cr_token_put_cert "cards-0$(((i - 1) / 10 + 1))" "$CR_CERTS/$login.pem" "$(printf '%02x' "$i")" "$login certificate"
-done
+cr_shared_cards 'user%02d' "$N" 10
 cr_pam_password boss boss-confirm
 
 cr_start_bus
