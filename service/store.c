@@ -30,8 +30,16 @@ typedef struct HeldRefusals {
  * written early. */
 #define HELD_MAX 1024
 
+/* A statement kept prepared, found again by its SQL's hash and text. */
+typedef struct CachedStatement {
+        uint32_t hash;
+        sqlite3_stmt *st;
+} CachedStatement;
+
 struct Store {
         sqlite3 *db;
+        CachedStatement *cache; /* every statement this connection prepared */
+        size_t n_cache, allocated_cache;
         int lock_fd;
         bool sync_deferred;     /* store_defer_sync(): synced by store_sync_log() */
         unsigned depth;         /* transactions open: the outermost, then savepoints */
@@ -189,15 +197,96 @@ static int exec(Store *s, const char *sql) {
         return rc == SQLITE_OK ? 0 : sql_error(s, rc, sql);
 }
 
-static void finalizep(sqlite3_stmt **st) {
-        sqlite3_finalize(*st);
+/* Compiling SQL costs more than running most of these queries (a third
+ * of the event loop's time once went to sqlite3_prepare_v2), so each
+ * connection keeps every statement it prepared until it closes.  A
+ * statement is handed out again once it is not running: its holder has
+ * stepped it (a holder never calls into the store between taking a
+ * statement and its first step) and it has returned SQLITE_DONE or been
+ * reset.  The same SQL met while one is running (a query inside another's
+ * rows) gets a second statement.  The set of SQL texts is the code's, so
+ * the cache stays small. */
+static uint32_t sql_hash(const char *sql) {
+        uint32_t h = 2166136261U;
+
+        for (const unsigned char *c = (const unsigned char *) sql; *c; c++)
+                h = (h ^ *c) * 16777619U;
+        return h;
 }
-#define _cleanup_stmt_ _cleanup_(finalizep)
 
+static sqlite3_stmt *cache_find(Store *s, uint32_t hash, const char *sql) {
+        for (size_t i = 0; i < s->n_cache; i++) {
+                CachedStatement *e = &s->cache[i];
+
+                if (e->hash != hash || sqlite3_stmt_busy(e->st) || strcmp(sqlite3_sql(e->st), sql) != 0)
+                        continue;
+                sqlite3_reset(e->st);
+                sqlite3_clear_bindings(e->st);
+                return e->st;
+        }
+        return NULL;
+}
+
+static int cache_add(Store *s, uint32_t hash, sqlite3_stmt *st) {
+        if (s->n_cache == s->allocated_cache) {
+                size_t n = s->allocated_cache ? s->allocated_cache * 2 : 32;
+                CachedStatement *cache = reallocarray(s->cache, n, sizeof *cache);
+
+                if (!cache)
+                        return -ENOMEM;
+                s->cache = cache;
+                s->allocated_cache = n;
+        }
+        s->cache[s->n_cache++] = (CachedStatement) { .hash = hash, .st = st };
+        return 0;
+}
+
+/* The statement for SQL, ready to bind; given back by stmt_release(). */
 static int prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
-        int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+        uint32_t hash = sql_hash(sql);
+        sqlite3_stmt *st;
+        int rc, r;
 
-        return rc == SQLITE_OK ? 0 : sql_error(s, rc, "prepare");
+        st = cache_find(s, hash, sql);
+        if (st) {
+                *ret = st;
+                return 0;
+        }
+        rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sql_error(s, rc, "prepare");
+        r = cache_add(s, hash, st);
+        if (r < 0) {
+                sqlite3_finalize(st);
+                return r;
+        }
+        *ret = st;
+        return 0;
+}
+
+/* Reset, so that the statement holds no read transaction open and no
+ * pointer into its holder's memory; it stays with its connection. */
+static void stmt_release(sqlite3_stmt *st) {
+        if (!st)
+                return;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+}
+
+static void stmt_releasep(sqlite3_stmt **st) {
+        stmt_release(*st);
+}
+#define _cleanup_stmt_ _cleanup_(stmt_releasep)
+
+/* Closes a connection with every statement it kept. */
+static void close_db(Store *s) {
+        for (size_t i = 0; i < s->n_cache; i++)
+                sqlite3_finalize(s->cache[i].st);
+        free(s->cache);
+        s->cache = NULL;
+        s->n_cache = s->allocated_cache = 0;
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
 }
 
 /* The one integer a query of one row and one column gives. */
@@ -431,7 +520,7 @@ void store_free(Store *s) {
         /* the last connection checkpoints as it closes: synced, like any */
         if (s->sync_deferred)
                 (void) exec(s, "PRAGMA synchronous=FULL");
-        sqlite3_close_v2(s->db);
+        close_db(s);
         if (s->lock_fd >= 0)
                 close(s->lock_fd);
         free(s);
@@ -488,7 +577,7 @@ static int checkpoint(const char *dir) {
                 r = exec(&cp, "PRAGMA busy_timeout=5000");
         if (r >= 0)
                 r = exec(&cp, "PRAGMA wal_checkpoint(PASSIVE)");
-        sqlite3_close_v2(cp.db);
+        close_db(&cp);
         return r;
 }
 
@@ -1035,7 +1124,7 @@ int store_auth_failed(Store *s, const char *login_id, uint64_t now, unsigned max
         if (rc != SQLITE_ROW)
                 return sql_error(s, rc, "count failure");
         *ret_failures = (unsigned) sqlite3_column_int(st, 0);
-        sqlite3_finalize(TAKE_PTR(st));
+        stmt_release(TAKE_PTR(st));
         if (*ret_failures < max_failures)
                 return 0;
         if ((r = prepare(s, "UPDATE auth_failures SET locked_until_usec = ?2 WHERE login_id = ?1", &st)) < 0)
@@ -1182,14 +1271,14 @@ static int open_reader(const char *dir, Store *reader) {
         rc = sqlite3_open_v2(path, &reader->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
                 r = sql_error(reader, rc, "open reader");
-                sqlite3_close_v2(reader->db);
+                close_db(reader);
                 return r;
         }
         /* a reader can meet a lock for a moment (the log being reset or
          * checkpointed): it waits, as the loop's connection does */
         r = exec(reader, "PRAGMA busy_timeout=5000");
         if (r < 0)
-                sqlite3_close_v2(reader->db);
+                close_db(reader);
         return r;
 }
 
@@ -1206,8 +1295,8 @@ int store_revoked_fingerprints(const char *dir, const char *const *fingerprints,
                 sqlite3_bind_text(st, 1, fingerprints[i], -1, SQLITE_STATIC);
                 ret[i] = sqlite3_step(st) == SQLITE_ROW;
         }
-        sqlite3_finalize(TAKE_PTR(st));
-        sqlite3_close_v2(reader.db);
+        stmt_release(TAKE_PTR(st));
+        close_db(&reader);
         return r;
 }
 
@@ -1293,7 +1382,7 @@ int store_crl_changes(const char *dir, uint64_t after_seq, store_revocation_cb c
         if (r >= 0)
                 r = changes_revoked(&reader, after_seq, cb, userdata);
         (void) exec(&reader, "COMMIT");
-        sqlite3_close_v2(reader.db);
+        close_db(&reader);
         return r;
 }
 
@@ -1319,8 +1408,8 @@ int store_crl_ders(const char *dir, const uint64_t *seqs, size_t n, store_der_cb
                 else if (rc != SQLITE_DONE)
                         r = sql_error(&reader, rc, "certificates leaving the CRL");
         }
-        sqlite3_finalize(TAKE_PTR(st));
-        sqlite3_close_v2(reader.db);
+        stmt_release(TAKE_PTR(st));
+        close_db(&reader);
         return r;
 }
 
@@ -1755,7 +1844,7 @@ static void close_connection(Store *c) {
         if (!c)
                 return;
         assert(c->n_held == 0);
-        sqlite3_close_v2(c->db);
+        close_db(c);
         free(c);
 }
 
@@ -1775,7 +1864,7 @@ static int open_connection(const char *dir, bool writable, Store **ret) {
         rc = sqlite3_open_v2(path, &c->db, flags, NULL);
         if (rc != SQLITE_OK) {
                 r = sql_error(c, rc, "open a connection");
-                sqlite3_close_v2(c->db);
+                close_db(c);
                 free(c);
                 return r;
         }
@@ -2033,8 +2122,14 @@ int store_history_walk_step(HistoryWalk *w, uint64_t max_rows) {
 
 /* ---- never backwards: the store beside a published CRL ---- */
 
+static void finalizep(sqlite3_stmt **st) {
+        sqlite3_finalize(*st);
+}
+
+/* Prepared outside the cache: a query that fails here is a finding to
+ * report, not an error to log. */
 static int probe_text(Store *s, const char *sql, char **ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_(finalizep) sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 
         *ret = NULL;
@@ -2104,7 +2199,7 @@ int store_probe(const char *dir, StoreHealth *ret, char **why) {
         }
         r = probe_open(path, &probe, why);
         *ret = r < 0 ? STORE_DAMAGED : probe_contents(&probe, why);
-        sqlite3_close_v2(probe.db);
+        close_db(&probe);
         return 0;
 }
 
@@ -2244,7 +2339,7 @@ int store_backup(const char *dir, const char *dest_path) {
                                 r = sql_error(&dest, rc, "finish the backup");
                 }
         }
-        sqlite3_close_v2(dest.db);
-        sqlite3_close_v2(reader.db);
+        close_db(&dest);
+        close_db(&reader);
         return r;
 }

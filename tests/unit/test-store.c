@@ -628,6 +628,65 @@ static void test_version(void) {
         scratch_done(&t);
 }
 
+typedef struct Nested {
+        Store *store;
+        int outer, inner;
+} Nested;
+
+static int count_inner(const UserRow *u, void *userdata) {
+        (void) u;
+        ((Nested *) userdata)->inner++;
+        return 0;
+}
+
+/* The same query run again inside its own rows. */
+static int list_again(const UserRow *u, void *userdata) {
+        Nested *n = userdata;
+
+        (void) u;
+        n->outer++;
+        return store_foreach_user(n->store, count_inner, n);
+}
+
+static int stop_at_first(const UserRow *u, void *userdata) {
+        (void) u;
+        (*(int *) userdata)++;
+        return -ECANCELED;
+}
+
+/* Statements are kept prepared between calls: a query met again inside
+ * its own rows runs on a statement of its own, and a query left after its
+ * first row holds no read transaction that would hide later commits. */
+static void test_kept_statements(void) {
+        Nested n = {};
+        char path[128];
+        uint64_t users = 0;
+        sqlite3 *db;
+        Scratch t;
+        int seen = 0;
+
+        scratch_open(&t);
+        for (unsigned i = 0; i < 3; i++) {
+                char login[16];
+
+                snprintf(login, sizeof login, "kept%u", i);
+                CHECK(store_add_user(t.store, login, "Kept", CR_ROLE_GENERAL, 1300 + i) == 0, "user %s added", login);
+        }
+        n.store = t.store;
+        CHECK(store_foreach_user(t.store, list_again, &n) == 0 && n.outer == 3 && n.inner == 9,
+              "a list inside a list: every row of each (%d outer, %d inner)", n.outer, n.inner);
+        CHECK(store_foreach_user(t.store, stop_at_first, &seen) == -ECANCELED && seen == 1, "a list stopped at its first row");
+
+        snprintf(path, sizeof path, "%s/store.db", t.dir);
+        CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+              sqlite3_exec(db, "INSERT INTO users (login_id, name, role, uid, created_usec)"
+                               " VALUES ('outside', 'Outside', 'general', 1399, 0)", NULL, NULL, NULL) == SQLITE_OK,
+              "a user added on another connection");
+        sqlite3_close(db);
+        CHECK(store_count_users(t.store, &users) == 0 && users == 4, "the store sees it: %" PRIu64 " users", users);
+        scratch_done(&t);
+}
+
 int main(void) {
         char cmd[300];
 
@@ -644,6 +703,7 @@ int main(void) {
         test_recovery();
         test_nested_transactions();
         test_version();
+        test_kept_statements();
         X509_free(ca);
         EVP_PKEY_free(ca_key);
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
