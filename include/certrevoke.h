@@ -46,6 +46,9 @@
 #define CR_HISTORY_LIMIT_MAX     10000U
 #define CR_REVOKE_TARGETS_MAX    10000          /* RevokeCertificates */
 
+/* The nice value of the PAM helper, a batch task beside the daemon's loop. */
+#define CR_PAM_HELPER_NICE 5
+
 /* The login the bus credentials of UID 0 map to. */
 #define CR_ROOT_LOGIN "root"
 

@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -303,6 +305,8 @@ static int on_exited(sd_event_source *s, const siginfo_t *si, void *userdata) {
         a->delaying = true;
         k = sd_event_add_time_relative(a->context->event, &a->timer, CLOCK_MONOTONIC, delay, 0,
                                        on_delay_over, a);
+        if (k >= 0)
+                k = sd_event_source_set_priority(a->timer, PRIORITY_WORK);
         if (k < 0) {
                 /* answering at once would skip the delay: answer nothing decided */
                 log_error_errno(k, "auth: cannot arm the fail delay timer: %m");
@@ -370,8 +374,13 @@ static int send_password(int fd, const char *password) {
  * locks, its heap) is touched in the child.  The helper gets the pipes as
  * stdin and stdout, the daemon's stderr, no other descriptor, an empty
  * signal mask and default signal actions (the daemon blocks SIGCHLD and
- * SIGTERM), and the daemon's environment. */
+ * SIGTERM), and the daemon's environment.  It is made a batch task at
+ * once (posix_spawn() knows no SCHED_BATCH), so that loading the PAM
+ * stack's libraries does not take the CPU from the event loop either; the
+ * helper lowers its priority itself too, for when it is run some other
+ * way. */
 static int spawn_helper(const char *path, char *const argv[], int in_fd, int out_fd, pid_t *ret_pid) {
+        const struct sched_param none_priority = { .sched_priority = 0 };
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
@@ -394,7 +403,13 @@ static int spawn_helper(const char *path, char *const argv[], int in_fd, int out
                 r = posix_spawn(ret_pid, path, &actions, &attr, argv, environ);
         posix_spawnattr_destroy(&attr);
         posix_spawn_file_actions_destroy(&actions);
-        return -r;
+        if (r != 0)
+                return -r;
+        /* not reaped yet, so the pid is still the helper's */
+        if (sched_setscheduler(*ret_pid, SCHED_BATCH, &none_priority) < 0 ||
+            setpriority(PRIO_PROCESS, (id_t) *ret_pid, CR_PAM_HELPER_NICE) < 0)
+                (void) log_full_errno(LOG_DEBUG, errno, "auth: cannot lower the PAM helper's priority: %m");
+        return 0;
 }
 
 static void close_pair(int fds[2]) {
@@ -453,10 +468,16 @@ static int watch_helper(AuthCheck *a, pid_t pid) {
         /* from here on freeing the source kills and reaps the helper */
         if ((r = sd_event_source_set_child_process_own(a->child, true)) < 0)
                 return r;
+        if ((r = sd_event_source_set_priority(a->child, PRIORITY_WORK)) < 0)
+                return r;
         if ((r = sd_event_add_io(e, &a->io, a->fd, EPOLLIN, on_readable, a)) < 0)
                 return r;
-        return sd_event_add_time_relative(e, &a->timer, CLOCK_MONOTONIC, timeout_usec(a->context), 0,
-                                          on_timeout, a);
+        if ((r = sd_event_source_set_priority(a->io, PRIORITY_WORK)) < 0)
+                return r;
+        r = sd_event_add_time_relative(e, &a->timer, CLOCK_MONOTONIC, timeout_usec(a->context), 0, on_timeout, a);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_priority(a->timer, PRIORITY_WORK);
 }
 
 unsigned auth_pending(Context *c, const char *login) {

@@ -331,7 +331,7 @@ static int connect_bus(Context *c) {
         /* objects first: a caller that sees the name must find them */
         if ((r = bus_manager_register(c)) < 0 || (r = bus_user_register(c)) < 0)
                 return log_error_errno(r, "bus: cannot register objects: %m");
-        if ((r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
+        if ((r = sd_bus_attach_event(c->bus, c->event, PRIORITY_CALLS)) < 0 ||
             (r = setup_idle(c)) < 0)
                 return r;
         r = sd_bus_request_name(c->bus, CR_BUS_NAME, 0);

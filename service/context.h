@@ -20,6 +20,14 @@ typedef struct Durable Durable;
 
 #define CALLER_SENDERS_MAX 256
 
+/* The loop answers calls before it finishes work already under way (a
+ * PAM check that ended, a CRL build that is done): a read sent while
+ * fifty revocations complete is answered at once, not after them.  The
+ * work waits only while calls keep arriving faster than the loop answers
+ * them, which the per-caller limits keep short. */
+#define PRIORITY_CALLS SD_EVENT_PRIORITY_NORMAL
+#define PRIORITY_WORK (SD_EVENT_PRIORITY_NORMAL + 10)
+
 /* Everything certrevoked holds, passed to every handler. */
 typedef struct Context {
         Config config;

@@ -27,13 +27,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "certrevoke.h"
 #include "util.h"
 
 /* Matches AUTH_PASSWORD_MAX in auth.h: the daemon sends at most one byte
  * more, so that an overlong password is refused here, not cut short. */
 #define HELPER_PASSWORD_MAX 512
 #define HELPER_NAME_MAX 256
-#define HELPER_NICE 5
 
 enum {
         EXIT_ANSWERED = 0,
@@ -305,7 +305,7 @@ static void yield_to_service(void) {
         struct sched_param none = { .sched_priority = 0 };
 
         (void) sched_setscheduler(0, SCHED_BATCH, &none);
-        (void) setpriority(PRIO_PROCESS, 0, HELPER_NICE);
+        (void) setpriority(PRIO_PROCESS, 0, CR_PAM_HELPER_NICE);
 }
 
 int main(int argc, char *argv[]) {

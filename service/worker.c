@@ -308,6 +308,8 @@ int worker_pool_new(Context *c, unsigned n_threads) {
                 return r;
         }
         r = sd_event_add_io(c->event, &p->io, p->efd, EPOLLIN, on_finished, c);
+        if (r >= 0)
+                r = sd_event_source_set_priority(p->io, PRIORITY_WORK);
         if (r < 0) {
                 log_error_errno(r, "worker: cannot watch the eventfd: %m");
                 pool_free(p);
