@@ -10,6 +10,9 @@
 #   managed-objects N=<users> seconds=<best of 3, or "refused">
 # "refused": the service answered LimitsExceeded, as the reply would not fit
 # in one message on the bus (32 MiB; 736 bytes a user here, so about 45k).
+# A bus configured for larger messages would not carry 100k either: the
+# D-Bus specification caps an array, here the reply's one array of
+# objects, at 64 MiB.
 # The service keeps the users it read for GetManagedObjects while the store
 # is unchanged: the first of the 3 calls reads them, the others need not.
 # Leaves nothing behind.
