@@ -512,12 +512,20 @@ static void complete_waiters(Context *c, Job *j) {
         free(done);
 }
 
-/* The store learns what became of each token copy; the bus side hears
- * whose removal state changed. */
+/* The store learns what became of each token copy, in one transaction:
+ * fifty removals are one write to the log, not a hundred.  If it cannot
+ * commit, the copies stay "pending" in the store and a rescan settles them.
+ * The bus side hears whose removal state changed. */
 static void record_removals(Context *c, Job *j) {
         _cleanup_free_ char **logins = calloc(j->n_removals + 1, sizeof *logins);
+        bool tx = j->n_removals > 1;
         size_t n = 0;
+        int k;
 
+        if (tx && (k = store_begin(c->store)) < 0) {
+                log_warning_errno(k, "tokens: the removals are recorded one by one: %m");
+                tx = false;
+        }
         for (size_t i = 0; i < j->n_removals; i++) {
                 Removal *r = &j->removals[i];
                 int ok = j->items[i].result == 0;
@@ -538,6 +546,11 @@ static void record_removals(Context *c, Job *j) {
                                   r->login_id, strerror(-j->items[i].result));
                 if (logins)
                         logins[n++] = r->login_id;
+        }
+        if (tx && (k = store_commit(c->store)) < 0) {
+                log_error_errno(k, "tokens: cannot record the removals; a rescan settles them: %m");
+                store_rollback(c->store);
+                return;
         }
         if (n > 0)
                 c->publisher->events->removals_recorded(c, logins);
