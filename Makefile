@@ -125,7 +125,7 @@ $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 
 # Programs the integration tests drive; not tests of their own.
 TEST_HELPERS := $(B)/tests/helpers/bus-sweep $(B)/tests/helpers/revoked-index-write $(B)/tests/helpers/crl-watch \
-		$(B)/tests/helpers/bus-persistent
+		$(B)/tests/helpers/bus-persistent $(B)/tests/helpers/bus-pipeline
 
 $(B)/tests/helpers/%: tests/helpers/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

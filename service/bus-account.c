@@ -337,8 +337,11 @@ int method_change_confirmation_password(sd_bus_message *m, void *userdata, sd_bu
                 return r;
         if ((r = check_new_password(new, error)) < 0)
                 return r;
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_change_confirmation_password, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if (!caller.login)
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED, "%s is no active user of certrevoke",
                                          caller_name(&caller));
@@ -379,8 +382,11 @@ int method_set_confirmation_password(sd_bus_message *m, void *userdata, sd_bus_e
                 return r;
         if ((r = check_secret(confirmation, "the confirmation password", error)) < 0)
                 return r;
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_set_confirmation_password, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if ((r = account_authorize(c, &caller, ACCOUNT_SET_PASSWORD, login, _CR_ROLE_INVALID, error)) < 0)
                 return r;
         /* before the password is judged: that costs too */

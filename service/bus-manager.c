@@ -104,8 +104,11 @@ static int method_list_users(sd_bus_message *m, void *userdata, sd_bus_error *er
         int r;
 
         (void) error;
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_list_users, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 ||
             (r = sd_bus_message_open_container(reply, 'a', "(sssssto)")) < 0)
                 return r;
@@ -128,8 +131,11 @@ static int method_get_user(sd_bus_message *m, void *userdata, sd_bus_error *erro
                 return r;
         if ((r = validate_login(login, error)) < 0)
                 return r;
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_get_user, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         /* refuse before looking: others may not learn who exists */
         if (!caller_may_see(&caller, login))
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
@@ -167,8 +173,11 @@ static int method_add_user(sd_bus_message *m, void *userdata, sd_bus_error *erro
                 return r;
         if (strcmp(login, CR_ROOT_LOGIN) == 0)
                 return invalid(error, "login ID \"root\" is reserved for UID 0");
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_add_user, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if ((r = account_authorize(c, &caller, ACCOUNT_ADD_USER, login, role, error)) < 0)
                 return r;
 
@@ -206,8 +215,11 @@ static int method_remove_user(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         if ((r = validate_login(login, error)) < 0)
                 return r;
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_remove_user, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if ((r = account_authorize(c, &caller, ACCOUNT_REMOVE_USER, login, _CR_ROLE_INVALID, error)) < 0)
                 return r;
         r = store_get_user(c->store, login, &v);
@@ -251,8 +263,11 @@ static int method_set_user_role(sd_bus_message *m, void *userdata, sd_bus_error 
                 return r;
         if ((r = validate_role(role_s, &role, error)) < 0)
                 return r;
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_set_user_role, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if ((r = account_authorize(c, &caller, ACCOUNT_SET_ROLE, login, role, error)) < 0)
                 return r;
         r = store_set_role(c->store, login, role);
@@ -296,8 +311,11 @@ static int method_import_certificate(sd_bus_message *m, void *userdata, sd_bus_e
                 return invalid(error, "certificate is empty");
         if (len > CR_CERTIFICATE_MAX)
                 return invalid(error, "certificate is larger than 65536 bytes");
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_import_certificate, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if (!caller_is_privileged(&caller))
                 return deny(c, &caller, "import-certificate", login, error);
 
@@ -317,8 +335,11 @@ static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Context *c = userdata;
         int r;
 
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_rescan, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if (!caller_is_privileged(&caller))
                 return deny(c, &caller, "rescan", "", error);
         /* the reply comes when the walk ends; the loop goes on meanwhile */
@@ -353,8 +374,11 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return r;
         if (limit > CR_HISTORY_LIMIT_MAX)
                 return sd_bus_error_setf(error, CR_ERROR_INVALID_ARGS, "limit is at most %u", CR_HISTORY_LIMIT_MAX);
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_get_history, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         /* master and admin users read everyone's history, others their own */
         if (!caller_is_privileged(&caller) && (!caller.login || (*login && strcmp(login, caller.login) != 0)))
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
@@ -374,8 +398,11 @@ static int method_verify_history(sd_bus_message *m, void *userdata, sd_bus_error
         Context *c = userdata;
         int r;
 
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_verify_history, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         /* a walk over every row: for those who may read everyone's history */
         if (!caller_is_privileged(&caller))
                 return sd_bus_error_setf(error, CR_ERROR_ACCESS_DENIED,
@@ -409,8 +436,11 @@ static int method_backup(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 return r;
         if ((r = validate_backup_fd(fd, error)) < 0)
                 return r;
-        if ((r = caller_identify(c, m, &caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_backup, userdata, &caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         /* the store holds every user's data: root's alone to copy */
         if (caller.uid != 0) {
                 (void) store_history_add(c->store, caller_name(&caller), "backup", "", "denied");

@@ -17,7 +17,17 @@ typedef struct Caller {
 } Caller;
 
 int caller_identify(Context *c, sd_bus_message *m, Caller *ret);
-/* Drops the UIDs remembered for the unique names that called. */
+/* As caller_identify(), for a method handler: 1 with the caller in *ret;
+ * 0 when the bus is being asked who sent m (its first call on a
+ * connection).  Then the handler returns 1 at once and runs again with m
+ * and userdata once the bus has answered, so the event loop never waits
+ * for the bus daemon.  Calls of one sender run in the order they came. */
+int caller_identify_or_wait(Context *c, sd_bus_message *m, sd_bus_message_handler_t handler, void *userdata,
+                            Caller *ret);
+/* Method calls waiting for the bus to say who sent them. */
+unsigned caller_waiting(Context *c);
+/* Drops the UIDs remembered for the unique names that called, and the
+ * calls waiting for one, unanswered. */
 void caller_forget_senders(Context *c);
 /* The caller with that UID as the store says now. */
 int caller_from_uid(Context *c, uid_t uid, Caller *ret);

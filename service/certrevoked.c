@@ -184,7 +184,8 @@ static int setup(Context *c) {
 }
 
 static bool busy(Context *c) {
-        return c->rescan || publish_busy(c) || auth_pending(c, NULL) > 0 || worker_jobs_all(c) > 0;
+        return c->rescan || publish_busy(c) || auth_pending(c, NULL) > 0 || worker_jobs_all(c) > 0 ||
+               caller_waiting(c) > 0;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {

@@ -15,6 +15,7 @@ typedef struct WorkerPool WorkerPool;
 typedef struct AuthCheck AuthCheck;
 typedef struct ConfirmRequest ConfirmRequest;
 typedef struct UserCache UserCache;
+typedef struct SenderLookup SenderLookup;
 typedef struct History History;
 typedef struct Durable Durable;
 
@@ -56,6 +57,7 @@ typedef struct Context {
                 } entries[CALLER_SENDERS_MAX];
                 uint64_t tick;
         } senders;
+        SenderLookup *sender_lookups;   /* names the bus is being asked about, with their calls */
         bool emitting;          /* our own signal: every object is visible */
         UserCache *user_cache;  /* the users GetManagedObjects read last, while they hold */
         Rescan *rescan;         /* the token walk under way */

@@ -290,9 +290,14 @@ int method_revoke_certificate(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (!rv)
                 return -ENOMEM;
         rv->context = c;
-        if ((r = validate(m, rv, &password, error)) < 0 ||
-            (r = caller_identify(c, m, &rv->caller)) < 0 ||
-            (r = authorize(c, &rv->caller, rv->login_id, error)) < 0 ||
+        if ((r = validate(m, rv, &password, error)) < 0)
+                return r;
+        r = caller_identify_or_wait(c, m, method_revoke_certificate, userdata, &rv->caller);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
+        if ((r = authorize(c, &rv->caller, rv->login_id, error)) < 0 ||
             (r = confirm_check_lock(c, &rv->caller, "revoke", rv->login_id, error)) < 0)
                 return r;
         /* answered before the password is asked for: nothing to confirm */
@@ -652,8 +657,11 @@ int method_revoke_certificates(sd_bus_message *m, void *userdata, sd_bus_error *
         b->context = c;
         if ((r = validate_batch(m, b, error)) < 0)
                 return r;
-        if ((r = caller_identify(c, m, &b->caller)) < 0)
+        r = caller_identify_or_wait(c, m, method_revoke_certificates, userdata, &b->caller);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* runs again once the bus says who called */
         if ((r = authorize(c, &b->caller, b->label, error)) < 0)
                 return r;
         if ((r = confirm_check_lock(c, &b->caller, "revoke", b->label, error)) < 0)

@@ -10,6 +10,10 @@
 # Then more callers than the service remembers (busctl, a connection a
 # call), alternating between an admin and a general user, each of whom
 # sees their own view; the connections open since then still do too.
+# The bus is asked without the service waiting for it: the first calls of
+# a connection, sent all at once (tests/helpers/bus-pipeline), wait for the
+# answer and then run in the order they came; callers that go before the
+# answer leave the service serving.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -93,3 +97,23 @@ echo "ok: 300 one-call connections, each its own caller's view"
 sees gene 1 "after 300 others"
 sees adam "$ALL" "after 300 others"
 sees gina "$ALL" "after 300 others"
+
+# The first calls of a new connection wait while the bus is asked who sent
+# them, and then run in the order they came: a GetUser sent right after an
+# AddUser finds the user, and one sent after the RemoveUser does not.
+PIPELINE=$CR_BUILD/tests/helpers/bus-pipeline
+want=$'ok\nok\nok\norg.certrevoke1.Error.NoSuchUser'
+for i in $(seq 1 20); do
+        got=$("$PIPELINE" "pipe$i" $((1200 + i))) || cr_die "bus-pipeline $i failed"
+        [[ $got == "$want" ]] || cr_die "calls of new connection $i out of order: $(echo $got)"
+done
+echo "ok: 20 new connections, four calls each sent at once, run in order"
+
+# Connections that go before the bus says who they were: the service
+# stays, answers no one, and serves the next caller.
+for i in $(seq 1 50); do
+        "$PIPELINE" --leave || cr_die "bus-pipeline --leave $i failed"
+done
+cr_name_has_owner org.certrevoke1 || cr_die "certrevoked left the bus after callers that went"
+sees adam "$ALL" "after 50 callers that went before their answer"
+
