@@ -41,6 +41,17 @@ typedef struct Waiter {
         void *userdata;
 } Waiter;
 
+/* A waiter its build served, to be told: a few a turn of the loop. */
+typedef struct Answer {
+        publish_done_fn done;
+        void *userdata;
+        int result;
+} Answer;
+
+/* Told a turn of the loop: fifty replies and their signals would keep
+ * the calls that came meanwhile waiting for all of them. */
+#define ANSWERS_PER_TURN 10
+
 /* crl.der as this daemon last wrote it: while it is unchanged, its number is
  * known without reading it again. */
 typedef struct PublishedMark {
@@ -114,6 +125,9 @@ typedef struct Publisher {
         RevokedIndex *index;            /* revoked.idx, open once a build made it */
         Waiter *waiters;
         size_t n_waiters, waiters_allocated;
+        Answer *answers;                /* served, not told yet: from answers_first on, in order */
+        size_t n_answers, answers_first, answers_allocated;
+        sd_event_source *answer;
         Removal *removals;
         size_t n_removals, removals_allocated;
         Job *job;                       /* in phase one */
@@ -491,25 +505,47 @@ static void job_free(Publisher *p, Job *j) {
 
 static int schedule(Context *c);
 
+static int on_answer(sd_event_source *s, void *userdata) {
+        Context *c = userdata;
+        Publisher *p = c->publisher;
+
+        for (unsigned k = 0; k < ANSWERS_PER_TURN && p->answers_first < p->n_answers; k++) {
+                Answer a = p->answers[p->answers_first++];
+
+                a.done(c, a.result, a.userdata);
+        }
+        if (p->answers_first < p->n_answers)
+                return 0;
+        p->n_answers = p->answers_first = 0;
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+/* The waiters j served leave the list and are told in order, a few a turn
+ * (on_answer); the others wait on.  Should the told ones not fit in
+ * memory, they are told at once. */
 static void complete_waiters(Context *c, Job *j) {
         Publisher *p = c->publisher;
         size_t k = 0, n = p->n_waiters;
-        Waiter *done = malloc(n * sizeof *done + 1);
+        bool queued;
 
-        /* answered in order; a callback may queue more, so detach first */
+        queued = grow_array((void **) &p->answers, &p->answers_allocated, p->n_answers + n, sizeof *p->answers) >= 0;
         for (size_t i = 0; i < n; i++) {
                 Waiter *w = &p->waiters[i];
                 bool served = j->result >= 0 ? w->seq <= j->seq && j->id >= w->job_min : i < j->n_waiters_taken;
 
-                if (served && done)
-                        done[k++] = *w;
-                else
+                if (!served) {
                         p->waiters[i - k] = *w;
+                        continue;
+                }
+                k++;
+                if (queued)
+                        p->answers[p->n_answers++] = (Answer) { w->done, w->userdata, j->result };
+                else
+                        w->done(c, j->result, w->userdata);
         }
         p->n_waiters = n - k;
-        for (size_t i = 0; i < k; i++)
-                done[i].done(c, j->result, done[i].userdata);
-        free(done);
+        if (p->answers_first < p->n_answers)
+                (void) sd_event_source_set_enabled(p->answer, SD_EVENT_ON);
 }
 
 /* The store learns what became of each token copy, in one transaction:
@@ -979,7 +1015,10 @@ int publish_setup(Context *c, const PublishEvents *events) {
             (r = sd_event_add_time(c->event, &p->timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC, on_timer, c)) < 0 ||
             (r = sd_event_source_set_enabled(p->timer, SD_EVENT_OFF)) < 0 ||
             (r = sd_event_add_time(c->event, &p->coalesce, CLOCK_MONOTONIC, 0, 0, on_coalesce, c)) < 0 ||
-            (r = sd_event_source_set_enabled(p->coalesce, SD_EVENT_OFF)) < 0)
+            (r = sd_event_source_set_enabled(p->coalesce, SD_EVENT_OFF)) < 0 ||
+            (r = sd_event_add_defer(c->event, &p->answer, on_answer, c)) < 0 ||
+            (r = sd_event_source_set_enabled(p->answer, SD_EVENT_OFF)) < 0 ||
+            (r = sd_event_source_set_priority(p->answer, PRIORITY_WORK)) < 0)
                 return r;
         if (!c->config.ca_key || !c->ca) {
                 log_warning("crl: no [CA] Key= and Certificate=: revocations are refused");
@@ -1010,6 +1049,14 @@ void publish_free(Context *c) {
         for (size_t i = 0; i < p->n_removals; i++)
                 removal_done(&p->removals[i]);
         free(p->removals);
+        /* published: the callers not told yet hear so now */
+        while (p->answers_first < p->n_answers) {
+                Answer a = p->answers[p->answers_first++];
+
+                a.done(c, a.result, a.userdata);
+        }
+        free(p->answers);
+        sd_event_source_disable_unref(p->answer);
         /* recorded, to be published at the next start: the callers hear so */
         for (size_t i = 0; i < p->n_waiters; i++)
                 p->waiters[i].done(c, -ECANCELED, p->waiters[i].userdata);
@@ -1033,5 +1080,6 @@ bool publish_busy(Context *c) {
         Publisher *p = c->publisher;
 
         return p && (p->job || p->follow || p->follow_next || p->n_waiters > 0 || p->n_removals > 0 ||
+                     p->answers_first < p->n_answers ||
                      sd_event_source_get_enabled(p->defer, NULL) > 0);
 }

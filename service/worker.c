@@ -213,12 +213,26 @@ static bool run_finished(Context *c) {
         return true;
 }
 
+/* One finished job a turn of the loop: the calls that came meanwhile are
+ * answered between two of them (they have the higher priority), rather
+ * than after a build's replies and its token removals together. */
 static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        uint64_t n;
+        Context *c = userdata;
+        WorkerPool *p = c->pool;
+        uint64_t n, one = 1;
+        bool more;
+        Job *j;
 
         (void) s, (void) revents;
         (void) !read(fd, &n, sizeof n);
-        (void) run_finished(userdata);
+        pthread_mutex_lock(&p->lock);
+        j = queue_pop(&p->finished);
+        more = p->finished.first;
+        pthread_mutex_unlock(&p->lock);
+        if (more)
+                (void) !write(fd, &one, sizeof one);
+        if (j)
+                job_done(c, j);
         return 0;
 }
 
