@@ -66,7 +66,11 @@ DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/confirm.c service/bus-account.c service/worker.c $(CRL_SRC) service/auth.c \
               service/history.c service/recover.c service/revoked-index.c module/x509.c module/der.c \
               pam/confirm-shadow.c pam/password-quality.c
-CTL_SRC    := service/certrevokectl.c service/ctl-format.c
+# certrevokectl: main and the command line; reporting, the bus, the
+# terminal, the tables; the verbs.
+CTL_SRC    := service/certrevokectl.c service/ctl-report.c service/ctl-bus.c service/ctl-input.c \
+              service/ctl-format.c service/ctl-users.c service/ctl-revoke.c service/ctl-account.c \
+              service/ctl-history.c
 
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
 CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(CTL_SRC))
