@@ -74,15 +74,15 @@ cr_supplementary_groups() {
                 "$NSS_WRAPPER_GROUP" | paste -sd,
 }
 
-# cr_as_login UID NAME CMD…: CMD as UID with NAME's supplementary groups.
-cr_as_login() {
-        local uid=$1 groups
+# cr_login_ids UID NAME: the setpriv options for UID with NAME's
+# supplementary groups.
+cr_login_ids() {
+        local groups
         groups=$(cr_supplementary_groups "$2")
-        shift 2
         if [[ -n $groups ]]; then
-                setpriv --reuid="$uid" --regid="$uid" --groups="$groups" -- "$@"
+                echo "--reuid=$1 --regid=$1 --groups=$groups"
         else
-                setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"
+                echo "--reuid=$1 --regid=$1 --clear-groups"
         fi
 }
 
@@ -116,7 +116,9 @@ cr_start_session_bus() {
         } >"$CR_TMP/session-bus-$uid.conf"
         : >"$CR_TMP/session-bus-$uid.address"
         chmod 0666 "$CR_TMP/session-bus-$uid.address"
-        cr_as "$uid" env LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$NSS_WRAPPER_PASSWD" \
+        # setpriv itself, not a function: $! is the bus, which teardown ends
+        setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
+                env LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$NSS_WRAPPER_PASSWD" \
                 NSS_WRAPPER_GROUP="$NSS_WRAPPER_GROUP" \
                 dbus-daemon --config-file="$CR_TMP/session-bus-$uid.conf" --nofork --nopidfile \
                 --print-address=5 5>"$CR_TMP/session-bus-$uid.address" </dev/null >>"$CR_TMP/session-bus.log" 2>&1 &
@@ -135,7 +137,7 @@ cr_start_session_bus() {
 # Sets CR_CONSOLE_URL (the page itself) and CR_CONSOLE_SHELL_URL (the page
 # inside Cockpit's shell).  Call it in the script's own shell.
 cr_console_start() {
-        local uid=$1 name home i
+        local uid=$1 name home i ids
         [[ -n ${CR_BUS_ADDRESS:-} ]] || cr_die "cr_console_start: call cr_start_bus first"
         name=$(awk -F: -v u="$uid" '$3 == u { print $1; exit }' "$NSS_WRAPPER_PASSWD")
         [[ -n $name ]] || cr_die "cr_console_start: UID $uid has no passwd entry (cr_add_passwd)"
@@ -145,8 +147,11 @@ cr_console_start() {
         chown -R "$uid:$uid" "$home"
         CR_CONSOLE_PORT=$(cr_free_port)
         cr_start_session_bus "$uid"
-        # SSH_AUTH_SOCK set: the bridge starts no ssh-agent.
-        cr_as_login "$uid" "$name" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$home" USER="$name" LOGNAME="$name" \
+        # SSH_AUTH_SOCK set: the bridge starts no ssh-agent.  setpriv
+        # itself, not a function: $! is cockpit-ws (whose command line does
+        # not name $CR_TMP, so teardown's search for strays would miss it).
+        read -r -a ids <<<"$(cr_login_ids "$uid" "$name")"
+        setpriv "${ids[@]}" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$home" USER="$name" LOGNAME="$name" \
                 LANG=C.UTF-8 TZ="${TZ:-UTC}" XDG_RUNTIME_DIR="$home/run" XDG_CONFIG_HOME="$home/.config" \
                 XDG_DATA_DIRS="$CR_BUILD/share:/usr/share" \
                 DBUS_SYSTEM_BUS_ADDRESS="$CR_BUS_ADDRESS" DBUS_SESSION_BUS_ADDRESS="$CR_SESSION_BUS_ADDRESS" \
