@@ -38,6 +38,9 @@ CR_CRL_WATCH=0
 . "$CR_SRCDIR/tests/reachable.sh"
 # shellcheck source=tests/console-lib.sh
 . "$CR_SRCDIR/tests/console-lib.sh"
+# The screenshots go to this tree's build, also when the demo runs from a
+# copy that the test users can reach (tests/reachable.sh).
+export CR_DEMO_SHOTS=${CR_DEMO_SHOTS:-$CR_BUILD/demo}
 args=()
 ((!no_daemon)) || args+=(--no-daemon)
 ((!for_person)) || args+=(--console)
@@ -294,7 +297,7 @@ if ((for_person)); then
         cr_die "cockpit-ws ended: $(tail -n 5 "$CR_TMP/cockpit-ws.log")"
 fi
 
-shots=$CR_BUILD/demo
+shots=$CR_DEMO_SHOTS
 rm -rf -- "$shots"
 mkdir -p "$shots"
 echo "revoking schib's renewed certificate in the page, in Japanese:"
@@ -302,7 +305,7 @@ CR_CONSOLE_PASSWORD=$confirmation_password CR_CONSOLE_SHOTS=$shots CR_CONSOLE_AR
         CR_CONSOLE_LANG=ja CR_CONSOLE_PROFILE=$CR_TMP/chromium-demo \
         node "$CR_CONSOLE_DIR/test/demo.js"
 for shot in "$shots"/*.png; do
-        echo "  ${shot#"$CR_SRCDIR"/}"
+        echo "  $shot"
 done
 echo
 echo "\$ certrevokectl list   # as UID 1002, after the console's revocation"

@@ -44,7 +44,7 @@ export function Screen({ crumbs, title, step, children }) {
             <Stack hasGutter>
                 {crumbs &&
                     <StackItem>
-                        <Breadcrumb>
+                        <Breadcrumb aria-label={_("Breadcrumb")}>
                             {crumbs.map((c, i) =>
                                 <BreadcrumbItem key={i} isActive={i === crumbs.length - 1}>{c}</BreadcrumbItem>)}
                         </Breadcrumb>

@@ -85,7 +85,7 @@ class Session {
 
     // The path above the title (利用者管理 > 利用者一覧), words by spaces.
     async crumbs() {
-        return this.page.$eval("nav[aria-label=Breadcrumb]", n => n.innerText.replace(/\s+/g, " ").trim());
+        return this.page.$eval("nav.pf-v5-c-breadcrumb", n => n.innerText.replace(/\s+/g, " ").trim());
     }
 
     // The text of the table row of a login (data-login), cells by tabs.

@@ -54,6 +54,12 @@ async function manageUsers(s) {
     await s.select("newbie の利用者区分", "worker");
     await s.click("button", "newbie の利用者区分を変更");
     await waitNotice(s, "newbie の利用者区分をワーカーユーザに変更しました。");
+    // the row as the service now has it: the field is drawn anew from it
+    await s.page.waitForFunction(() => {
+        const row = document.querySelector("tr[data-login=newbie]");
+        return row && row.querySelector("select").value === "worker" &&
+            !row.querySelector("button:not([disabled])[aria-label$='を変更']");
+    }, { timeout: 10000 }).catch(() => { throw new Error("newbie's role did not become worker in the list") });
 
     await s.click("button", "newbie を削除");
     await s.waitText("利用者 newbie（新人 太郎）を削除しますか？");

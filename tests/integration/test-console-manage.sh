@@ -56,7 +56,7 @@ assert_exit 3 cr_ctl show newbie
 assert_eq 'b false' "$(cr_user_prop gina Suspended)" "gina after suspend and resume"
 grep -q '^gina:' "$shadow" || cr_fail_at "gina has no confirmation password in $shadow"
 hist=$(cr_history)
-for line in "boss add-user newbie ok" "boss remove-user newbie ok" "boss suspend gina ok" "boss resume gina ok"; do
+for line in "boss add-user newbie ok" "boss set-role newbie worker" "boss remove-user newbie ok" "boss suspend gina ok" "boss resume gina ok"; do
         assert_contains "$hist" "$line" "the history"
 done
 # boss's new password confirms; the old one no longer does
