@@ -532,7 +532,7 @@ static int fill_header(char **cells, const char *const *header, size_t cols) {
 }
 
 /* The last column is not padded, to leave no trailing blanks. */
-static int print_table(char **cells, size_t rows, size_t cols) {
+static int print_table(FILE *out, char **cells, size_t rows, size_t cols) {
         size_t width[CTL_TABLE_COLUMNS_MAX] = { 0 };
 
         assert(cols <= CTL_TABLE_COLUMNS_MAX);
@@ -548,17 +548,17 @@ static int print_table(char **cells, size_t rows, size_t cols) {
                         const char *cell = cells[row * cols + col];
 
                         if (col + 1 == cols) {
-                                printf("%s\n", cell);
+                                fprintf(out, "%s\n", cell);
                                 continue;
                         }
                         if (ctl_pad(cell, width[col], CTL_ALIGN_LEFT, &padded) < 0)
                                 return -ENOMEM;
-                        printf("%s  ", padded);
+                        fprintf(out, "%s  ", padded);
                 }
         return 0;
 }
 
-int ctl_print_rows(const char *const *header, size_t cols, const void *rows, size_t size, size_t n,
+int ctl_print_rows(FILE *out, const char *const *header, size_t cols, const void *rows, size_t size, size_t n,
                    CtlFillFn fill) {
         size_t count = (n + 1) * cols;
         char **cells = calloc(count, sizeof(char *));
@@ -570,26 +570,26 @@ int ctl_print_rows(const char *const *header, size_t cols, const void *rows, siz
         for (size_t i = 0; i < n && r >= 0; i++)
                 r = fill(cells + (i + 1) * cols, (const char *) rows + i * size);
         if (r >= 0)
-                r = print_table(cells, n + 1, cols);
+                r = print_table(out, cells, n + 1, cols);
         cells_free(cells, count);
         return r;
 }
 
-int ctl_print_json_rows(const void *rows, size_t row_size, size_t n, const char *const keys[],
+int ctl_print_json_rows(FILE *out, const void *rows, size_t row_size, size_t n, const char *const keys[],
                         const size_t offsets[], size_t n_keys) {
         int r = 0;
 
-        fputs("[", stdout);
+        fputs("[", out);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 const char *row = (const char *) rows + i * row_size;
 
-                fputs(i == 0 ? "\n{" : ",\n{", stdout);
+                fputs(i == 0 ? "\n{" : ",\n{", out);
                 for (size_t k = 0; k < n_keys && r >= 0; k++) {
-                        printf("%s\"%s\":", k > 0 ? "," : "", keys[k]);
-                        r = ctl_json_fputs(stdout, *(const char *const *) (row + offsets[k]));
+                        fprintf(out, "%s\"%s\":", k > 0 ? "," : "", keys[k]);
+                        r = ctl_json_fputs(out, *(const char *const *) (row + offsets[k]));
                 }
-                fputs("}", stdout);
+                fputs("}", out);
         }
-        fputs(n > 0 ? "\n]\n" : "]\n", stdout);
+        fputs(n > 0 ? "\n]\n" : "]\n", out);
         return r;
 }

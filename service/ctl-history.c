@@ -123,7 +123,7 @@ static int print_history_table(Ctl *c, const HistoryRow *rows, size_t n) {
                 N_("Time"), N_("Actor"), N_("Action"), N_("Target"), N_("Result"),
         };
 
-        if (ctl_print_rows(header, HISTORY_COLUMNS, rows, sizeof *rows, n, fill_history_cells) < 0)
+        if (ctl_print_rows(stdout, header, HISTORY_COLUMNS, rows, sizeof *rows, n, fill_history_cells) < 0)
                 return ctl_fail_oom(c);
         return 0;
 }

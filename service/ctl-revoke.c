@@ -218,7 +218,7 @@ static int print_targets_json(Ctl *c, const CtlUserRow *rows, size_t n) {
         static const size_t offsets[] = { offsetof(CtlUserRow, login_id), offsetof(CtlUserRow, name),
                                           offsetof(CtlUserRow, serial), offsetof(CtlUserRow, state) };
 
-        if (ctl_print_json_rows(rows, sizeof *rows, n, keys, offsets, ELEMENTSOF(keys)) < 0)
+        if (ctl_print_json_rows(stdout, rows, sizeof *rows, n, keys, offsets, ELEMENTSOF(keys)) < 0)
                 return ctl_fail_oom(c);
         return 0;
 }
@@ -236,7 +236,7 @@ static int print_targets(Ctl *c, const CtlUserRow *rows, size_t n, const char *r
                ? _("The certificates of the following users would be revoked (dry run: nothing is changed).")
                /* TRANSLATORS: heading of the confirmation screen for several users. */
                : _("The certificates of the following users will be revoked."));
-        if (ctl_print_rows(header, TARGET_COLUMNS, rows, sizeof *rows, n, fill_target_cells) < 0)
+        if (ctl_print_rows(stdout, header, TARGET_COLUMNS, rows, sizeof *rows, n, fill_target_cells) < 0)
                 return ctl_fail_oom(c);
         printf("\n%s: %s\n", _("Revocation reason"), ctl_reason_label(reason));
         if (!c->dry_run)
@@ -317,11 +317,11 @@ static int print_results(Ctl *c, sd_bus_message *reply, size_t n_expected) {
         if (r < 0)
                 return ctl_fail_parse(c, r);
         if (c->json)
-                r = ctl_print_json_rows(rows, sizeof *rows, n, keys, offsets, ELEMENTSOF(keys));
+                r = ctl_print_json_rows(stdout, rows, sizeof *rows, n, keys, offsets, ELEMENTSOF(keys));
         else {
                 /* TRANSLATORS: heading of the result screen for several users. */
                 printf("%s\n\n", _("The certificates of the following users have been revoked."));
-                r = ctl_print_rows(header, RESULT_COLUMNS, rows, sizeof *rows, n, fill_result_cells);
+                r = ctl_print_rows(stdout, header, RESULT_COLUMNS, rows, sizeof *rows, n, fill_result_cells);
         }
         return r < 0 ? ctl_fail_oom(c) : 0;
 }

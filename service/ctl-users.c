@@ -85,7 +85,7 @@ static int print_users_table(Ctl *c, const CtlUserRow *rows, size_t n) {
                 N_("Login ID"), N_("Name"), N_("Role"), N_("Certificate state"), N_("Expiry"),
         };
 
-        if (ctl_print_rows(header, LIST_COLUMNS, rows, sizeof *rows, n, fill_user_cells) < 0)
+        if (ctl_print_rows(stdout, header, LIST_COLUMNS, rows, sizeof *rows, n, fill_user_cells) < 0)
                 return ctl_fail_oom(c);
         return 0;
 }

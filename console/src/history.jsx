@@ -49,8 +49,7 @@ export function HistoryPage({ service, session, users, go }) {
 
     useEffect(() => {
         search(null);
-        // the first search only; later ones are asked for
-        // eslint-disable-next-line react-hooks/exhaustive-deps
+        // the first search only; later ones are asked for with 検索
     }, []);
 
     return (
