@@ -3,7 +3,8 @@
 # browser: the manifest, the page loading only Cockpit's API, its
 # translations and its own files (nothing from another host), every
 # string of the page translated into Japanese, the lock file matching
-# package.json, and every npm package running on Node 18 (Debian 12's).
+# package.json, every npm package running on Node 18 (Debian 12's), and
+# the page's entry in Cockpit's shell, named in Japanese and in English.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -30,6 +31,10 @@ assert_contains "$manifests" '"certrevoke"' "cockpit-ws lists the package"
 assert_exit 0 curl -fsS -o "$CR_TMP/po.js" -H 'Cookie: CockpitLang=ja-jp' \
         "http://127.0.0.1:$CR_CONSOLE_PORT/cockpit/@localhost/certrevoke/po.js"
 assert_contains "$(cat "$CR_TMP/po.js")" "証明書失効" "po.js in Japanese when Cockpit's language is Japanese"
+
+# the menu entry of Cockpit's shell in each language, the page in its frame
+CR_CONSOLE_URL=$CR_CONSOLE_SHELL_URL CR_EXPECT_LABEL=証明書失効 cr_console_browser check-shell.js ja
+CR_CONSOLE_URL=$CR_CONSOLE_SHELL_URL CR_EXPECT_LABEL="Certificate revocation" cr_console_browser check-shell.js en
 
 cr_console_done
 echo "console package OK"
