@@ -66,7 +66,11 @@ DAEMON_SRC := service/certrevoked.c service/config.c service/store.c \
               service/confirm.c service/bus-account.c service/worker.c $(CRL_SRC) service/auth.c \
               service/history.c service/recover.c service/revoked-index.c module/x509.c module/der.c \
               pam/confirm-shadow.c pam/password-quality.c
-CTL_SRC    := service/certrevokectl.c service/ctl-format.c
+# certrevokectl: main and the command line; reporting, the bus, the
+# terminal, the tables; the verbs.
+CTL_SRC    := service/certrevokectl.c service/ctl-report.c service/ctl-bus.c service/ctl-input.c \
+              service/ctl-format.c service/ctl-users.c service/ctl-revoke.c service/ctl-account.c \
+              service/ctl-history.c
 
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
 CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(CTL_SRC))
@@ -81,11 +85,26 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-
 LINGUAS    := ja
 MO_FILES   := $(patsubst %,$(B)/locale/%/LC_MESSAGES/certrevoke.mo,$(LINGUAS))
 
+# The Cockpit page, console/: bundled with esbuild from the npm packages
+# that `make deps` installs there (npm ci, from the committed lock file)
+# into $(B)/share/cockpit/certrevoke, where cockpit-ws finds it with
+# XDG_DATA_DIRS=$(B)/share:/usr/share.
+CONSOLE_OUT   := $(B)/share/cockpit/certrevoke
+CONSOLE_STAMP := $(CONSOLE_OUT)/index.js
+CONSOLE_SRC   := console/build.js console/po2js.js console/package.json console/package-lock.json \
+                 console/po/ja.po console/src/manifest.json console/src/index.html console/src/page.css \
+                 console/src/index.jsx console/src/cockpit.js console/src/i18n.js console/src/service.js \
+                 console/src/errors.js console/src/layout.jsx console/src/menu.jsx console/src/app.jsx \
+                 console/src/revoke.jsx console/src/password-field.jsx console/src/users.jsx \
+                 console/src/suspend.jsx console/src/password.jsx console/src/history.jsx
+# npm ci rewrites this file: new packages rebuild the page.
+CONSOLE_NPM   := console/node_modules/.package-lock.json
+
 # The objects and sources of a rule, without the flags record.
 INPUTS      = $(filter-out $(FLAGS_FILE),$^)
 
 all: $(B)/certrevoked $(B)/certrevokectl $(B)/certrevoke-pam-helper $(MO_FILES) \
-     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so
+     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so $(CONSOLE_STAMP)
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -119,6 +138,14 @@ $(B)/bench/crl-bench: bench/crl-bench.c $(patsubst %.c,$(B)/%.o,$(CRL_SRC)) $(B)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
+$(CONSOLE_STAMP): $(CONSOLE_SRC) $(wildcard $(CONSOLE_NPM))
+	@command -v node >/dev/null 2>&1 || { \
+		echo "build: node is missing: install the Debian packages nodejs and npm (make deps does it)" >&2; exit 1; }
+	@[ -f $(CONSOLE_NPM) ] || { \
+		echo "build: console/node_modules is missing: run npm ci in console/ (make deps does it)" >&2; exit 1; }
+	rm -rf $(CONSOLE_OUT)
+	node console/build.js --outdir=$(CONSOLE_OUT)
+
 $(B)/locale/%/LC_MESSAGES/certrevoke.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
@@ -141,7 +168,8 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             cracklib-runtime softhsm2 p11-kit opensc gnutls-bin libnss3-tools libpam-wrapper \
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
-            python3 psmisc time bc mandoc man-db bash-completion strace
+            python3 psmisc time bc mandoc man-db bash-completion strace \
+            cockpit-ws cockpit-bridge cockpit-system chromium fonts-ipafont-gothic curl
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \
@@ -155,11 +183,29 @@ deps:
 	@locale -a 2>/dev/null | grep -qi '^ja_JP.utf-\?8$$' || { \
 		echo "deps: generating the ja_JP.UTF-8 locale"; \
 		localedef -i ja_JP -f UTF-8 ja_JP.UTF-8; }
+	@# Node and npm from Debian unless some node is there already (another
+	@# vendor's nodejs carries its own npm and conflicts with Debian's).
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "deps: installing nodejs npm"; \
+		[ "$$(id -u)" = 0 ] || { echo "deps: run as root (apt-get)"; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm; \
+	fi
+	@# The console's npm packages, exactly as package-lock.json says.
+	@if [ ! -f $(CONSOLE_NPM) ] || [ console/package-lock.json -nt $(CONSOLE_NPM) ]; then \
+		echo "deps: npm ci in console/"; \
+		cd console && npm ci --no-audit --no-fund; \
+	fi
 
 # After deps, a make of their own: see the top of this file.
 demo: deps
 	$(MAKE) all
 	tests/demo.sh
+
+# The demo's world with the console open for a person: prints the URL and
+# keeps everything running until Ctrl-C.
+console: deps
+	$(MAKE) all
+	tests/demo.sh --console
 
 ASAN_VARS := B=build-asan OPT="-O1 -g" \
              SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
@@ -180,7 +226,7 @@ bench: deps
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps demo check bench clean unit-tests FORCE
+.PHONY: all deps demo console check bench clean unit-tests FORCE
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
@@ -327,6 +373,7 @@ P11MODULEDIR         ?= $(call pc_var,p11-kit-1,p11_module_path,/usr/lib/pkcs11)
 MULTIARCH            ?= $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMMODULEDIR         ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,$(call pc_var,pam,libdir,/usr/lib)/security)
 MANDIR               ?= $(DATADIR)/man
+COCKPITDIR           ?= $(DATADIR)/cockpit
 BASHCOMPLETIONDIR    ?= $(call pc_var,bash-completion,completionsdir,$(DATADIR)/bash-completion/completions)
 
 INSTALL ?= install
@@ -389,6 +436,10 @@ install: all
 		chmod 0644 $$dest; \
 	done
 	$(INSTALL) -m 0644 shell-completion/bash/certrevokectl $(DESTDIR)$(BASHCOMPLETIONDIR)/certrevokectl
+	rm -rf $(DESTDIR)$(COCKPITDIR)/certrevoke
+	set -e; cd $(CONSOLE_OUT) && find . -type f | while read -r f; do \
+		$(INSTALL) -D -m 0644 "$$f" "$(DESTDIR)$(COCKPITDIR)/certrevoke/$${f#./}"; \
+	done
 	@if [ ! -e $(DESTDIR)$(PAMCONFDIR)/certrevoke ]; then \
 		echo "$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke"; \
 		$(INSTALL) -m 0644 pam/certrevoke $(DESTDIR)$(PAMCONFDIR)/certrevoke; \
@@ -405,6 +456,7 @@ uninstall:
 	elif [ -e $(DESTDIR)$(PAMCONFDIR)/certrevoke ]; then \
 		echo "uninstall: kept $(DESTDIR)$(PAMCONFDIR)/certrevoke: changed since installation"; \
 	fi
+	rm -rf $(DESTDIR)$(COCKPITDIR)/certrevoke
 	for d in $(DESTDIR)$(PKGLIBEXECDIR) $(DESTDIR)$(DOCDIR); do \
 		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; \
 	done

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <locale.h>
@@ -503,4 +504,92 @@ int ctl_read_line(int fd, char *buf, size_t size, size_t *ret_len) {
         buf[n] = '\0';
         *ret_len = n;
         return 0;
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static void cells_free(char **cells, size_t count) {
+        for (size_t i = 0; i < count; i++)
+                free(cells[i]);
+        free(cells);
+}
+
+char *ctl_expiry_cell(const char *state, uint64_t not_after) {
+        char buf[CTL_TIME_BUF_MAX];
+
+        if (!ctl_state_shows_expiry(state) || not_after == 0 || ctl_format_time(not_after, buf, sizeof buf) < 0)
+                return strdup("-");
+        return strdup(buf);
+}
+
+static int fill_header(char **cells, const char *const *header, size_t cols) {
+        for (size_t col = 0; col < cols; col++) {
+                cells[col] = strdup(_(header[col]));
+                if (!cells[col])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The last column is not padded, to leave no trailing blanks. */
+static int print_table(FILE *out, char **cells, size_t rows, size_t cols) {
+        size_t width[CTL_TABLE_COLUMNS_MAX] = { 0 };
+
+        assert(cols <= CTL_TABLE_COLUMNS_MAX);
+        for (size_t i = 0; i < rows * cols; i++) {
+                size_t w = ctl_display_width(cells[i]);
+
+                if (w > width[i % cols])
+                        width[i % cols] = w;
+        }
+        for (size_t row = 0; row < rows; row++)
+                for (size_t col = 0; col < cols; col++) {
+                        _cleanup_free_ char *padded = NULL;
+                        const char *cell = cells[row * cols + col];
+
+                        if (col + 1 == cols) {
+                                fprintf(out, "%s\n", cell);
+                                continue;
+                        }
+                        if (ctl_pad(cell, width[col], CTL_ALIGN_LEFT, &padded) < 0)
+                                return -ENOMEM;
+                        fprintf(out, "%s  ", padded);
+                }
+        return 0;
+}
+
+int ctl_print_rows(FILE *out, const char *const *header, size_t cols, const void *rows, size_t size, size_t n,
+                   CtlFillFn fill) {
+        size_t count = (n + 1) * cols;
+        char **cells = calloc(count, sizeof(char *));
+        int r;
+
+        if (!cells)
+                return -ENOMEM;
+        r = fill_header(cells, header, cols);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = fill(cells + (i + 1) * cols, (const char *) rows + i * size);
+        if (r >= 0)
+                r = print_table(out, cells, n + 1, cols);
+        cells_free(cells, count);
+        return r;
+}
+
+int ctl_print_json_rows(FILE *out, const void *rows, size_t row_size, size_t n, const char *const keys[],
+                        const size_t offsets[], size_t n_keys) {
+        int r = 0;
+
+        fputs("[", out);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const char *row = (const char *) rows + i * row_size;
+
+                fputs(i == 0 ? "\n{" : ",\n{", out);
+                for (size_t k = 0; k < n_keys && r >= 0; k++) {
+                        fprintf(out, "%s\"%s\":", k > 0 ? "," : "", keys[k]);
+                        r = ctl_json_fputs(out, *(const char *const *) (row + offsets[k]));
+                }
+                fputs("}", out);
+        }
+        fputs(n > 0 ? "\n]\n" : "]\n", out);
+        return r;
 }

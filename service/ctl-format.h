@@ -147,3 +147,30 @@ int ctl_parse_since(const char *s, uint64_t *ret);
  * 0 (also at end of file, with what was read), -ENOBUFS if the line does
  * not fit in size - 1 bytes, or a negative errno; on failure buf is wiped. */
 int ctl_read_line(int fd, char *buf, size_t size, size_t *ret_len);
+
+/* ---- tables ------------------------------------------------------------ */
+
+/* Room for a formatted time. */
+#define CTL_TIME_BUF_MAX 128
+
+/* Widest table printed. */
+#define CTL_TABLE_COLUMNS_MAX 5
+
+/* Turns one row into its cells (cols strings, allocated); 0 or -ENOMEM. */
+typedef int (*CtlFillFn)(char **cells, const void *row);
+
+/* A table on out: a header of cols translated labels, then n rows of the
+ * given size, each made into cells by fill.  Columns are padded by display
+ * width, so that Japanese names line up; the last is not padded.  0 or
+ * -ENOMEM. */
+int ctl_print_rows(FILE *out, const char *const *header, size_t cols, const void *rows, size_t size, size_t n,
+                   CtlFillFn fill);
+
+/* A JSON array on out with an object per row: each key's value is the
+ * string at its offset in the row.  0 or -ENOMEM. */
+int ctl_print_json_rows(FILE *out, const void *rows, size_t row_size, size_t n, const char *const keys[],
+                        const size_t offsets[], size_t n_keys);
+
+/* The expiry cell of a user: the time, or "-" unless the certificate is
+ * valid (as the product's list shows it).  NULL without memory. */
+char *ctl_expiry_cell(const char *state, uint64_t not_after);

@@ -1,22 +1,29 @@
 #!/bin/bash
 # `make demo`: the users of the product page, end to end, in a throw-away
 # world: a private system bus with the project's policy, SoftHSM smartcards,
-# a demo CA, certrevoked and certrevokectl.  Nothing is left behind.
+# a demo CA, certrevoked and certrevokectl; then the Cockpit console on the
+# same bus as the administrator sachiboh, driven through the three screens
+# of a revocation in headless Chromium, a screenshot of each kept in
+# BUILD/demo/.  Nothing else is left behind.
 #
-#   tests/demo.sh [--build=DIR] [--no-daemon]
+#   tests/demo.sh [--build=DIR] [--no-daemon] [--console]
 #
 # --no-daemon sets up the bus, the cards and the certificates and shows them,
-# without starting certrevoked.
+# without starting certrevoked.  --console (`make console`) leaves the world
+# and the console running for a person instead, printing the URL, until
+# Ctrl-C.
 
 set -euo pipefail
 
 no_daemon=0
+for_person=0
 for arg in "$@"; do
         case $arg in
         --build=*) export CR_BUILD=${arg#--build=} ;;
         --no-daemon) no_daemon=1 ;;
+        --console) for_person=1 ;;
         *)
-                echo "usage: $0 [--build=DIR] [--no-daemon]" >&2
+                echo "usage: $0 [--build=DIR] [--no-daemon] [--console]" >&2
                 exit 2
                 ;;
         esac
@@ -29,8 +36,14 @@ CR_CRL_WATCH=0
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/reachable.sh
 . "$CR_SRCDIR/tests/reachable.sh"
+# shellcheck source=tests/console-lib.sh
+. "$CR_SRCDIR/tests/console-lib.sh"
+# The screenshots go to this tree's build, also when the demo runs from a
+# copy that the test users can reach (tests/reachable.sh).
+export CR_DEMO_SHOTS=${CR_DEMO_SHOTS:-$CR_BUILD/demo}
 args=()
 ((!no_daemon)) || args+=(--no-daemon)
+((!for_person)) || args+=(--console)
 cr_reachable_or_reexec "$CR_SRCDIR" "$CR_BUILD" tests/demo.sh ${args[@]+"${args[@]}"}
 
 heading() {
@@ -257,6 +270,46 @@ show_card card-sachiboh2-01
 heading "The operation history, as the administrator sachiboh"
 echo "\$ LC_ALL=ja_JP.UTF-8 TZ=Asia/Tokyo certrevokectl history   # as UID 1002"
 ja_ctl_as 1002 history
+
+heading "The Cockpit console, as the administrator sachiboh (UID 1002)"
+cr_console_need
+# sachiboh follows changes live: the bus hands the daemon's signals to the
+# group certrevoke.
+cr_console_group sachiboh
+export TZ=Asia/Tokyo
+cr_console_start 1002
+echo "cockpit-ws --no-tls --local-session=cockpit-bridge on 127.0.0.1:$CR_CONSOLE_PORT, as sachiboh"
+echo "(a session without login: for tests and demonstrations only)"
+
+if ((for_person)); then
+        heading "The console is open"
+        echo "  In Cockpit's shell:  $CR_CONSOLE_SHELL_URL"
+        echo "  The page alone:      $CR_CONSOLE_URL"
+        echo
+        echo "  Logged in as sachiboh (管理者ユーザ); the confirmation password is $confirmation_password"
+        echo "  From another machine: ssh -L $CR_CONSOLE_PORT:127.0.0.1:$CR_CONSOLE_PORT to this host,"
+        echo "  then open the same URL there.  The language follows Cockpit's setting."
+        echo
+        echo "  Ctrl-C stops the console, certrevoked and the bus, and removes $CR_TMP."
+        # Until Ctrl-C (the harness's INT trap tears everything down), or
+        # until cockpit-ws ends by itself.
+        wait "$CR_CONSOLE_PID" || true
+        cr_die "cockpit-ws ended: $(tail -n 5 "$CR_TMP/cockpit-ws.log")"
+fi
+
+shots=$CR_DEMO_SHOTS
+rm -rf -- "$shots"
+mkdir -p "$shots"
+echo "revoking schib's renewed certificate in the page, in Japanese:"
+CR_CONSOLE_PASSWORD=$confirmation_password CR_CONSOLE_SHOTS=$shots CR_CONSOLE_ARTIFACTS=$shots/browser \
+        CR_CONSOLE_LANG=ja CR_CONSOLE_PROFILE=$CR_TMP/chromium-demo \
+        node "$CR_CONSOLE_DIR/test/demo.js"
+for shot in "$shots"/*.png; do
+        echo "  $shot"
+done
+echo
+echo "\$ certrevokectl list   # as UID 1002, after the console's revocation"
+ja_ctl_as 1002 list
 
 heading "Stopping"
 cr_stop_daemon

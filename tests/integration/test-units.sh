@@ -20,7 +20,8 @@ set -euo pipefail
 cr_need_daemon
 cr_need_cmd make pkg-config systemd-analyze systemd-tmpfiles dbus-daemon dbus-send busctl \
         softhsm2-util pkcs11-tool openssl setpriv
-for f in certrevoke-pam-helper pam_certrevoke.so certrevoke-pkcs11.so locale/ja/LC_MESSAGES/certrevoke.mo; do
+for f in certrevoke-pam-helper pam_certrevoke.so certrevoke-pkcs11.so locale/ja/LC_MESSAGES/certrevoke.mo \
+        share/cockpit/certrevoke/index.js; do
         [[ -e $CR_BUILD/$f ]] || cr_skip "$CR_BUILD/$f is not built"
 done
 cr_need_python
@@ -96,6 +97,8 @@ expected() {
                 echo "644 $p/share/man/man8/certrevoke-pkcs11.8"
                 compdir=$(pc completionsdir bash-completion "/$p/share/bash-completion/completions")
                 echo "644 ${compdir#/}/certrevokectl"
+                # the Cockpit page, every file of it as built
+                (cd "$CR_BUILD/share/cockpit/certrevoke" && find . -type f -printf "644 $p/share/cockpit/certrevoke/%P\n")
         } | LC_ALL=C sort
 }
 

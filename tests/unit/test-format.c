@@ -2,8 +2,8 @@
 /* Unit tests of the pure parts of certrevokectl (service/ctl-format.c):
  * labels and dates in English and Japanese, column padding by display
  * width, JSON escaping, pattern matching, the exit-code table, the
- * revocation reasons, serials, history actions, --since and --limit, and
- * reading a password line.
+ * revocation reasons, serials, history actions, --since and --limit,
+ * reading a password line, and the tables and JSON arrays of rows.
  * Prints one "ok - ..." or "not ok - ..." line per check; exits non-zero if
  * any check failed. */
 #include <errno.h>
@@ -11,6 +11,8 @@
 #include <libgen.h>
 #include <locale.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -545,6 +547,93 @@ static void test_width_fallback(void) {
         check_int((long) ctl_display_width("a\xff" "b"), 3, "C width of invalid UTF-8 counts characters");
 }
 
+/* ---- tables */
+
+typedef struct TableRow {
+        const char *login, *name;
+} TableRow;
+
+static int fill_table_row(char **cells, const void *row) {
+        const TableRow *t = row;
+
+        cells[0] = strdup(t->login);
+        cells[1] = strdup(t->name);
+        return cells[0] && cells[1] ? 0 : -ENOMEM;
+}
+
+/* What a printer wrote to a memory stream, or NULL; *ret_r its return. */
+static char *printed(int (*print)(FILE *f, const void *arg), const void *arg, int *ret_r) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f) {
+                check(false, "open_memstream: %s", strerror(errno));
+                return NULL;
+        }
+        *ret_r = print(f, arg);
+        fclose(f);
+        return buf;
+}
+
+static const TableRow table_rows[] = { { "sachiboh2", "ゲータ妻子" }, { "jinoh", "ゲータ二郎" } };
+
+static int print_table_rows(FILE *f, const void *arg) {
+        static const char *const header[] = { "Login ID", "Name" };
+        size_t n = *(const size_t *) arg;
+
+        return ctl_print_rows(f, header, 2, table_rows, sizeof table_rows[0], n, fill_table_row);
+}
+
+static int print_json_table_rows(FILE *f, const void *arg) {
+        static const char *const keys[] = { "login_id", "name" };
+        static const size_t offsets[] = { offsetof(TableRow, login), offsetof(TableRow, name) };
+        size_t n = *(const size_t *) arg;
+
+        return ctl_print_json_rows(f, table_rows, sizeof table_rows[0], n, keys, offsets, 2);
+}
+
+static void test_tables(void) {
+        size_t two = 2, none = 0;
+        char *out;
+        int r = -1;
+
+        if (!setlocale(LC_ALL, "C.UTF-8"))
+                setlocale(LC_ALL, "C");
+
+        /* padded by display width (CJK counts two), the last column bare */
+        out = printed(print_table_rows, &two, &r);
+        check_int(r, 0, "ctl_print_rows");
+        check_str(out, "Login ID   Name\nsachiboh2  ゲータ妻子\njinoh      ゲータ二郎\n", "a table of two rows");
+        free(out);
+        out = printed(print_table_rows, &none, &r);
+        check_str(out, "Login ID  Name\n", "a table of no rows is its header");
+        free(out);
+        out = printed(print_json_table_rows, &two, &r);
+        check_int(r, 0, "ctl_print_json_rows");
+        check_str(out, "[\n{\"login_id\":\"sachiboh2\",\"name\":\"ゲータ妻子\"},\n"
+                       "{\"login_id\":\"jinoh\",\"name\":\"ゲータ二郎\"}\n]\n", "a JSON array of two rows");
+        free(out);
+        out = printed(print_json_table_rows, &none, &r);
+        check_str(out, "[]\n", "an empty JSON array");
+        free(out);
+}
+
+static void test_expiry_cell(void) {
+        char *cell;
+
+        set_tz("JST-9");
+        cell = ctl_expiry_cell("issued", SEED_EXPIRY_USEC);
+        check_str(cell, "2019-12-16 09:59:39", "the expiry of an issued certificate");
+        free(cell);
+        cell = ctl_expiry_cell("revoked", SEED_EXPIRY_USEC);
+        check_str(cell, "-", "no expiry for a revoked certificate");
+        free(cell);
+        cell = ctl_expiry_cell("renewed", 0);
+        check_str(cell, "-", "no expiry without a notAfter");
+        free(cell);
+}
+
 int main(int argc, char *argv[]) {
         char localedir[4096];
 
@@ -565,6 +654,8 @@ int main(int argc, char *argv[]) {
         test_english();
         test_japanese(localedir);
         test_width_fallback();
+        test_tables();
+        test_expiry_cell();
 
         printf("# %d failure%s\n", failures, failures == 1 ? "" : "s");
         return failures == 0 ? 0 : 1;
