@@ -8,6 +8,7 @@
 
 #include "certrevoke.h"
 #include "ctl.h"
+#include "util.h"
 
 /* Rescan and certificate import walk every token, and a smartcard reader can
  * take its time; the default 25 s of sd-bus would give up too early. */
@@ -145,20 +146,6 @@ static int row_compare(const void *a, const void *b) {
         return d != 0 ? d : strcmp(x->name, y->name);
 }
 
-static int rows_append(CtlUserRow **rows, size_t *n, size_t *allocated, const CtlUserRow *u) {
-        if (*n == *allocated) {
-                size_t na = *allocated ? *allocated * 2 : 16;
-                CtlUserRow *p = reallocarray(*rows, na, sizeof(CtlUserRow));
-
-                if (!p)
-                        return -ENOMEM;
-                *rows = p;
-                *allocated = na;
-        }
-        (*rows)[(*n)++] = *u;
-        return 0;
-}
-
 int ctl_read_users(Ctl *c, sd_bus_message *reply, const char *pattern, CtlUserRow **ret, size_t *ret_n) {
         _cleanup_free_ CtlUserRow *rows = NULL;
         size_t n = 0, allocated = 0;
@@ -172,8 +159,9 @@ int ctl_read_users(Ctl *c, sd_bus_message *reply, const char *pattern, CtlUserRo
                                         &u.serial, &u.not_after, &u.path)) > 0) {
                 if (!row_wanted(c, &u, pattern))
                         continue;
-                if (rows_append(&rows, &n, &allocated, &u) < 0)
+                if (grow_array((void **) &rows, &allocated, n + 1, sizeof *rows) < 0)
                         return ctl_fail_oom(c);
+                rows[n++] = u;
         }
         if (r < 0)
                 return ctl_fail_parse(c, r);

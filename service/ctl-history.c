@@ -8,25 +8,12 @@
 
 #include "certrevoke.h"
 #include "ctl.h"
+#include "util.h"
 
 typedef struct HistoryRow {
         uint64_t time;
         const char *actor, *action, *target, *result;
 } HistoryRow;
-
-static int rows_append(HistoryRow **rows, size_t *n, size_t *allocated, const HistoryRow *h) {
-        if (*n == *allocated) {
-                size_t na = *allocated ? *allocated * 2 : 64;
-                HistoryRow *p = reallocarray(*rows, na, sizeof(HistoryRow));
-
-                if (!p)
-                        return -ENOMEM;
-                *rows = p;
-                *allocated = na;
-        }
-        (*rows)[(*n)++] = *h;
-        return 0;
-}
 
 /* The rows point into the reply, which therefore outlives them. */
 static int read_history(Ctl *c, sd_bus_message *reply, HistoryRow **ret, size_t *ret_n) {
@@ -38,9 +25,11 @@ static int read_history(Ctl *c, sd_bus_message *reply, HistoryRow **ret, size_t 
         r = sd_bus_message_enter_container(reply, 'a', "(tssss)");
         if (r < 0)
                 return ctl_fail_parse(c, r);
-        while ((r = sd_bus_message_read(reply, "(tssss)", &h.time, &h.actor, &h.action, &h.target, &h.result)) > 0)
-                if (rows_append(&rows, &n, &allocated, &h) < 0)
+        while ((r = sd_bus_message_read(reply, "(tssss)", &h.time, &h.actor, &h.action, &h.target, &h.result)) > 0) {
+                if (grow_array((void **) &rows, &allocated, n + 1, sizeof *rows) < 0)
                         return ctl_fail_oom(c);
+                rows[n++] = h;
+        }
         if (r < 0)
                 return ctl_fail_parse(c, r);
         r = sd_bus_message_exit_container(reply);
