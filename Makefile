@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 20
 # build naming its package; nothing is compiled out.
 REQUIRED   := libsystemd:libsystemd-dev p11-kit-1:libp11-kit-dev openssl:libssl-dev \
               sqlite3:libsqlite3-dev inih:libinih-dev pwquality:libpwquality-dev \
-              libxcrypt:libcrypt-dev pam:libpam0g-dev
+              libxcrypt:libcrypt-dev pam:libpam0g-dev libmicrohttpd:libmicrohttpd-dev
 pc_name     = $(word 1,$(subst :, ,$(1)))
 pc_deb      = $(word 2,$(subst :, ,$(1)))
 MISSING    := $(strip $(foreach p,$(REQUIRED),$(if $(shell pkg-config --exists $(call pc_name,$p) && echo y),,$(call pc_deb,$p))))
@@ -28,6 +28,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PWQ_LIBS   := $(shell pkg-config --libs pwquality 2>/dev/null)
 CRYPT_LIBS := $(shell pkg-config --libs libxcrypt 2>/dev/null)
 PAM_LIBS   := -lpam
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 WARN       := -std=c11 -Wall -Wextra -Werror
 OPT        ?= -O2 -g
@@ -72,7 +74,15 @@ CTL_SRC    := service/certrevokectl.c service/ctl-report.c service/ctl-bus.c ser
               service/ctl-format.c service/ctl-users.c service/ctl-revoke.c service/ctl-account.c \
               service/ctl-history.c
 
+# certrevoke-ocspd: main and context; HTTP; the request parser; signing;
+# the table of known certificates; the store reader; signing ahead.
+OCSP_CORE_SRC := service/ocsp-request.c
+OCSPD_SRC  := service/ocspd.c service/ocsp-http.c $(OCSP_CORE_SRC) service/ocsp-sign.c service/ocsp-table.c \
+              service/ocsp-store.c service/ocsp-presign.c service/config.c service/cert.c service/log.c \
+              service/atomic-file.c service/crl-reason.c service/pin-file.c
+
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
+OCSPD_OBJ  := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(OCSPD_SRC))
 CTL_OBJ    := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(CTL_SRC))
 LIB_OBJ    := $(filter-out $(B)/service/certrevoked.o,$(DAEMON_OBJ)) $(B)/service/ctl-format.o
 
@@ -104,7 +114,7 @@ CONSOLE_NPM   := console/node_modules/.package-lock.json
 INPUTS      = $(filter-out $(FLAGS_FILE),$^)
 
 all: $(B)/certrevoked $(B)/certrevokectl $(B)/certrevoke-pam-helper $(MO_FILES) \
-     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so $(CONSOLE_STAMP)
+     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so $(CONSOLE_STAMP) $(B)/certrevoke-ocspd
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -112,6 +122,11 @@ $(B)/%.o: %.c $(FLAGS_FILE)
 
 $(B)/certrevoked: $(DAEMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CONFIRM_SHADOW_LIBS) -lpthread
+
+$(B)/service/ocsp-http.o: private CPPFLAGS += $(MHD_CFLAGS)
+
+$(B)/certrevoke-ocspd: $(OCSPD_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(MHD_LIBS) -lpthread
 
 $(B)/certrevokectl: $(CTL_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -169,7 +184,8 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
             python3 psmisc time bc mandoc man-db bash-completion strace \
-            cockpit-ws cockpit-bridge cockpit-system chromium fonts-ipafont-gothic curl
+            cockpit-ws cockpit-bridge cockpit-system chromium fonts-ipafont-gothic curl \
+            libmicrohttpd-dev nginx-light
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \

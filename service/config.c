@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "atomic-file.h"
@@ -112,6 +115,14 @@ static int parse_max_entries(Config *c, const char *value, void *field, const ch
         return 0;
 }
 
+static int parse_listen(Config *c, const char *value, void *field, const char **why) {
+        if (config_parse_listen(value, NULL, NULL) < 0) {
+                *why = "must be a numeric address and a port, such as 127.0.0.1:8080 or [::]:80";
+                return -EINVAL;
+        }
+        return parse_string(c, value, field, why);
+}
+
 static int parse_modules(Config *c, const char *value, void *field, const char **why) {
         _cleanup_free_ char *copy = strdup(value ? value : "");
         char ***l = field, **n, *save = NULL;
@@ -154,6 +165,12 @@ static const ConfigKey config_keys[] = {
         KEY("Tokens",  "PINFile",          parse_path,        tokens_pin_file),
         KEY("History", "MaxAge",           parse_max_age,     history_max_age_usec),
         KEY("History", "MaxEntries",       parse_max_entries, history_max_entries),
+        KEY("OCSP",    "Certificate",      parse_path,        ocsp_certificate),
+        KEY("OCSP",    "Key",              parse_key,         ocsp_key),
+        KEY("OCSP",    "PINFile",          parse_path,        ocsp_pin_file),
+        KEY("OCSP",    "Listen",           parse_listen,      ocsp_listen),
+        KEY("OCSP",    "Validity",         parse_validity,    ocsp_validity_usec),
+        KEY("OCSP",    "MaxAge",           parse_validity,    ocsp_max_age_usec),
 };
 
 static int handler(void *user, const char *section, const char *name, const char *value) {
@@ -208,6 +225,12 @@ static int config_defaults(Config *c) {
                 c->history_max_entries = CONFIG_HISTORY_MAX_ENTRIES_DEFAULT;
         if (!c->token_modules && !(c->token_modules = calloc(1, sizeof(char *))))
                 return -ENOMEM;
+        if (set_default(&c->ocsp_listen, CONFIG_OCSP_LISTEN_DEFAULT) < 0)
+                return -ENOMEM;
+        if (c->ocsp_validity_usec == 0)
+                c->ocsp_validity_usec = CONFIG_OCSP_VALIDITY_DEFAULT_USEC;
+        if (c->ocsp_max_age_usec == 0)
+                c->ocsp_max_age_usec = CONFIG_OCSP_MAX_AGE_DEFAULT_USEC;
         return 0;
 }
 
@@ -275,6 +298,10 @@ void config_done(Config *c) {
         free(c->publish_directory);
         strv_free(c->token_modules);
         free(c->tokens_pin_file);
+        free(c->ocsp_certificate);
+        free(c->ocsp_key);
+        free(c->ocsp_pin_file);
+        free(c->ocsp_listen);
         memset(c, 0, sizeof *c);
 }
 
@@ -334,4 +361,60 @@ static int parse_duration(const char *s, int allow_zero, uint64_t *ret_usec) {
 
 int config_parse_duration(const char *s, uint64_t *ret_usec) {
         return parse_duration(s, 0, ret_usec);
+}
+
+/* The port after the last ':', 1-65535, digits only. */
+static int parse_port(const char *s, uint16_t *ret) {
+        unsigned long v;
+        char *end;
+
+        if (!s || s[0] < '0' || s[0] > '9' || strlen(s) > 5)
+                return -EINVAL;
+        v = strtoul(s, &end, 10);
+        if (*end || v < 1 || v > 65535)
+                return -EINVAL;
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+int config_parse_listen(const char *s, struct sockaddr_storage *ret, unsigned *ret_len) {
+        struct sockaddr_storage ss = {};
+        char host[INET6_ADDRSTRLEN + 2];
+        const char *colon;
+        uint16_t port;
+        size_t n;
+
+        if (isempty(s) || !(colon = strrchr(s, ':')) || parse_port(colon + 1, &port) < 0)
+                return -EINVAL;
+        n = (size_t) (colon - s);
+        if (n == 0 || n >= sizeof host)
+                return -EINVAL;
+        memcpy(host, s, n);
+        host[n] = 0;
+        if (host[0] == '[') {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+
+                /* "[v6]": the brackets keep the address's colons from the port's */
+                if (n < 3 || host[n - 1] != ']')
+                        return -EINVAL;
+                host[n - 1] = 0;
+                if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+                        return -EINVAL;
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons(port);
+                n = sizeof *a;
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+
+                if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+                        return -EINVAL;
+                a->sin_family = AF_INET;
+                a->sin_port = htons(port);
+                n = sizeof *a;
+        }
+        if (ret)
+                *ret = ss;
+        if (ret_len)
+                *ret_len = (unsigned) n;
+        return 0;
 }

@@ -28,7 +28,19 @@ typedef struct Config {
         /* [History] */
         uint64_t history_max_age_usec;
         uint64_t history_max_entries;
+
+        /* [OCSP]: read by certrevoke-ocspd; certrevoked only checks them */
+        char *ocsp_certificate;         /* NULL: the CA signs its responses */
+        char *ocsp_key;                 /* PEM path or pkcs11: URI; NULL: [CA] Key */
+        char *ocsp_pin_file;
+        char *ocsp_listen;              /* "address:port", "[v6]:port" */
+        uint64_t ocsp_validity_usec;    /* nextUpdate - thisUpdate */
+        uint64_t ocsp_max_age_usec;     /* how long an HTTP cache may keep an answer */
 } Config;
+
+#define CONFIG_OCSP_LISTEN_DEFAULT "127.0.0.1:8080"
+#define CONFIG_OCSP_VALIDITY_DEFAULT_USEC (24ULL * 3600 * 1000000)
+#define CONFIG_OCSP_MAX_AGE_DEFAULT_USEC (300ULL * 1000000)
 
 #define CONFIG_HISTORY_MAX_AGE_DEFAULT_USEC (365ULL * 86400 * 1000000)
 #define CONFIG_HISTORY_MAX_ENTRIES_DEFAULT  1000000ULL
@@ -49,6 +61,11 @@ void config_done(Config *c);
  * why, e.g. "PublishDirectory=/x: is a symbolic link; refusing to write
  * through it". */
 int config_check_directories(const Config *c, char **error);
+
+/* "127.0.0.1:80", "[::1]:8080": a numeric address and a port 1-65535.
+ * ret (may be NULL) receives the socket address, ret_len its length. */
+struct sockaddr_storage;
+int config_parse_listen(const char *s, struct sockaddr_storage *ret, unsigned *ret_len);
 
 /* "7d", "12h", "30min", "90s", "1w 2d" or plain seconds; >0. */
 int config_parse_duration(const char *s, uint64_t *ret_usec);

@@ -486,6 +486,15 @@ static int open_db(Store *s, const char *dir, char **error) {
                         *error = NULL;
                 return r;
         }
+        /* store.db-wal and -shm stay when the daemon exits on idle: the OCSP
+         * responder opens the store read-only and cannot create them */
+        int persist = 1;
+        rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+        if (rc != SQLITE_OK) {
+                if (asprintf(error, "cannot keep the log of %s: %s", path, sqlite3_errmsg(s->db)) < 0)
+                        *error = NULL;
+                return -EIO;
+        }
         return 0;
 }
 

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* certrevoked's store as certrevoke-ocspd reads it: read-only, and only
+ * what changed since the last look (new certificates by id, revocations by
+ * revocation_seq, holds through users_suspended). */
+#pragma once
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "ocsp-table.h"
+
+typedef struct OcspStore {
+        sqlite3 *db;
+        pthread_mutex_t lock;           /* the connection is one thread's at a time */
+        char *issuer;                   /* the CA's name as the store spells it */
+        int64_t data_version;
+        uint64_t probe_started_usec;    /* CLOCK_MONOTONIC of the last probe's start */
+        int64_t last_id;                /* certificates up to this id are in the table */
+        int64_t last_seq;               /* revocations up to this one too */
+        uint32_t *held;                 /* entries on hold at the last look */
+        size_t n_held, held_allocated;
+} OcspStore;
+
+/* Opens state_dir/store.db read-only and loads every certificate of the
+ * CA whose name (RFC 2253, as the store keeps it) is issuer. */
+int ocsp_store_open(OcspStore *s, const char *state_dir, const char *issuer, OcspTable *t);
+void ocsp_store_close(OcspStore *s);
+
+/* Makes the table agree with every commit that happened before
+ * arrival_usec (CLOCK_MONOTONIC): a probe that started after it covers
+ * it; otherwise this probes, and reads the changes if there are any.
+ * Returns 1 when it read changes. */
+int ocsp_store_sync(OcspStore *s, OcspTable *t, uint64_t arrival_usec);

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* certrevoke-ocspd: the OCSP responder (RFC 6960, RFC 5019/9919 profile)
+ * for the CA certrevoked publishes a CRL for, reading its store. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cert.h"
+#include "certrevoke.h"
+#include "log.h"
+#include "ocsp-http.h"
+#include "ocspd.h"
+#include "util.h"
+
+typedef struct Args {
+        const char *config;
+} Args;
+
+static int help(void) {
+        printf("certrevoke-ocspd [OPTIONS...]\n\n"
+               "The OCSP responder of certrevoke: answers for the certificates of the\n"
+               "CA of [CA] Certificate= from certrevoked's store.\n\n"
+               "  -h --help           Show this help\n"
+               "     --version        Show the version\n"
+               "     --config=PATH    Configuration file (default %s)\n"
+               "     --debug          Log debug messages\n",
+               CR_DEFAULT_CONFIG);
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[], Args *args) {
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_DEBUG };
+        static const struct option options[] = {
+                { "help",    no_argument,       NULL, 'h' },
+                { "version", no_argument,       NULL, ARG_VERSION },
+                { "config",  required_argument, NULL, ARG_CONFIG },
+                { "debug",   no_argument,       NULL, ARG_DEBUG },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        return help();
+                case ARG_VERSION:
+                        puts("certrevoke-ocspd " CR_VERSION);
+                        return 0;
+                case ARG_CONFIG:
+                        args->config = optarg;
+                        break;
+                case ARG_DEBUG:
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "certrevoke-ocspd: takes no arguments\n");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static void ocspd_done(Ocspd *d) {
+        /* the HTTP threads first: they use everything below */
+        ocsp_http_stop(d);
+        ocsp_presign_stop(&d->presign);
+        ocsp_store_close(&d->store);
+        ocsp_table_done(&d->table);
+        ocsp_signer_done(&d->signer);
+        config_done(&d->config);
+}
+
+static int load_config(Ocspd *d, const char *path) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = config_load(&d->config, path, 1, &error);
+        if (r < 0 && error)
+                return log_error_errno(r, "Failed to load the configuration: %s", error);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load %s: %m", path);
+        r = ocsp_signer_open(&d->config, &d->signer, &error);
+        if (r < 0 && error)
+                return log_error_errno(r, "Failed to set up signing: %s", error);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up signing: %m");
+        d->max_age_usec = d->config.ocsp_max_age_usec;
+        return 0;
+}
+
+/* The CA's name as the store spells issuers: cert.c's RFC 2253 form. */
+static int open_store(Ocspd *d) {
+        unsigned char *der = NULL;
+        CertInfo ca = {};
+        int len, r;
+
+        len = i2d_X509(d->signer.ca, &der);
+        if (len <= 0)
+                return log_error_errno(-ENOMEM, "Failed to encode the CA certificate: %m");
+        r = cert_info_from_der(der, (size_t) len, &ca);
+        OPENSSL_free(der);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the CA certificate: %m");
+        r = ocsp_table_init(&d->table);
+        if (r >= 0)
+                r = ocsp_store_open(&d->store, d->config.state_directory, ca.subject, &d->table);
+        cert_info_done(&ca);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the store in %s: %m", d->config.state_directory);
+        log_info("%zu certificates of %s known", ocsp_table_size(&d->table), d->store.issuer);
+        return 0;
+}
+
+/* One HTTP thread and one signing worker a CPU; half the HTTP threads at
+ * most sign on the request path (nonces, unsigned responses), so that the
+ * others keep answering from the signed responses. */
+static void size_threads(Ocspd *d) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        d->n_threads = n < 1 ? 1 : n > 64 ? 64 : (unsigned) n;
+        d->max_signing = d->n_threads / 2 > 0 ? (int) (d->n_threads / 2) : 1;
+}
+
+/* A socket from systemd (certrevoke-ocspd.socket), or -1. */
+static int listen_socket(void) {
+        int n = sd_listen_fds(1);
+
+        if (n < 0)
+                return log_error_errno(n, "Failed to take the sockets systemd passed: %m");
+        if (n > 1)
+                return log_error_errno(-EINVAL, "Failed to start: systemd passed %d sockets, expected one", n);
+        return n == 1 ? SD_LISTEN_FDS_START : -1;
+}
+
+static int start(Ocspd *d) {
+        int fd, r;
+
+        size_threads(d);
+        r = ocsp_presign_start(&d->presign, &d->table, &d->signer, d->n_threads);
+        if (r < 0)
+                return r;
+        fd = listen_socket();
+        if (fd < -1)
+                return fd;
+        r = ocsp_http_start(d, fd);
+        if (r < 0)
+                return r;
+        log_info("answering OCSP requests on %s with %u threads", fd >= 0 ? "the socket systemd passed" :
+                 d->config.ocsp_listen, d->n_threads);
+        (void) sd_notify(0, "READY=1");
+        return 0;
+}
+
+/* Until SIGTERM or SIGINT; the threads never see them (blocked before
+ * any was made). */
+static void wait_for_signal(const sigset_t *mask) {
+        int sig = 0;
+
+        while (sigwait(mask, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
+                ;
+        log_info("SIG%s: stopping", sig == SIGINT ? "INT" : "TERM");
+        (void) sd_notify(0, "STOPPING=1");
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(ocspd_done) Ocspd d = {};
+        Args args = { .config = CR_DEFAULT_CONFIG };
+        sigset_t mask;
+        int r;
+
+        r = parse_argv(argc, argv, &args);
+        if (r <= 0)
+                return r;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        r = -pthread_sigmask(SIG_BLOCK, &mask, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to block signals: %m");
+        /* a client that goes away mid-answer must not end the process */
+        signal(SIGPIPE, SIG_IGN);
+        r = load_config(&d, args.config);
+        if (r < 0)
+                return r;
+        r = open_store(&d);
+        if (r < 0)
+                return r;
+        r = start(&d);
+        if (r < 0)
+                return r;
+        wait_for_signal(&mask);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        return run(argc, argv) < 0 ? 1 : 0;
+}

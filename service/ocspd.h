@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* certrevoke-ocspd's one context: everything the responder holds. */
+#pragma once
+
+#include <stdatomic.h>
+
+#include "config.h"
+#include "ocsp-presign.h"
+#include "ocsp-sign.h"
+#include "ocsp-store.h"
+#include "ocsp-table.h"
+
+struct MHD_Daemon;
+
+typedef struct Ocspd {
+        Config config;
+        OcspSigner signer;
+        OcspTable table;
+        OcspStore store;
+        OcspPresign presign;
+        struct MHD_Daemon *http;
+        unsigned n_threads;             /* HTTP threads and signing workers: one a CPU */
+        atomic_int signing;             /* signatures under way on the request path */
+        int max_signing;                /* beyond: tryLater */
+        uint64_t max_age_usec;          /* Cache-Control max-age at most */
+} Ocspd;
