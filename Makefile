@@ -381,6 +381,7 @@ SYSCONFDIR           ?= /etc
 PAMCONFDIR           ?= $(SYSCONFDIR)/pam.d
 SYSTEMDSYSTEMUNITDIR ?= $(call pc_var,systemd,systemdsystemunitdir,/lib/systemd/system)
 TMPFILESDIR          ?= $(call pc_var,systemd,tmpfilesdir,/usr/lib/tmpfiles.d)
+SYSUSERSDIR          ?= $(call pc_var,systemd,sysusersdir,/usr/lib/sysusers.d)
 DBUSDATADIR          ?= $(call pc_var,dbus-1,datadir,/usr/share)
 DBUSPOLICYDIR        ?= $(DBUSDATADIR)/dbus-1/system.d
 DBUSSYSTEMSERVICEDIR ?= $(call pc_var,dbus-1,system_bus_services_dir,$(DBUSDATADIR)/dbus-1/system-services)
@@ -399,7 +400,7 @@ SUBST_LIBEXEC = sed 's|/usr/libexec/certrevoke/|$(PKGLIBEXECDIR)/|g'
 
 # The manual, each page into the man<section> directory its suffix names.
 MAN_PAGES     := man/certrevokectl.1 man/certrevoke.conf.5 man/certrevoked.8 man/pam_certrevoke.8 \
-                 man/certrevoke-pkcs11.8
+                 man/certrevoke-pkcs11.8 man/certrevoke-ocspd.8
 man_dest       = $(MANDIR)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
 
 # Every file install puts in place but /etc/pam.d/certrevoke.
@@ -407,6 +408,7 @@ INSTALLED_FILES = \
 	$(BINDIR)/certrevokectl \
 	$(PKGLIBEXECDIR)/certrevoked \
 	$(PKGLIBEXECDIR)/certrevoke-pam-helper \
+	$(PKGLIBEXECDIR)/certrevoke-ocspd \
 	$(patsubst $(B)/locale/%,$(LOCALEDIR)/%,$(MO_FILES)) \
 	$(PAMMODULEDIR)/pam_certrevoke.so \
 	$(P11MODULEDIR)/certrevoke-pkcs11.so \
@@ -414,7 +416,10 @@ INSTALLED_FILES = \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoked.service \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-refresh.service \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-refresh.timer \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.service \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.socket \
 	$(TMPFILESDIR)/certrevoke.conf \
+	$(SYSUSERSDIR)/certrevoke-ocsp.conf \
 	$(DBUSPOLICYDIR)/org.certrevoke1.conf \
 	$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service \
 	$(DOCDIR)/certrevoke.conf.example \
@@ -425,11 +430,11 @@ INSTALLED_FILES = \
 install: all
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBEXECDIR) $(DESTDIR)$(PAMMODULEDIR) \
 		$(DESTDIR)$(P11MODULEDIR) $(DESTDIR)$(P11MODULECONFIGDIR) $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) \
-		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DBUSPOLICYDIR) $(DESTDIR)$(DBUSSYSTEMSERVICEDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DBUSPOLICYDIR) $(DESTDIR)$(DBUSSYSTEMSERVICEDIR) \
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(PAMCONFDIR) $(DESTDIR)$(BASHCOMPLETIONDIR) \
 		$(sort $(foreach p,$(MAN_PAGES),$(dir $(DESTDIR)$(call man_dest,$(p)))))
 	$(INSTALL) -m 0755 $(B)/certrevokectl $(DESTDIR)$(BINDIR)/certrevokectl
-	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(DESTDIR)$(PKGLIBEXECDIR)/
+	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(B)/certrevoke-ocspd $(DESTDIR)$(PKGLIBEXECDIR)/
 	set -e; for mo in $(MO_FILES); do \
 		$(INSTALL) -D -m 0644 $$mo $(DESTDIR)$(LOCALEDIR)/$${mo#$(B)/locale/}; \
 	done
@@ -440,7 +445,11 @@ install: all
 	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoked.service
 	$(INSTALL) -m 0644 units/certrevoke-refresh.service units/certrevoke-refresh.timer \
 		$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/
+	$(SUBST_LIBEXEC) units/certrevoke-ocspd.service >$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.service
+	$(INSTALL) -m 0644 units/certrevoke-ocspd.socket $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/
 	$(INSTALL) -m 0644 units/certrevoke.tmpfiles $(DESTDIR)$(TMPFILESDIR)/certrevoke.conf
+	$(INSTALL) -m 0644 units/certrevoke-ocsp.sysusers $(DESTDIR)$(SYSUSERSDIR)/certrevoke-ocsp.conf
 	$(INSTALL) -m 0644 units/org.certrevoke1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.certrevoke1.conf
 	$(SUBST_LIBEXEC) units/org.certrevoke1.service >$(DESTDIR)$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service
 	chmod 0644 $(DESTDIR)$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service

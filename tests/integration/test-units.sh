@@ -58,6 +58,7 @@ exposure() {
 # ---- where the files belong, as the packages say
 unitdir=$(pc systemdsystemunitdir systemd /lib/systemd/system)
 tmpfilesdir=$(pc tmpfilesdir systemd /usr/lib/tmpfiles.d)
+sysusersdir=$(pc sysusersdir systemd /usr/lib/sysusers.d)
 dbusdata=$(pc datadir dbus-1 /usr/share)
 policydir=$dbusdata/dbus-1/system.d
 busservicedir=$(pc system_bus_services_dir dbus-1 "$dbusdata/dbus-1/system-services")
@@ -77,6 +78,7 @@ expected() {
                 echo "755 $p/bin/certrevokectl"
                 echo "755 $p/libexec/certrevoke/certrevoked"
                 echo "755 $p/libexec/certrevoke/certrevoke-pam-helper"
+                echo "755 $p/libexec/certrevoke/certrevoke-ocspd"
                 echo "644 $p/share/locale/ja/LC_MESSAGES/certrevoke.mo"
                 echo "644 $p/share/doc/certrevoke/certrevoke.conf.example"
                 echo "644 $p/share/doc/certrevoke/pam.d-certrevoke"
@@ -86,7 +88,10 @@ expected() {
                 echo "644 ${unitdir#/}/certrevoked.service"
                 echo "644 ${unitdir#/}/certrevoke-refresh.service"
                 echo "644 ${unitdir#/}/certrevoke-refresh.timer"
+                echo "644 ${unitdir#/}/certrevoke-ocspd.service"
+                echo "644 ${unitdir#/}/certrevoke-ocspd.socket"
                 echo "644 ${tmpfilesdir#/}/certrevoke.conf"
+                echo "644 ${sysusersdir#/}/certrevoke-ocsp.conf"
                 echo "644 ${policydir#/}/org.certrevoke1.conf"
                 echo "644 ${busservicedir#/}/org.certrevoke1.service"
                 echo "644 etc/pam.d/certrevoke"
@@ -95,6 +100,7 @@ expected() {
                 echo "644 $p/share/man/man8/certrevoked.8"
                 echo "644 $p/share/man/man8/pam_certrevoke.8"
                 echo "644 $p/share/man/man8/certrevoke-pkcs11.8"
+                echo "644 $p/share/man/man8/certrevoke-ocspd.8"
                 compdir=$(pc completionsdir bash-completion "/$p/share/bash-completion/completions")
                 echo "644 ${compdir#/}/certrevokectl"
                 # the Cockpit page, every file of it as built
@@ -121,6 +127,8 @@ for pair in "units/org.certrevoke1.conf:${policydir#/}/org.certrevoke1.conf" \
         "units/certrevoke.module:${p11configs#/}/certrevoke.module" \
         "units/certrevoke.tmpfiles:${tmpfilesdir#/}/certrevoke.conf" \
         "units/certrevoke-refresh.timer:${unitdir#/}/certrevoke-refresh.timer" \
+        "units/certrevoke-ocspd.socket:${unitdir#/}/certrevoke-ocspd.socket" \
+        "units/certrevoke-ocsp.sysusers:${sysusersdir#/}/certrevoke-ocsp.conf" \
         "pam/certrevoke:etc/pam.d/certrevoke" \
         "units/certrevoke.conf.example:usr/share/doc/certrevoke/certrevoke.conf.example"; do
         cmp -s "$CR_SRCDIR/${pair%%:*}" "$root/${pair#*:}" || cr_fail_at "${pair#*:} is not ${pair%%:*}"
@@ -134,16 +142,29 @@ assert_exit 0 run_make install DESTDIR="$root"
 assert_not_contains "$CR_LAST_OUTPUT" "kept"
 assert_eq "$(expected /usr)" "$(tree "$root")" "the tree after a second install"
 
-# ---- tmpfiles.d: the directories and their modes
+# ---- tmpfiles.d: the directories and their modes (the group of the OCSP
+# responder from sysusers.d first: tmpfiles.d names it)
+assert_exit 0 systemd-sysusers --root="$root" "$root$sysusersdir/certrevoke-ocsp.conf"
 assert_exit 0 systemd-tmpfiles --create --root="$root" "$root$tmpfilesdir/certrevoke.conf"
 assert_eq "" "$CR_LAST_OUTPUT" "systemd-tmpfiles says nothing"
 assert_eq $'711 var/lib/certrevoke\n700 var/lib/certrevoke/faillock\n755 var/lib/certrevoke/public' \
         "$(cd "$root" && find var/lib/certrevoke -printf '%m %p\n' | LC_ALL=C sort -k2)" "directories made by tmpfiles.d"
+# the store's files, once there, readable by the OCSP responder's group
+ocsp_gid=$(awk -F: '$1 == "certrevoke-ocsp" { print $3 }' "$root/etc/group")
+[[ -n $ocsp_gid ]] || cr_fail_at "sysusers.d made no group certrevoke-ocsp"
+for f in store.db store.db-wal store.db-shm; do
+        install -m 0600 /dev/null "$root/var/lib/certrevoke/$f"
+done
+assert_exit 0 systemd-tmpfiles --create --root="$root" "$root$tmpfilesdir/certrevoke.conf"
+assert_eq "$(printf '640 0 %s\n' "$ocsp_gid" "$ocsp_gid" "$ocsp_gid")" \
+        "$(cd "$root/var/lib/certrevoke" && stat -c '%a %u %g' store.db store.db-wal store.db-shm)" \
+        "the store's files for the responder's group"
 assert_contains "$(cat "$root$unitdir/certrevoked.service")" $'\nStateDirectoryMode=0711\n' \
         "the unit agrees with tmpfiles.d"
 # the shipped PAM stack keeps pam_faillock's tally in the state directory
 assert_contains "$(cat "$CR_SRCDIR/pam/certrevoke")" "dir=/var/lib/certrevoke/faillock"
 rm -rf -- "${root:?}/var"
+rm -f -- "$root"/etc/{passwd,group,shadow,gshadow}{,-} "$root/etc/.pwd.lock"
 
 # ---- systemctl enable certrevoked: the bus starts the daemon, enabling it
 # enables the timer that keeps the CRL fresh
@@ -161,12 +182,16 @@ fi
 # ---- systemd-analyze verify: nothing to say about the installed units, run
 # with the installed daemon's real path (systemd checks that it exists)
 mkdir -p "$CR_TMP/verify"
-for u in certrevoked.service certrevoke-refresh.service certrevoke-refresh.timer; do
+for u in certrevoked.service certrevoke-refresh.service certrevoke-refresh.timer certrevoke-ocspd.service \
+        certrevoke-ocspd.socket; do
         sed "s|/usr/libexec/certrevoke/|$root/usr/libexec/certrevoke/|" "$root$unitdir/$u" >"$CR_TMP/verify/$u"
 done
 assert_contains "$(cat "$CR_TMP/verify/certrevoked.service")" "ExecStart=$root/usr/libexec/certrevoke/certrevoked"
+assert_contains "$(cat "$CR_TMP/verify/certrevoke-ocspd.service")" \
+        "ExecStart=$root/usr/libexec/certrevoke/certrevoke-ocspd"
 assert_exit 0 systemd-analyze verify --man=no "$CR_TMP/verify/certrevoked.service" \
-        "$CR_TMP/verify/certrevoke-refresh.service" "$CR_TMP/verify/certrevoke-refresh.timer"
+        "$CR_TMP/verify/certrevoke-refresh.service" "$CR_TMP/verify/certrevoke-refresh.timer" \
+        "$CR_TMP/verify/certrevoke-ocspd.service" "$CR_TMP/verify/certrevoke-ocspd.socket"
 assert_eq "" "$CR_LAST_OUTPUT" "systemd-analyze verify output"
 # a unit with a mistake is not passed over in silence
 sed 's/^ProtectHome=yes$/ProtectHome=sometimes/' "$CR_TMP/verify/certrevoked.service" >"$CR_TMP/verify/bad.service"
@@ -186,6 +211,15 @@ score_refresh=$(exposure "$CR_TMP/verify/certrevoke-refresh.service")
 cr_log "systemd-analyze security: certrevoke-refresh.service exposure $score_refresh"
 awk -v s="$score_refresh" 'BEGIN { exit !(s <= 2.5) }' ||
         cr_fail_at "exposure level '$score_refresh' of certrevoke-refresh.service is over 2.5"
+score_ocspd=$(exposure "$CR_TMP/verify/certrevoke-ocspd.service")
+cr_log "systemd-analyze security: certrevoke-ocspd.service exposure $score_ocspd"
+awk -v s="$score_ocspd" 'BEGIN { exit !(s <= 2.5) }' ||
+        cr_fail_at "exposure level '$score_ocspd' of certrevoke-ocspd.service is over 2.5"
+unit=$(cat "$root$unitdir/certrevoke-ocspd.service")
+for want in Type=notify User=certrevoke-ocsp Group=certrevoke-ocsp PrivateNetwork=yes ProtectSystem=strict \
+        ReadOnlyPaths=/var/lib/certrevoke CapabilityBoundingSet= NoNewPrivileges=yes; do
+        assert_contains "$unit" $'\n'"$want"
+done
 # what the score stands on
 unit=$(cat "$root$unitdir/certrevoked.service")
 # shellcheck disable=SC2016 # $MAINPID is systemd's
