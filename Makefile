@@ -332,7 +332,19 @@ $(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard
 
 # Seeds are made fresh with openssl each run; crashes stay in $(B)/fuzz.
 # `make fuzz` runs every fuzz target that adds itself here.
-fuzz: fuzz-module-loader fuzz-confirm-shadow
+fuzz: fuzz-module-loader fuzz-confirm-shadow fuzz-ocsp-request
+
+# certrevoke-ocspd's request path: GET path decoding, DER parsing, CertID
+# matching, against the CA the seeds ask about.
+$(B)/fuzz/fuzz-ocsp-request: fuzz/fuzz-ocsp-request.c $(OCSP_CORE_SRC) service/ocsp-request.h include/cleanup.h \
+                             $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz-ocsp-request.c $(OCSP_CORE_SRC) -lcrypto
+
+fuzz-ocsp-request: $(B)/fuzz/fuzz-ocsp-request
+	fuzz/ocsp-seeds.sh $(B)/fuzz/corpus-ocsp-request $(B)/fuzz/ocsp-ca.pem
+	cd $(B)/fuzz && FUZZ_OCSP_CA=ocsp-ca.pem ./fuzz-ocsp-request -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 corpus-ocsp-request
 
 fuzz-module-loader: $(B)/fuzz/fuzz-module-loader $(B)/tests/helpers/revoked-index-write
 	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader $(B)/tests/helpers/revoked-index-write
@@ -357,7 +369,7 @@ $(B)/bench/module-gen: bench/module-gen.c $(INDEX_WRITER_OBJ) $(B)/module/x509.o
 bench-module: $(MODULES) $(B)/bench/module-bench $(B)/bench/module-gen
 	bench/module.sh --build=$(B)
 
-.PHONY: fuzz fuzz-module-loader bench-module
+.PHONY: fuzz fuzz-module-loader fuzz-ocsp-request bench-module
 
 # Installation
 # `make install` and `make uninstall`, honouring DESTDIR and PREFIX (give the
