@@ -11,8 +11,15 @@
 
 /* Entries a thread takes at once from a pass. */
 #define BATCH 256
-/* Full passes look for responses due again this often at most. */
+/* Full passes look for responses due again this often at most, and at
+ * least four times a validity: a short Validity= is still met. */
 #define PASS_INTERVAL_USEC (60 * USEC_PER_SEC)
+
+static uint64_t pass_interval(const OcspPresign *p) {
+        uint64_t quarter = p->signer->validity_usec / 4;
+
+        return quarter > 0 && quarter < PASS_INTERVAL_USEC ? quarter : PASS_INTERVAL_USEC;
+}
 
 int ocsp_presign_entry(OcspTable *t, const OcspSigner *s, size_t index, OcspHash hash, bool only_if_due,
                        OcspBlob **ret) {
@@ -77,7 +84,7 @@ static bool take_batch(OcspPresign *p, size_t *from, size_t *to) {
                 else if (now >= p->next_pass_usec) {
                         p->next = 0;
                         p->pass_end = n;
-                        p->next_pass_usec = now + PASS_INTERVAL_USEC;
+                        p->next_pass_usec = now + pass_interval(p);
                 } else
                         return false;
         }

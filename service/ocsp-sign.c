@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cert.h"
 #include "log.h"
@@ -179,6 +180,17 @@ out:
         return r;
 }
 
+/* producedAt as OCSP_basic_sign() set it: Last-Modified of a GET. */
+static uint64_t produced_at(const OCSP_BASICRESP *basic, uint64_t fallback) {
+        const ASN1_GENERALIZEDTIME *t = OCSP_resp_get0_produced_at(basic);
+        struct tm tm;
+        time_t sec;
+
+        if (!t || !ASN1_TIME_to_tm(t, &tm) || (sec = timegm(&tm)) < 0)
+                return fallback;
+        return (uint64_t) sec * USEC_PER_SEC;
+}
+
 static int encode(OCSP_BASICRESP *basic, OcspBlob **ret) {
         OCSP_RESPONSE *resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic);
         unsigned char *der = NULL;
@@ -211,11 +223,12 @@ int ocsp_sign(const OcspSigner *s, const uint8_t *serial, size_t serial_len, Ocs
                 r = -EIO;
         if (r >= 0)
                 r = encode(basic, ret);
+        if (r >= 0)
+                (*ret)->produced_usec = produced_at(basic, (uint64_t) this_update * USEC_PER_SEC);
         OCSP_BASICRESP_free(basic);
         if (r < 0)
                 return r;
         (*ret)->this_update_usec = (uint64_t) this_update * USEC_PER_SEC;
-        (*ret)->produced_usec = (*ret)->this_update_usec;
         (*ret)->next_update_usec = (*ret)->this_update_usec + s->validity_usec;
         (*ret)->refresh_usec = refresh_at(s, serial, serial_len, (*ret)->this_update_usec);
         return 0;

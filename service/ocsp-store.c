@@ -238,16 +238,14 @@ static int read_changes(OcspStore *s, OcspTable *t) {
 }
 
 static int data_version(OcspStore *s, int64_t *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
+        int rc;
 
-        r = prepare(s, "PRAGMA data_version", &st);
-        if (r < 0)
-                return r;
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return sql_fail(s, "PRAGMA data_version");
-        *ret = sqlite3_column_int64(st, 0);
-        return 0;
+        assert(s->probe);
+        rc = sqlite3_step(s->probe);
+        if (rc == SQLITE_ROW)
+                *ret = sqlite3_column_int64(s->probe, 0);
+        sqlite3_reset(s->probe);
+        return rc == SQLITE_ROW ? 0 : sql_fail(s, "PRAGMA data_version");
 }
 
 static int max_seq(OcspStore *s) {
@@ -301,6 +299,8 @@ int ocsp_store_open(OcspStore *s, const char *state_dir, const char *issuer, Ocs
         }
         r = exec(s, "PRAGMA busy_timeout=5000");
         if (r >= 0)
+                r = prepare(s, "PRAGMA data_version", &s->probe);
+        if (r >= 0)
                 r = load(s, t);
         if (r < 0)
                 log_error("Failed to read %s", path);
@@ -308,6 +308,7 @@ int ocsp_store_open(OcspStore *s, const char *state_dir, const char *issuer, Ocs
 }
 
 void ocsp_store_close(OcspStore *s) {
+        sqlite3_finalize(s->probe);
         sqlite3_close(s->db);
         free(s->issuer);
         free(s->held);

@@ -12,6 +12,7 @@
 
 typedef struct OcspStore {
         sqlite3 *db;
+        sqlite3_stmt *probe;            /* PRAGMA data_version, prepared once: it runs per request */
         pthread_mutex_t lock;           /* the connection is one thread's at a time */
         char *issuer;                   /* the CA's name as the store spells it */
         int64_t data_version;

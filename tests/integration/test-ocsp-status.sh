@@ -18,14 +18,17 @@
 # - GnuTLS ocsptool --ask agrees;
 # - another CA's certificate gets unauthorized, garbage malformedRequest
 #   (not cacheable), a body over 4 KiB 413, another Content-Type 415;
-# - SIGTERM ends the responder with status 0.
+# - SIGTERM ends the responder with status 0;
+# - started with a socket from systemd (systemd-socket-activate), it
+#   answers there and not on Listen=.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 cr_need_daemon
-cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl curl ocsptool setpriv sha256sum base64
+cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl curl ocsptool setpriv sha256sum base64 \
+        systemd-socket-activate
 [[ -x $CR_BUILD/certrevoke-ocspd ]] || cr_skip "certrevoke-ocspd not built in $CR_BUILD"
 [[ $(id -u) == 0 ]] || cr_skip "needs root: the responder runs as another user"
 
@@ -205,5 +208,26 @@ assert_eq 414 "$(ocsp_get "$(head -c 1500 /dev/zero | tr '\0' A)" /dev/null)" "a
 expect "$CR_CERTS/bob.pem" good
 
 ocsp_stop
+
+cr_log "socket activation"
+listen_port=$OCSP_PORT
+OCSP_PORT=$(ocsp_free_port)
+OCSP_URL=http://127.0.0.1:$OCSP_PORT
+: >"$CR_TMP/ocspd.log"
+(cd "$CR_TMP" && exec systemd-socket-activate -l "127.0.0.1:$OCSP_PORT" \
+        setpriv --reuid=$OCSP_UID --regid=$OCSP_GID --clear-groups --inh-caps=-all \
+        "$OCSPD_BIN" --config="$CR_TMP/certrevoke.conf" </dev/null >>"$CR_TMP/ocspd.log" 2>&1) &
+OCSP_PID=$!
+cr_track "$OCSP_PID"
+for ((i = 0; i < 50; i++)); do
+        grep -q "Listening on" "$CR_TMP/ocspd.log" && break
+        sleep 0.1
+done
+expect "$CR_CERTS/alice.pem" revoked
+expect_get "$CR_CERTS/bob.pem" good
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "on the socket systemd passed" "the passed socket is used"
+assert_exit 7 curl -sS -o /dev/null "http://127.0.0.1:$listen_port/"
+ocsp_stop
+
 cr_stop_daemon
 echo "OCSP statuses OK"
