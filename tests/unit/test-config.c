@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -92,6 +94,48 @@ static void test_errors(void) {
         expect_error("[History]\nMaxRows=5\n", ":2: [History] MaxRows= is not a known key", "an unknown history key");
 }
 
+/* [OCSP]: certrevoke-ocspd's keys, which certrevoked accepts and checks. */
+static void test_ocsp(void) {
+        struct sockaddr_storage ss;
+        char *error = NULL;
+        unsigned len;
+        Config c;
+        int r;
+
+        CHECK(config_load(&c, "/nonexistent/certrevoke.conf", 0, &error) == 0, "defaults");
+        CHECK_STREQ(c.ocsp_listen, "127.0.0.1:8080", "[OCSP] Listen default");
+        CHECK(c.ocsp_validity_usec == 86400 * USEC_PER_SEC, "[OCSP] Validity default is 1d");
+        CHECK(c.ocsp_max_age_usec == 300 * USEC_PER_SEC, "[OCSP] MaxAge default is 5min");
+        CHECK(!c.ocsp_certificate && !c.ocsp_key && !c.ocsp_pin_file, "no responder certificate by default");
+        config_done(&c);
+        r = load("[OCSP]\nCertificate=/etc/ocsp.pem\nKey=/etc/ocsp.key\nPINFile=/etc/ocsp.pin\n"
+                 "Listen=[::1]:8443\nValidity=12h\nMaxAge=30s\n", &c, &error);
+        CHECK(r == 0, "an [OCSP] section loads (%s)", error ? error : "");
+        CHECK_STREQ(c.ocsp_certificate, "/etc/ocsp.pem", "[OCSP] Certificate");
+        CHECK_STREQ(c.ocsp_key, "/etc/ocsp.key", "[OCSP] Key");
+        CHECK_STREQ(c.ocsp_pin_file, "/etc/ocsp.pin", "[OCSP] PINFile");
+        CHECK_STREQ(c.ocsp_listen, "[::1]:8443", "[OCSP] Listen");
+        CHECK(c.ocsp_validity_usec == 12 * 3600 * USEC_PER_SEC, "[OCSP] Validity 12h");
+        CHECK(c.ocsp_max_age_usec == 30 * USEC_PER_SEC, "[OCSP] MaxAge 30s");
+        config_done(&c);
+        free(error);
+        expect_error("[OCSP]\nListen=localhost:80\n", ":2: [OCSP] Listen= must be", "a host name for Listen");
+        expect_error("[OCSP]\nListen=127.0.0.1:0\n", ":2: [OCSP] Listen=", "port 0");
+        expect_error("[OCSP]\nListen=127.0.0.1:65536\n", ":2: [OCSP] Listen=", "port 65536");
+        expect_error("[OCSP]\nListen=::1:80\n", ":2: [OCSP] Listen=", "IPv6 without brackets");
+        expect_error("[OCSP]\nListen=127.0.0.1\n", ":2: [OCSP] Listen=", "no port");
+        expect_error("[OCSP]\nKey=ocsp.key\n", ":2: [OCSP] Key= must be", "a relative key");
+        expect_error("[OCSP]\nValidity=0\n", ":2: [OCSP] Validity=", "a zero validity");
+        expect_error("[OCSP]\nURL=http://x/\n", ":2: [OCSP] URL= is not a known key", "an unknown [OCSP] key");
+        CHECK(config_parse_listen("[::]:80", &ss, &len) == 0 && ss.ss_family == AF_INET6 &&
+              len == sizeof(struct sockaddr_in6) && ntohs(((struct sockaddr_in6 *) &ss)->sin6_port) == 80,
+              "[::]:80 is IPv6 port 80");
+        CHECK(config_parse_listen("0.0.0.0:65535", &ss, &len) == 0 && ss.ss_family == AF_INET &&
+              ntohs(((struct sockaddr_in *) &ss)->sin_port) == 65535, "0.0.0.0:65535");
+        CHECK(config_parse_listen("[::1]", NULL, NULL) < 0 && config_parse_listen(":80", NULL, NULL) < 0 &&
+              config_parse_listen("1.2.3.4:+80", NULL, NULL) < 0, "malformed Listen values refused");
+}
+
 static void test_durations(void) {
         const struct { const char *s; uint64_t sec; } ok[] = {
                 { "7d", 7 * 86400 }, { "12h", 43200 }, { "30m", 1800 }, { "90", 90 }, { "1w", 604800 }, { "1d 2h", 93600 },
@@ -114,6 +158,7 @@ int main(void) {
         test_defaults();
         test_full();
         test_errors();
+        test_ocsp();
         test_durations();
         unlink(path);
         return CHECK_EXIT();
