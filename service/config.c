@@ -171,6 +171,7 @@ static const ConfigKey config_keys[] = {
         KEY("OCSP",    "Listen",           parse_listen,      ocsp_listen),
         KEY("OCSP",    "Validity",         parse_validity,    ocsp_validity_usec),
         KEY("OCSP",    "MaxAge",           parse_validity,    ocsp_max_age_usec),
+        KEY("OCSP",    "CacheDirectory",   parse_path,        ocsp_cache_directory),
 };
 
 static int handler(void *user, const char *section, const char *name, const char *value) {
@@ -302,6 +303,7 @@ void config_done(Config *c) {
         free(c->ocsp_key);
         free(c->ocsp_pin_file);
         free(c->ocsp_listen);
+        free(c->ocsp_cache_directory);
         memset(c, 0, sizeof *c);
 }
 

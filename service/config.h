@@ -36,6 +36,7 @@ typedef struct Config {
         char *ocsp_listen;              /* "address:port", "[v6]:port" */
         uint64_t ocsp_validity_usec;    /* nextUpdate - thisUpdate */
         uint64_t ocsp_max_age_usec;     /* how long an HTTP cache may keep an answer */
+        char *ocsp_cache_directory;     /* signed responses across restarts; NULL: $CACHE_DIRECTORY */
 } Config;
 
 #define CONFIG_OCSP_LISTEN_DEFAULT "127.0.0.1:8080"

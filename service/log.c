@@ -34,6 +34,8 @@ static int under_journal(void) {
         return journal;
 }
 
+/* Lines are prefixed with the program's name: certrevoked and
+ * certrevoke-ocspd share this file. */
 static void log_va(int prio, const char *fmt, va_list ap) {
         int journal = under_journal();
         char buf[2048];
@@ -44,7 +46,7 @@ static void log_va(int prio, const char *fmt, va_list ap) {
         if (journal)
                 fprintf(stderr, "<%d>%s\n", prio, buf);
         else
-                fprintf(stderr, "certrevoked: %s\n", buf);
+                fprintf(stderr, "%s: %s\n", program_invocation_short_name, buf);
 }
 
 void log_full(int prio, const char *fmt, ...) {
@@ -78,7 +80,7 @@ void log_event(int prio, const char *message_id, const char *field1, const char 
         vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
         if (!under_journal()) {
-                fprintf(stderr, "certrevoked: %s\n", buf);
+                fprintf(stderr, "%s: %s\n", program_invocation_short_name, buf);
                 return;
         }
         {
@@ -88,7 +90,7 @@ void log_event(int prio, const char *message_id, const char *field1, const char 
 
                 if (asprintf(&f[n++], "MESSAGE=%s", buf) < 0 || asprintf(&f[n++], "PRIORITY=%d", prio) < 0 ||
                     asprintf(&f[n++], "MESSAGE_ID=%s", message_id) < 0 ||
-                    asprintf(&f[n++], "SYSLOG_IDENTIFIER=certrevoked") < 0 ||
+                    asprintf(&f[n++], "SYSLOG_IDENTIFIER=%s", program_invocation_short_name) < 0 ||
                     (field1 && asprintf(&f[n++], "%s=%s", field1, value1 ? value1 : "") < 0) ||
                     (field2 && asprintf(&f[n++], "%s=%s", field2, value2 ? value2 : "") < 0))
                         f[--n] = NULL;

@@ -319,6 +319,8 @@ int ocsp_http_start(Ocspd *d, int listen_fd) {
         }
         d->http = MHD_start_daemon(
                 flags, 0, NULL, NULL, handle, d,
+                /* first, so that it gets every message */
+                MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
                 MHD_OPTION_THREAD_POOL_SIZE, d->n_threads,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT_S,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
@@ -326,7 +328,6 @@ int ocsp_http_start(Ocspd *d, int listen_fd) {
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) PER_IP_CONNECTION_LIMIT,
                 MHD_OPTION_UNESCAPE_CALLBACK, unescape_nothing, NULL,
                 MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-                MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
                 MHD_OPTION_ARRAY, where,
                 MHD_OPTION_END);
         if (!d->http)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "ocsp-cache.h"
 #include "certrevoke.h"
 #include "log.h"
 #include "ocsp-http.h"
@@ -90,6 +91,12 @@ static int load_config(Ocspd *d, const char *path) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up signing: %m");
         d->max_age_usec = d->config.ocsp_max_age_usec;
+        /* systemd's CacheDirectory= when the file names none */
+        d->cache_directory = d->config.ocsp_cache_directory ? d->config.ocsp_cache_directory
+                                                            : getenv("CACHE_DIRECTORY");
+        if (d->cache_directory && strchr(d->cache_directory, ':'))
+                return log_error_errno(-EINVAL, "Failed to use CACHE_DIRECTORY=%s: give one directory",
+                                       d->cache_directory);
         return 0;
 }
 
@@ -113,7 +120,26 @@ static int open_store(Ocspd *d) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read the store in %s: %m", d->config.state_directory);
         log_info("%zu certificates of %s known", ocsp_table_size(&d->table), d->store.issuer);
+        d->loaded = true;
         return 0;
+}
+
+/* The responses kept at the last stop: what still holds is not signed again. */
+static void load_cache(Ocspd *d) {
+        size_t n = 0;
+
+        if (!d->cache_directory)
+                return;
+        if (ocsp_cache_load(d->cache_directory, &d->table, &d->signer, &n) >= 0)
+                log_info("%zu signed responses taken from %s", n, d->cache_directory);
+}
+
+/* In order: no request and no signing may run while the table is written. */
+static void stop(Ocspd *d) {
+        ocsp_http_stop(d);
+        ocsp_presign_stop(&d->presign);
+        if (d->cache_directory && d->loaded)
+                (void) ocsp_cache_save(d->cache_directory, &d->table, &d->signer);
 }
 
 /* One HTTP thread and one signing worker a CPU; half the HTTP threads at
@@ -191,10 +217,12 @@ static int run(int argc, char *argv[]) {
         r = open_store(&d);
         if (r < 0)
                 return r;
+        load_cache(&d);
         r = start(&d);
         if (r < 0)
                 return r;
         wait_for_signal(&mask);
+        stop(&d);
         return 0;
 }
 

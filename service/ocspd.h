@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "config.h"
 #include "ocsp-presign.h"
@@ -23,4 +24,6 @@ typedef struct Ocspd {
         atomic_int signing;             /* signatures under way on the request path */
         int max_signing;                /* beyond: tryLater */
         uint64_t max_age_usec;          /* Cache-Control max-age at most */
+        const char *cache_directory;    /* signed responses across restarts, or NULL */
+        bool loaded;                    /* the table is whole: worth keeping at stop */
 } Ocspd;

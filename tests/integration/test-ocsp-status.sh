@@ -18,7 +18,10 @@
 # - GnuTLS ocsptool --ask agrees;
 # - another CA's certificate gets unauthorized, garbage malformedRequest
 #   (not cacheable), a body over 4 KiB 413, another Content-Type 415;
-# - SIGTERM ends the responder with status 0;
+# - SIGTERM ends the responder with status 0, keeping its signed responses
+#   in CacheDirectory=: after a restart it answers with the very same
+#   responses, except for a certificate revoked meanwhile, which it signs
+#   anew;
 # - started with a socket from systemd (systemd-socket-activate), it
 #   answers there and not on Listen=.
 
@@ -55,9 +58,10 @@ cr_cert_issue "$CR_TMP/other-ca" alien Alien "$CR_PAST" "$CR_LATER" "$CR_CERTS/a
 ocsp_responder_cert "$CR_CA" "$CR_TMP/responder.pem"
 chown "$OCSP_UID:$OCSP_GID" "$CR_TMP/responder.key"
 
+install -d -m 0700 -o "$OCSP_UID" -g "$OCSP_GID" "$CR_TMP/ocsp-cache"
 cr_write_config "$CR_TMP/certrevoke.conf"
 ocsp_write_config "$CR_TMP/certrevoke.conf" "Certificate=$CR_TMP/responder.pem" "Key=$CR_TMP/responder.key" \
-        "Validity=2d" "MaxAge=10min"
+        "Validity=2d" "MaxAge=10min" "CacheDirectory=$CR_TMP/ocsp-cache"
 
 cr_start_bus
 cr_start_daemon
@@ -207,6 +211,23 @@ assert_eq 414 "$(ocsp_get "$(head -c 1500 /dev/zero | tr '\0' A)" /dev/null)" "a
 # still answering
 expect "$CR_CERTS/bob.pem" good
 
+cr_log "signed responses kept across a restart"
+carl_req=$(ocsp_b64_request "$CR_CERTS/carl.pem")
+ocsp_get "$carl_req" "$CR_TMP/carl-before.der" >/dev/null
+ocsp_stop
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "signed responses kept in $CR_TMP/ocsp-cache/responses" "kept at stop"
+# revoked while the responder is down: its kept response is stale
+assert_exit 0 cr_revoke_as $ADMIN bob "" affiliationChanged boss-confirm
+ocsp_start --as "$OCSP_UID:$OCSP_GID"
+taken=$(sed -n 's/^.*: \([0-9][0-9]*\) signed responses taken from .*/\1/p' "$CR_TMP/ocspd.log" | head -n1)
+[[ -n $taken ]] && ((taken >= 2 + N_CYCLE)) ||
+        cr_fail_at "few responses taken from the cache: '$taken'" "$(cat "$CR_TMP/ocspd.log")"
+ocsp_get "$carl_req" "$CR_TMP/carl-after.der" >/dev/null
+cmp -s "$CR_TMP/carl-before.der" "$CR_TMP/carl-after.der" ||
+        cr_fail_at "carl's response was signed again instead of taken from the cache"
+expect "$CR_CERTS/bob.pem" revoked -no_nonce
+assert_contains "$CR_LAST_OUTPUT" "Reason: affiliationChanged" "bob, revoked while the responder was down"
+expect_get "$CR_CERTS/bob.pem" revoked
 ocsp_stop
 
 cr_log "socket activation"
@@ -224,7 +245,7 @@ for ((i = 0; i < 50; i++)); do
         sleep 0.1
 done
 expect "$CR_CERTS/alice.pem" revoked
-expect_get "$CR_CERTS/bob.pem" good
+expect_get "$CR_CERTS/carl.pem" good
 assert_contains "$(cat "$CR_TMP/ocspd.log")" "on the socket systemd passed" "the passed socket is used"
 assert_exit 7 curl -sS -o /dev/null "http://127.0.0.1:$listen_port/"
 ocsp_stop

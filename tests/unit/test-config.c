@@ -106,10 +106,11 @@ static void test_ocsp(void) {
         CHECK_STREQ(c.ocsp_listen, "127.0.0.1:8080", "[OCSP] Listen default");
         CHECK(c.ocsp_validity_usec == 86400 * USEC_PER_SEC, "[OCSP] Validity default is 1d");
         CHECK(c.ocsp_max_age_usec == 300 * USEC_PER_SEC, "[OCSP] MaxAge default is 5min");
-        CHECK(!c.ocsp_certificate && !c.ocsp_key && !c.ocsp_pin_file, "no responder certificate by default");
+        CHECK(!c.ocsp_certificate && !c.ocsp_key && !c.ocsp_pin_file && !c.ocsp_cache_directory,
+              "no responder certificate and no cache directory by default");
         config_done(&c);
         r = load("[OCSP]\nCertificate=/etc/ocsp.pem\nKey=/etc/ocsp.key\nPINFile=/etc/ocsp.pin\n"
-                 "Listen=[::1]:8443\nValidity=12h\nMaxAge=30s\n", &c, &error);
+                 "Listen=[::1]:8443\nValidity=12h\nMaxAge=30s\nCacheDirectory=/var/cache/ocsp\n", &c, &error);
         CHECK(r == 0, "an [OCSP] section loads (%s)", error ? error : "");
         CHECK_STREQ(c.ocsp_certificate, "/etc/ocsp.pem", "[OCSP] Certificate");
         CHECK_STREQ(c.ocsp_key, "/etc/ocsp.key", "[OCSP] Key");
@@ -117,6 +118,7 @@ static void test_ocsp(void) {
         CHECK_STREQ(c.ocsp_listen, "[::1]:8443", "[OCSP] Listen");
         CHECK(c.ocsp_validity_usec == 12 * 3600 * USEC_PER_SEC, "[OCSP] Validity 12h");
         CHECK(c.ocsp_max_age_usec == 30 * USEC_PER_SEC, "[OCSP] MaxAge 30s");
+        CHECK_STREQ(c.ocsp_cache_directory, "/var/cache/ocsp", "[OCSP] CacheDirectory");
         config_done(&c);
         free(error);
         expect_error("[OCSP]\nListen=localhost:80\n", ":2: [OCSP] Listen= must be", "a host name for Listen");
@@ -126,6 +128,7 @@ static void test_ocsp(void) {
         expect_error("[OCSP]\nListen=127.0.0.1\n", ":2: [OCSP] Listen=", "no port");
         expect_error("[OCSP]\nKey=ocsp.key\n", ":2: [OCSP] Key= must be", "a relative key");
         expect_error("[OCSP]\nValidity=0\n", ":2: [OCSP] Validity=", "a zero validity");
+        expect_error("[OCSP]\nCacheDirectory=cache\n", ":2: [OCSP] CacheDirectory= must be", "a relative cache");
         expect_error("[OCSP]\nURL=http://x/\n", ":2: [OCSP] URL= is not a known key", "an unknown [OCSP] key");
         CHECK(config_parse_listen("[::]:80", &ss, &len) == 0 && ss.ss_family == AF_INET6 &&
               len == sizeof(struct sockaddr_in6) && ntohs(((struct sockaddr_in6 *) &ss)->sin6_port) == 80,
