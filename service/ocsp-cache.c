@@ -168,15 +168,21 @@ static int write_records(FILE *f, OcspTable *t, uint64_t *ret_count) {
 
 static int write_file(const char *tmp, OcspTable *t, const OcspSigner *s, uint64_t *ret_count) {
         _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_close_ int fd = -1;
         CacheHeader h;
         int r;
 
         r = header_for(s, &h);
         if (r < 0)
                 return r;
-        f = fopen(tmp, "wxe");
+        /* signed responses are public, but the file is the responder's alone */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "we");
         if (!f)
                 return -errno;
+        TAKE_FD(fd);
         /* the count is known at the end: the header is written twice */
         if (fwrite(&h, sizeof h, 1, f) != 1)
                 return -EIO;

@@ -56,9 +56,10 @@ ocsp_write_config() {
 
 # ocsp_start [--as UID:GID] [ARGS…]: starts the responder on
 # $CR_TMP/certrevoke.conf (log $CR_TMP/ocspd.log) and waits until it
-# answers and has signed every response ("all N responses signed").
+# answers and has signed every response ("all N responses signed"), up to
+# OCSP_START_TIMEOUT seconds (default 20).
 ocsp_start() {
-        local i as=() log=$CR_TMP/ocspd.log
+        local i as=() log=$CR_TMP/ocspd.log timeout=${OCSP_START_TIMEOUT:-20}
         if [[ ${1:-} == --as ]]; then
                 as=(setpriv --reuid="${2%%:*}" --regid="${2#*:}" --clear-groups --inh-caps=-all)
                 shift 2
@@ -69,7 +70,7 @@ ocsp_start() {
                 </dev/null >>"$log" 2>&1) &
         OCSP_PID=$!
         cr_track "$OCSP_PID"
-        for ((i = 0; i < 200; i++)); do
+        for ((i = 0; i < timeout * 10; i++)); do
                 grep -q "responses signed" "$log" && return 0
                 if [[ -z $(cr_pids_alive "$OCSP_PID") ]]; then
                         cat "$log" >&2
@@ -78,7 +79,7 @@ ocsp_start() {
                 sleep 0.1
         done
         cat "$log" >&2
-        cr_die "certrevoke-ocspd did not sign its responses within 20 s"
+        cr_die "certrevoke-ocspd did not sign its responses within $timeout s"
 }
 
 # ocsp_stop: SIGTERM; fails unless it exits 0 within 10 s (and, under

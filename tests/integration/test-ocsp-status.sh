@@ -31,7 +31,7 @@ set -euo pipefail
 
 cr_need_daemon
 cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl curl ocsptool setpriv sha256sum base64 \
-        systemd-socket-activate
+        systemd-socket-activate systemd-tmpfiles
 [[ -x $CR_BUILD/certrevoke-ocspd ]] || cr_skip "certrevoke-ocspd not built in $CR_BUILD"
 [[ $(id -u) == 0 ]] || cr_skip "needs root: the responder runs as another user"
 
@@ -75,14 +75,18 @@ done
 assert_exit 0 cr_ctl rescan
 cr_wait_first_crl
 
-# The production layout (units/certrevoke.tmpfiles): the state directory
-# passable, the store readable by the responder's group only.
-chmod 0711 "$CR_TMP/state"
+# The production layout: the shipped tmpfiles.d lines, with this world's
+# state directory and the responder's group by number, make the state
+# directory passable and the store readable by that group only.
+sed -e "s|/var/lib/certrevoke|$CR_TMP/state|" -e "s|certrevoke-ocsp|$OCSP_GID|" \
+        "$CR_SRCDIR/units/certrevoke.tmpfiles" >"$CR_TMP/tmpfiles.conf"
 for f in store.db store.db-wal store.db-shm; do
         [[ -e $CR_TMP/state/$f ]] || cr_die "$f missing: the daemon must keep the log files"
-        chown "0:$OCSP_GID" "$CR_TMP/state/$f"
-        chmod 0640 "$CR_TMP/state/$f"
 done
+assert_exit 0 systemd-tmpfiles --create "$CR_TMP/tmpfiles.conf"
+assert_eq "$(printf '640 0 %s\n' $OCSP_GID $OCSP_GID $OCSP_GID)" \
+        "$(cd "$CR_TMP/state" && stat -c '%a %u %g' store.db store.db-wal store.db-shm)" "the store for the group"
+assert_eq 711 "$(stat -c %a "$CR_TMP/state")" "the state directory passable"
 
 ocsp_start --as "$OCSP_UID:$OCSP_GID"
 assert_contains "$(cat "$CR_TMP/ocspd.log")" "all $((3 + N_CYCLE)) responses signed" "every certificate signed ahead"
@@ -216,6 +220,7 @@ carl_req=$(ocsp_b64_request "$CR_CERTS/carl.pem")
 ocsp_get "$carl_req" "$CR_TMP/carl-before.der" >/dev/null
 ocsp_stop
 assert_contains "$(cat "$CR_TMP/ocspd.log")" "signed responses kept in $CR_TMP/ocsp-cache/responses" "kept at stop"
+assert_eq "600 $OCSP_UID" "$(stat -c '%a %u' "$CR_TMP/ocsp-cache/responses")" "the kept responses are the responder's"
 # revoked while the responder is down: its kept response is stale
 assert_exit 0 cr_revoke_as $ADMIN bob "" affiliationChanged boss-confirm
 ocsp_start --as "$OCSP_UID:$OCSP_GID"
