@@ -79,7 +79,8 @@ CTL_SRC    := service/certrevokectl.c service/ctl-report.c service/ctl-bus.c ser
 OCSP_CORE_SRC := service/ocsp-request.c
 OCSPD_SRC  := service/ocspd.c service/ocsp-http.c $(OCSP_CORE_SRC) service/ocsp-sign.c service/ocsp-table.c \
               service/ocsp-store.c service/ocsp-presign.c service/ocsp-cache.c service/config.c service/cert.c service/log.c \
-              service/atomic-file.c service/crl-reason.c service/pin-file.c
+              service/atomic-file.c service/crl-reason.c service/pin-file.c service/crl-signer.c \
+              service/pkcs11.c
 
 DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(DAEMON_SRC))
 OCSPD_OBJ  := $(patsubst %.c,$(B)/%.o,$(COMMON_SRC) $(OCSPD_SRC))

@@ -24,9 +24,6 @@ static int load_key(const char *path, const char *pin_file, EVP_PKEY **ret, char
         _cleanup_fclose_ FILE *f = NULL;
         int r;
 
-        if (strncasecmp(path, "pkcs11:", 7) == 0)
-                return say(error, "%s: keys on tokens are not supported by certrevoke-ocspd yet; "
-                                  "give [OCSP] Key= a PEM file%s", path, "");
         if (pin_file) {
                 r = pin_file_read(pin_file, &pin, error);
                 if (r < 0)
@@ -81,6 +78,35 @@ static int make_errors(OcspSigner *s) {
         return 0;
 }
 
+/* A key of the token key's type, and a certificate holding only its
+ * public key: what OCSP_basic_sign() needs to fill in everything but the
+ * signature. */
+static int make_stand_in(OcspSigner *s) {
+        int type = crl_signer_key_type(s->token);
+
+        s->stand_in = type == EVP_PKEY_EC ? EVP_EC_gen("P-256") : EVP_RSA_gen(2048);
+        s->stand_in_cert = X509_new();
+        if (!s->stand_in || !s->stand_in_cert || !X509_set_pubkey(s->stand_in_cert, s->stand_in))
+                return -ENOMEM;
+        return 0;
+}
+
+static int open_token(OcspSigner *s, const char *uri, const char *pin_file, char **error) {
+        int r;
+
+        r = crl_signer_open(uri, pin_file, s->cert, &s->token, error);
+        if (r < 0)
+                return r;
+        s->token_lock = malloc(sizeof *s->token_lock);
+        if (!s->token_lock)
+                return -ENOMEM;
+        pthread_mutex_init(s->token_lock, NULL);
+        r = make_stand_in(s);
+        if (r < 0)
+                return say(error, "%s: cannot make the stand-in key%s", uri, "");
+        return 0;
+}
+
 int ocsp_signer_open(const Config *c, OcspSigner *s, char **error) {
         const char *cert_path = c->ocsp_certificate ? c->ocsp_certificate : c->ca_certificate;
         const char *key_path = c->ocsp_certificate ? c->ocsp_key : c->ca_key;
@@ -101,10 +127,13 @@ int ocsp_signer_open(const Config *c, OcspSigner *s, char **error) {
         r = check_responder(s->ca, s->cert, cert_path, error);
         if (r < 0)
                 return r;
-        r = load_key(key_path, pin_file, &s->key, error);
+        if (strncasecmp(key_path, "pkcs11:", 7) == 0)
+                r = open_token(s, key_path, pin_file, error);
+        else
+                r = load_key(key_path, pin_file, &s->key, error);
         if (r < 0)
                 return r;
-        if (X509_check_private_key(s->cert, s->key) != 1)
+        if (s->key && X509_check_private_key(s->cert, s->key) != 1)
                 return say(error, "%s: not the key of %s", key_path, cert_path);
         r = ocsp_issuer_init(&s->issuer, s->ca);
         if (r < 0)
@@ -118,6 +147,13 @@ int ocsp_signer_open(const Config *c, OcspSigner *s, char **error) {
 void ocsp_signer_done(OcspSigner *s) {
         for (size_t i = 0; i < ELEMENTSOF(s->error); i++)
                 ocsp_blob_unref(s->error[i]);
+        crl_signer_free(s->token);
+        if (s->token_lock) {
+                pthread_mutex_destroy(s->token_lock);
+                free(s->token_lock);
+        }
+        EVP_PKEY_free(s->stand_in);
+        X509_free(s->stand_in_cert);
         EVP_PKEY_free(s->key);
         X509_free(s->cert);
         X509_free(s->ca);
@@ -204,6 +240,65 @@ static int encode(OCSP_BASICRESP *basic, OcspBlob **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The responder's key hash in place of the stand-in's (RFC 6960 4.2.1:
+ * SHA-1 of the subjectPublicKey value).  OpenSSL has no setter: the
+ * ResponderID it filled is changed in place. */
+static int set_responder_id(const OcspSigner *s, OCSP_BASICRESP *basic) {
+        const ASN1_OCTET_STRING *pid = NULL;
+        const X509_NAME *pname = NULL;
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned len = 0;
+
+        if (!OCSP_resp_get0_id(basic, &pid, &pname) || !pid ||
+            !X509_pubkey_digest(s->cert, EVP_sha1(), md, &len) ||
+            !ASN1_OCTET_STRING_set((ASN1_OCTET_STRING *) pid, md, (int) len))
+                return -EIO;
+        return 0;
+}
+
+/* The token's signature of the encoded ResponseData, in place of the
+ * stand-in's; the signature algorithm (same key type) stays as filled. */
+static int set_signature(const OcspSigner *s, OCSP_BASICRESP *basic) {
+        ASN1_BIT_STRING *bits = (ASN1_BIT_STRING *) OCSP_resp_get0_signature(basic);
+        unsigned char *tbs = NULL;
+        uint8_t sig[1024];
+        size_t sig_len = sizeof sig;
+        int len, r;
+
+        len = i2d_OCSP_RESPDATA((OCSP_RESPDATA *) OCSP_resp_get0_respdata(basic), &tbs);
+        if (len <= 0 || !bits) {
+                OPENSSL_free(tbs);
+                return -ENOMEM;
+        }
+        pthread_mutex_lock(s->token_lock);
+        r = crl_signer_sign(s->token, s->cert, tbs, (size_t) len, sig, &sig_len);
+        pthread_mutex_unlock(s->token_lock);
+        OPENSSL_free(tbs);
+        if (r < 0)
+                return r;
+        if (!ASN1_BIT_STRING_set(bits, sig, (int) sig_len))
+                return -ENOMEM;
+        /* a signature has no unused bits: say so, as ASN1_item_sign() does */
+        bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+        bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+        return 0;
+}
+
+static int sign_on_token(const OcspSigner *s, OCSP_BASICRESP *basic) {
+        int r;
+
+        assert(s->token && s->stand_in && s->stand_in_cert);
+        if (!OCSP_basic_sign(basic, s->stand_in_cert, s->stand_in, EVP_sha256(), NULL,
+                             OCSP_RESPID_KEY | OCSP_NOCERTS))
+                return -EIO;
+        r = set_responder_id(s, basic);
+        if (r < 0)
+                return r;
+        if (!OCSP_basic_add1_cert(basic, s->cert))
+                return -ENOMEM;
+        return set_signature(s, basic);
+}
+
 int ocsp_sign(const OcspSigner *s, const uint8_t *serial, size_t serial_len, OcspHash hash,
               const OcspCertState *state, OCSP_REQUEST *req, OcspBlob **ret) {
         OCSP_BASICRESP *basic = OCSP_BASICRESP_new();
@@ -219,7 +314,9 @@ int ocsp_sign(const OcspSigner *s, const uint8_t *serial, size_t serial_len, Ocs
                 r = -EINVAL;
         /* byKey: the responder is named by its key's hash (RFC 5019 2.2.3);
          * its certificate travels in certs, so that clients can check it */
-        if (r >= 0 && !OCSP_basic_sign(basic, s->cert, s->key, EVP_sha256(), NULL, OCSP_RESPID_KEY))
+        if (r >= 0 && s->token)
+                r = sign_on_token(s, basic);
+        else if (r >= 0 && !OCSP_basic_sign(basic, s->cert, s->key, EVP_sha256(), NULL, OCSP_RESPID_KEY))
                 r = -EIO;
         if (r >= 0)
                 r = encode(basic, ret);

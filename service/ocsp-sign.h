@@ -7,6 +7,9 @@
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+
+#include "crl-signer.h"
 
 #include "config.h"
 #include "ocsp-request.h"
@@ -15,7 +18,14 @@
 typedef struct OcspSigner {
         X509 *ca;
         X509 *cert;             /* the responder's; == ca when the CA signs */
-        EVP_PKEY *key;
+        EVP_PKEY *key;          /* a PEM key; NULL for a key on a token */
+        /* A key on a token (pkcs11: URI): OpenSSL signs with a stand-in key
+         * of the same type, and the token's signature of the encoded
+         * ResponseData replaces the stand-in's.  One signature at a time. */
+        CrlSigner *token;
+        pthread_mutex_t *token_lock;
+        EVP_PKEY *stand_in;
+        X509 *stand_in_cert;
         OcspIssuer issuer;
         uint64_t validity_usec;
         OcspBlob *error[OCSP_RESPONSE_STATUS_UNAUTHORIZED + 1];  /* the unsigned answers */
