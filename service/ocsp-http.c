@@ -180,12 +180,16 @@ static enum MHD_Result respond(Ocspd *d, struct MHD_Connection *c, const uint8_t
                 return send_error(d, c, v == OCSP_VERDICT_MALFORMED ? OCSP_RESPONSE_STATUS_MALFORMEDREQUEST
                                                                     : OCSP_RESPONSE_STATUS_UNAUTHORIZED);
         }
-        /* every commit before this request shows in its answer */
+        /* every commit before this request shows in its answer; without a
+         * look at the store no answer could promise that */
         r = ocsp_store_sync(&d->store, &d->table, arrival);
+        if (r < 0) {
+                ocsp_query_done(&q);
+                return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
+        }
         if (r > 0)
                 ocsp_presign_kick(&d->presign);
-        if (r >= 0)
-                r = answer(d, &q, &blob, &caching);
+        r = answer(d, &q, &blob, &caching);
         ocsp_query_done(&q);
         if (r == -EBUSY)
                 return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
