@@ -487,9 +487,13 @@ static int open_db(Store *s, const char *dir, char **error) {
                 return r;
         }
         /* store.db-wal and -shm stay when the daemon exits on idle: the OCSP
-         * responder opens the store read-only and cannot create them */
+         * responder opens the store read-only and cannot create them.  The
+         * log is emptied instead (journal_size_limit=0), so that no old
+         * frames lie beside a store.db restored from a backup. */
         int persist = 1;
         rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_exec(s->db, "PRAGMA journal_size_limit=0", NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
                 if (asprintf(error, "cannot keep the log of %s: %s", path, sqlite3_errmsg(s->db)) < 0)
                         *error = NULL;

@@ -88,8 +88,20 @@ assert_eq "$(printf '640 0 %s\n' $OCSP_GID $OCSP_GID $OCSP_GID)" \
         "$(cd "$CR_TMP/state" && stat -c '%a %u %g' store.db store.db-wal store.db-shm)" "the store for the group"
 assert_eq 711 "$(stat -c %a "$CR_TMP/state")" "the state directory passable"
 
+# certrevoked exits on idle: the responder starts while it is away, with
+# the log files it kept (emptied), and follows it once it is back.
+cr_stop_daemon
+assert_eq 0 "$(stat -c %s "$CR_TMP/state/store.db-wal")" "the log kept, emptied, after the daemon's exit"
+[[ -e $CR_TMP/state/store.db-shm ]] || cr_fail_at "store.db-shm gone with the daemon"
 ocsp_start --as "$OCSP_UID:$OCSP_GID"
 assert_contains "$(cat "$CR_TMP/ocspd.log")" "all $((3 + N_CYCLE)) responses signed" "every certificate signed ahead"
+expect_early() {
+        ocsp_ask "$1" -no_nonce
+        assert_contains "$CR_LAST_OUTPUT" "Response verify OK" "$(basename "$1") while certrevoked is away"
+        assert_eq "$2" "$(ocsp_status_of "$1")" "$(basename "$1") while certrevoked is away"
+}
+expect_early "$CR_CERTS/alice.pem" good
+cr_start_daemon
 
 # expect CERT STATUS [ARGS…]: openssl ocsp over POST says STATUS for CERT.
 expect() {
