@@ -2,6 +2,7 @@
 /* certrevoke-ocspd: the OCSP responder (RFC 6960, RFC 5019/9919 profile)
  * for the CA certrevoked publishes a CRL for, reading its store. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -154,13 +155,20 @@ static void size_threads(Ocspd *d) {
 
 /* A socket from systemd (certrevoke-ocspd.socket), or -1. */
 static int listen_socket(void) {
-        int n = sd_listen_fds(1);
+        int n = sd_listen_fds(1), flags;
 
         if (n < 0)
                 return log_error_errno(n, "Failed to take the sockets systemd passed: %m");
         if (n > 1)
                 return log_error_errno(-EINVAL, "Failed to start: systemd passed %d sockets, expected one", n);
-        return n == 1 ? SD_LISTEN_FDS_START : -1;
+        if (n == 0)
+                return -1;
+        /* every HTTP thread polls it: the ones that lose the race for a
+         * connection must not block in accept() */
+        flags = fcntl(SD_LISTEN_FDS_START, F_GETFL);
+        if (flags < 0 || fcntl(SD_LISTEN_FDS_START, F_SETFL, flags | O_NONBLOCK) < 0)
+                return log_error_errno(-errno, "Failed to make the passed socket non-blocking: %m");
+        return SD_LISTEN_FDS_START;
 }
 
 static int start(Ocspd *d) {
