@@ -17,7 +17,8 @@
 #   response fetched before a revocation differs from one after;
 # - GnuTLS ocsptool --ask agrees;
 # - another CA's certificate gets unauthorized, garbage malformedRequest
-#   (not cacheable), a body over 4 KiB 413, another Content-Type 415;
+#   (not cacheable), a body over 4 KiB 413, another Content-Type 415; a
+#   client that stops sending is dropped after 5 s;
 # - SIGTERM ends the responder with status 0, keeping its signed responses
 #   in CacheDirectory=: after a restart it answers with the very same
 #   responses, except for a certificate revoked meanwhile, which it signs
@@ -224,6 +225,14 @@ assert_eq 415 "$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: text/
         --data-binary @"$CR_TMP/garbage" "$OCSP_URL/")" "another Content-Type"
 assert_eq 405 "$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$OCSP_URL/")" "PUT"
 assert_eq 414 "$(ocsp_get "$(head -c 1500 /dev/zero | tr '\0' A)" /dev/null)" "an over-long GET"
+# a client that stops halfway is dropped after 5 s of silence
+exec 3<>"/dev/tcp/127.0.0.1/$OCSP_PORT"
+printf 'GET /MEIw' >&3
+start=$(date +%s)
+timeout 20 cat <&3 >/dev/null || true
+exec 3<&-
+took=$(($(date +%s) - start))
+((took >= 4 && took <= 8)) || cr_fail_at "a silent client was dropped after ${took}s, not 5s"
 # still answering
 expect "$CR_CERTS/bob.pem" good
 
