@@ -145,6 +145,11 @@ $(B)/tests/test-ocsp-request: tests/unit/test-ocsp-request.c $(B)/service/ocsp-r
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $(INPUTS) -lcrypto
 
+# The responder's table of known certificates alone.
+$(B)/tests/test-ocsp-table: tests/unit/test-ocsp-table.c $(B)/service/ocsp-table.o $(B)/service/util.o $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $(INPUTS) -lcrypto -lpthread
+
 $(B)/bench/list-users-client: bench/list-users-client.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
