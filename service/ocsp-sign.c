@@ -117,6 +117,9 @@ int ocsp_signer_open(const Config *c, OcspSigner *s, char **error) {
         *error = NULL;
         if (!c->ca_certificate)
                 return say(error, "%s: [CA] Certificate= is not set%s", c->path, "");
+        /* one without the other would be ignored, and the CA sign instead */
+        if (!c->ocsp_certificate != !c->ocsp_key)
+                return say(error, "%s: [OCSP] Certificate= and Key= go together%s", c->path, "");
         if (!key_path)
                 return say(error, "%s: [OCSP] Key= (or, without [OCSP] Certificate=, [CA] Key=) is not set%s",
                            c->path, "");

@@ -5,7 +5,8 @@
 # openssl ocsp and GnuTLS ocsptool verify the responses (signed ahead,
 # signed for a nonce, signed after a revocation) against the CA, the
 # ResponderID is the responder key's hash, and the PEM key file is gone, so
-# only the token can have signed.  A wrong PIN stops the start, saying so.
+# only the token can have signed.  A wrong PIN stops the start, saying so,
+# and so does a Key= without its Certificate=.
 
 set -euo pipefail
 # shellcheck source=tests/lib.sh
@@ -101,6 +102,12 @@ cr_log "a wrong PIN stops the start"
 configure ec "$CR_TMP/bad.pin"
 assert_exit 1 "$OCSPD_BIN" --config="$CR_TMP/certrevoke.conf"
 assert_contains "$CR_LAST_OUTPUT" "Failed to set up signing" "the wrong PIN is reported"
+
+cr_log "a responder key without its certificate is refused"
+cp "$CR_TMP/base.conf" "$CR_TMP/certrevoke.conf"
+ocsp_write_config "$CR_TMP/certrevoke.conf" "Key=pkcs11:token=ocsp-keys;object=ocsp-ec;type=private"
+assert_exit 1 "$OCSPD_BIN" --config="$CR_TMP/certrevoke.conf"
+assert_contains "$CR_LAST_OUTPUT" "[OCSP] Certificate= and Key= go together"
 
 cr_stop_daemon
 echo "OCSP with a token key OK"
