@@ -178,7 +178,7 @@ start_ocspd() {
 # h2load's summary → "<req/s> <failed>"; its log → p99 in ms.
 h2load_rps() {
         awk '/^finished in/ { rps = $4 } /^requests:/ { bad = $10 + $12 + $14 }
-             /^status codes:/ { bad += $6 + $8 } END { print rps, bad + 0 }' "$1"
+             /^status codes:/ { bad += $7 + $9 } END { print rps, bad + 0 }' "$1"
 }
 
 p99_ms() {
