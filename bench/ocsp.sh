@@ -59,7 +59,7 @@ ADMIN_UID=2000
 CLIENT=$CR_BUILD/bench/ocsp-client
 OCSPD=$CR_BUILD/certrevoke-ocspd
 
-cr_need_cmd dbus-daemon sqlite3 openssl softhsm2-util h2load unshare ip awk
+cr_need_cmd dbus-daemon sqlite3 openssl softhsm2-util h2load unshare ip awk curl bc
 [[ -x $CLIENT ]] || cr_die "no $CLIENT: make $CLIENT first"
 [[ -x $OCSPD ]] || cr_die "no $OCSPD: build first"
 
@@ -175,10 +175,30 @@ start_ocspd() {
         wait_signed
 }
 
-# h2load's summary → "<req/s> <failed>"; its log → p99 in ms.
+# h2load's summary → "<req/s> <failed> <mean bytes of an answer's body>".
 h2load_rps() {
-        awk '/^finished in/ { rps = $4 } /^requests:/ { bad = $10 + $12 + $14 }
-             /^status codes:/ { bad += $7 + $9 } END { print rps, bad + 0 }' "$1"
+        awk '/^finished in/ { rps = $4 } /^requests:/ { bad = $10 + $12 + $14; done = $6 }
+             /^status codes:/ { bad += $7 + $9 }
+             /^traffic:/ { for (i = 1; i <= NF; i++) if ($i == "data") { d = $(i - 1); gsub(/[()]/, "", d) } }
+             END { printf "%s %d %.0f\n", rps, bad, done ? d / done : 0 }' "$1"
+}
+
+# Fails unless a load's answers were whole responses: a responder may
+# answer tryLater (5 bytes) when it cannot sign more at once, and those
+# would count as answered.
+check_load() {
+        local what=$1 bad=$2 mean=$3 whole=$4
+        ((bad == 0)) || cr_die "$what: $bad requests failed"
+        ((mean * 10 >= whole * 9)) || cr_die "$what: answers of $mean bytes on average, where a response has $whole"
+}
+
+# The size of one response to a GET of URL, or to a POST of FILE.
+response_size() {
+        if [[ -f $1 ]]; then
+                curl -s --data-binary @"$1" -H 'Content-Type: application/ocsp-request' "http://127.0.0.1:$PORT/" | wc -c
+        else
+                curl -s "$1" | wc -c
+        fi
 }
 
 p99_ms() {
@@ -220,7 +240,7 @@ openssl_load() {
 }
 
 run() {
-        local n=$1 get post bad p99 peer
+        local n=$1 get post bad mean p99 peer
         world "$n"
         mkdir -p "$CR_TMP/ocsp-peer"
         cp "$CR_TMP/ca/ca.pem" "$CR_TMP/ca/responder.pem" "$CR_TMP/ca/responder.key" "$CR_TMP/ocsp-peer/"
@@ -232,15 +252,15 @@ run() {
         start_ocspd
 
         load "$CR_TMP/h2load.get" -i "$CR_TMP/urls" --log-file="$CR_TMP/get.log"
-        read -r get bad < <(h2load_rps "$CR_TMP/h2load.get")
-        ((bad == 0)) || { cat "$CR_TMP/h2load.get" >&2; cr_die "$bad GETs failed"; }
+        read -r get bad mean < <(h2load_rps "$CR_TMP/h2load.get")
+        check_load GET "$bad" "$mean" "$(response_size "$(sed -n '1p' "$CR_TMP/urls")")"
         p99=$(p99_ms "$CR_TMP/get.log")
         load "$CR_TMP/h2load.post" -d "$CR_TMP/post.der" -H 'Content-Type: application/ocsp-request' \
                 "http://127.0.0.1:$PORT/"
-        read -r post bad < <(h2load_rps "$CR_TMP/h2load.post")
-        ((bad == 0)) || { cat "$CR_TMP/h2load.post" >&2; cr_die "$bad POSTs failed"; }
+        read -r post bad mean < <(h2load_rps "$CR_TMP/h2load.post")
+        check_load POST "$bad" "$mean" "$(response_size "$CR_TMP/post.der")"
         openssl_load
-        read -r peer bad < <(h2load_rps "$CR_TMP/h2load.openssl")
+        read -r peer bad mean < <(h2load_rps "$CR_TMP/h2load.openssl")
         ((bad == 0)) || { cat "$CR_TMP/h2load.openssl" >&2; cr_die "$bad GETs to openssl ocsp failed"; }
         printf 'ocsp N=%d get_rps=%.0f post_rps=%.0f p99_ms=%s openssl_rps=%.0f ratio=%.1f\n' \
                 "$n" "$get" "$post" "$p99" "$peer" "$(echo "$get / $peer" | bc -l)"
