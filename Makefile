@@ -104,7 +104,7 @@ CONSOLE_NPM   := console/node_modules/.package-lock.json
 INPUTS      = $(filter-out $(FLAGS_FILE),$^)
 
 all: $(B)/certrevoked $(B)/certrevokectl $(B)/certrevoke-pam-helper $(MO_FILES) \
-     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so $(CONSOLE_STAMP)
+     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so $(B)/certrevoke-sync $(CONSOLE_STAMP)
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -462,3 +462,21 @@ uninstall:
 	done
 
 .PHONY: install uninstall
+
+# certrevoke-sync
+# One sync of this host's trust module with another host's published CRL
+# (libcurl), and a libFuzzer target for what it reads of the publisher's
+# revoked.idx (`make fuzz-sync-index`).
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+SYNC_SRC    := service/sync.c service/sync-fetch.c service/sync-verify.c service/sync-index.c service/sync-certs.c \
+               service/sync-install.c service/config.c service/atomic-file.c service/util.c service/log.c \
+               service/crl-file.c service/revoked-index.c service/names.c module/x509.c module/der.c
+SYNC_OBJ    := $(patsubst %.c,$(B)/%.o,$(SYNC_SRC))
+
+$(B)/service/sync-verify.o $(B)/service/sync-certs.o $(B)/service/sync-index.o: private CPPFLAGS += -Imodule
+$(B)/service/sync.o $(B)/service/sync-fetch.o $(B)/service/sync-certs.o $(B)/service/sync-install.o: \
+	private CPPFLAGS += -Imodule $(CURL_CFLAGS)
+
+$(B)/certrevoke-sync: $(SYNC_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) -lpthread

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The DER of revoked certificates, which the trust module shows, found in
+ * the publishing host's revoked.idx by byte ranges: its header, then its
+ * log from the newest record back (where what was revoked lately is),
+ * then, for what is still missing, its sorted part.  What a sync fetches
+ * grows with the certificates it wants, not with the whole list. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "sync-fetch.h"
+#include "sync-verify.h"
+
+typedef struct Wanted {
+        uint64_t key;                   /* sync_entry_key of entry */
+        const X509_REVOKED *entry;      /* on the verified CRL */
+        /* where revoked.idx has it */
+        bool located;
+        uint64_t offset;
+        uint32_t length;
+        /* the certificate, verified: issued and signed by the CA, with the
+         * entry's serial; NULL when none was found or it was refused */
+        uint8_t *der;
+        size_t der_len;
+} Wanted;
+
+/* Sorts w by key for certs_fetch. */
+void wanted_sort(Wanted *w, size_t n);
+void wanted_free(Wanted *w, size_t n);
+
+/* Fills in the DER of each wanted certificate that revoked.idx at the
+ * fetcher's URL holds and that verifies.  A publisher without revoked.idx
+ * (nothing revoked with a certificate yet) is no error.  -errno when the
+ * server cannot be reached or answers wrongly (fetcher_error says). */
+int certs_fetch(Fetcher *f, const SyncCa *ca, Wanted *w, size_t n);

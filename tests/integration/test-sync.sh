@@ -1,0 +1,241 @@
+#!/bin/bash
+# shellcheck disable=SC2119 # cr_start_daemon is called without arguments
+# certrevoke-sync end to end.  Host A runs the daemon, and nginx serves its
+# PublishDirectory on 127.0.0.1; host B is a directory of its own, where
+# B's trust module reads, and a configuration that names A's URL and the
+# CA.  A revocation made through certrevoked on A is distrusted by the
+# trust module on B after one sync (`trust list`, `pkcs11-tool -O`); a sync
+# with nothing new downloads nothing but a 304; what B fetches of
+# revoked.idx are byte ranges; a hold and its release propagate.  A
+# tampered CRL, an older one, one reusing the number held, one past its
+# nextUpdate and an unreachable server each leave B's files exactly as they
+# were, with the reason on one line and a distinct exit status.
+
+set -euo pipefail
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/sync-lib.sh
+. "$(dirname "$0")/../sync-lib.sh"
+
+cr_need_daemon
+cr_need_python
+cr_need_cmd dbus-daemon busctl softhsm2-util pkcs11-tool openssl trust curl setpriv
+[[ -x $CR_BUILD/certrevoke-sync ]] || cr_skip "$CR_BUILD/certrevoke-sync not built"
+so=$CR_BUILD/certrevoke-pkcs11.so
+[[ -f $so ]] || cr_skip "$so not built"
+[[ $(id -u) == 0 ]] || cr_skip "needs root for the private mount namespace"
+unshare -m --propagation private true 2>/dev/null || cr_skip "unshare -m is not permitted here"
+
+cr_world_init
+cr_pam_init
+
+# p11-kit's tools cannot run under a preloaded ASan: they load the plain
+# build's module; pkcs11-tool gets the ASan one (as test-module-daemon.sh).
+consumer_env=()
+p11kit_so=$so
+if [[ $CR_ASAN == 1 ]]; then
+        consumer_env+=(LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
+                ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0)
+        p11kit_so=$CR_SRCDIR/build/certrevoke-pkcs11.so
+        [[ -f $p11kit_so ]] || cr_skip "$p11kit_so not built (p11-kit's tools cannot load the ASan one)"
+fi
+mkdir -p "$CR_TMP/p11-modules"
+sed "s|^module:.*|module: $p11kit_so|" "$CR_SRCDIR/units/certrevoke.module" >"$CR_TMP/p11-modules/certrevoke.module"
+
+# hostb_trust_list FILTER: `trust list` on host B: p11-kit reading only the
+# test configuration, the module reading B's directory.
+hostb_trust_list() {
+        # shellcheck disable=SC2016 # expanded by the inner sh
+        unshare -m --propagation private sh -c '
+                mount --bind "$1" /usr/share/p11-kit/modules || exit 97
+                if [ -d /etc/pkcs11/modules ]; then mount --bind "$1" /etc/pkcs11/modules || exit 97; fi
+                CERTREVOKE_PUBLISH_DIR=$2 exec trust list --filter="$3"' sh "$CR_TMP/p11-modules" "$CR_HOSTB" "$1"
+}
+
+# hostb_revoked_serials: the serials B's module shows as revoked
+# (pkcs11-tool -O), upper-case hex without leading zeros, sorted.
+hostb_revoked_serials() {
+        env CERTREVOKE_PUBLISH_DIR="$CR_HOSTB" "${consumer_env[@]}" pkcs11-tool --module "$so" -O 2>/dev/null |
+                awk '/^Certificate Object/ { revoked = 0 } /label: .* revoked / { revoked = 1 }
+                     revoked && /serial:/ { s = toupper($2); sub(/^0+/, "", s); print s }' | sort
+}
+
+bare() {
+        local s=${1^^}
+        s=${s//:/}
+        echo "${s##+(0)}" | sed 's/^0*//'
+}
+
+call() {
+        cr_as $ADMIN busctl --address="$CR_BUS_ADDRESS" call org.certrevoke1 /org/certrevoke1 \
+                org.certrevoke1.Manager "$@"
+}
+
+# expect_unchanged_after EXIT WHAT TEXT: a sync that must fail with status
+# EXIT, say TEXT, and leave every file of B as it was.
+expect_unchanged_after() {
+        local want=$1 what=$2 text=$3 before
+        before=$(cr_hostb_digest)
+        assert_exit "$want" cr_sync
+        assert_contains "$CR_LAST_OUTPUT" "$text" "$what: the reason"
+        assert_eq 1 "$(grep -c . <<<"$CR_LAST_OUTPUT")" "$what: one line"
+        assert_eq "$before" "$(cr_hostb_digest)" "$what: B's files are as they were"
+        assert_eq "$held_serials" "$(hostb_revoked_serials)" "$what: B's module shows what it showed"
+}
+
+ADMIN=1001
+cr_card boss "Boss Admin"
+cr_card gina "Gina General"
+cr_card pete "Pete Plain"
+cr_card vera "Vera Valid"
+cr_pam_password boss boss-confirm-secret
+
+cr_start_bus
+cr_start_daemon
+cr_ctl add-user boss "Boss Admin" admin $ADMIN
+cr_ctl add-user gina "Gina General" general 1002
+cr_ctl add-user pete "Pete Plain" general 1003
+cr_ctl add-user vera "Vera Valid" general 1004
+assert_exit 0 cr_ctl rescan
+cr_wait_first_crl
+
+cr_start_nginx "$CR_PUB"
+cr_hostb_init
+
+# ---- the first sync: the CA and an empty CRL
+assert_exit 0 cr_sync
+assert_contains "$CR_LAST_OUTPUT" "installed CRL number" "first sync"
+cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's"
+assert_exit 0 hostb_trust_list ca-anchors
+assert_contains "$CR_LAST_OUTPUT" "label: Demo Org Certificate Authority" "B's module shows the CA"
+assert_exit 0 hostb_trust_list blocklist
+assert_not_contains "$CR_LAST_OUTPUT" "revoked" "nothing revoked on B yet"
+
+# ---- a revocation on A is distrusted on B after one sync
+gina_serial=$(cr_cert_serial "$CR_CERTS/gina.pem")
+assert_exit 0 call RevokeCertificate ssss gina "" keyCompromise boss-confirm-secret
+assert_exit 0 hostb_trust_list blocklist
+assert_not_contains "$CR_LAST_OUTPUT" "gina" "B does not know before it syncs"
+assert_exit 0 cr_sync
+assert_contains "$CR_LAST_OUTPUT" "1 certificates added" "the sync says what it added"
+cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's after the revocation"
+assert_exit 0 hostb_trust_list blocklist
+assert_contains "$CR_LAST_OUTPUT" "label: gina revoked $gina_serial" "trust list on B shows gina's certificate"
+assert_eq 1 "$(grep -c 'trust: distrusted' <<<"$CR_LAST_OUTPUT")" "only gina's is distrusted on B"
+held_serials=$(hostb_revoked_serials)
+assert_eq "$(bare "$gina_serial")" "$held_serials" "pkcs11-tool -O on B shows gina's serial revoked"
+cp "$CR_PUB/crl.der" "$CR_TMP/crl-one.der"
+
+# ---- nothing changed: a 304 and nothing more
+lines=$(cr_nginx_lines)
+assert_exit 0 cr_sync
+assert_contains "$CR_LAST_OUTPUT" "is current" "a sync with nothing new"
+got=$(cr_nginx_lines_since "$lines")
+assert_eq "GET /crl.der 304 0 -" "$got" "the only request of an unchanged sync is a conditional GET answered 304"
+
+# ---- a second revocation: B fetches ranges of revoked.idx, not the file
+pete_serial=$(cr_cert_serial "$CR_CERTS/pete.pem")
+assert_exit 0 call RevokeCertificate ssss pete "" superseded boss-confirm-secret
+lines=$(cr_nginx_lines)
+assert_exit 0 cr_sync
+got=$(cr_nginx_lines_since "$lines")
+assert_contains "$got" "GET /crl.der 200" "the new CRL is fetched"
+assert_not_contains "$(grep revoked.idx <<<"$got")" " 200 " "revoked.idx is never fetched whole"
+idx_bytes=$(awk '$2 == "/revoked.idx" { s += $4 } END { print s + 0 }' <<<"$got")
+idx_size=$(stat -c %s "$CR_PUB/revoked.idx")
+((idx_bytes > 0 && idx_bytes < 16384)) ||
+        cr_fail_at "B fetched $idx_bytes bytes of revoked.idx (of $idx_size) for one certificate" "$got"
+assert_exit 0 hostb_trust_list blocklist
+assert_contains "$CR_LAST_OUTPUT" "label: pete revoked $pete_serial" "pete distrusted on B"
+assert_contains "$CR_LAST_OUTPUT" "label: gina revoked $gina_serial" "gina still distrusted on B"
+held_serials=$(hostb_revoked_serials)
+assert_eq "$(printf '%s\n' "$(bare "$gina_serial")" "$(bare "$pete_serial")" | sort)" "$held_serials" \
+        "pkcs11-tool -O on B after the second revocation"
+
+# ---- a hold and its release propagate
+vera_serial=$(cr_cert_serial "$CR_CERTS/vera.pem")
+assert_exit 0 call SuspendUser ss vera boss-confirm-secret
+for _ in {1..100}; do
+        openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text | grep -qi "serial number: *$vera_serial" && break
+        sleep 0.1
+done
+assert_exit 0 cr_sync
+assert_exit 0 hostb_trust_list blocklist
+assert_contains "$CR_LAST_OUTPUT" "label: vera revoked $vera_serial" "vera's certificate on hold is distrusted on B"
+assert_exit 0 call ResumeUser ss vera boss-confirm-secret
+for _ in {1..100}; do
+        openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text | grep -qi "serial number: *$vera_serial" || break
+        sleep 0.1
+done
+assert_exit 0 cr_sync
+assert_contains "$CR_LAST_OUTPUT" "1 removed" "the release is taken off"
+assert_exit 0 hostb_trust_list blocklist
+assert_not_contains "$CR_LAST_OUTPUT" "vera" "vera's certificate is trusted again on B after the release"
+held_serials=$(hostb_revoked_serials)
+assert_eq "$(printf '%s\n' "$(bare "$gina_serial")" "$(bare "$pete_serial")" | sort)" "$held_serials" \
+        "pkcs11-tool -O on B after the release"
+cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's after the release"
+
+# ---- what B must refuse, each leaving its files as they were
+fake=$CR_TMP/fake
+fake_from_a() { # a copy of A's directory, its crl.der dated anew (another ETag)
+        rm -rf "$fake"
+        cp -r "$CR_PUB" "$fake"
+        touch -d "@$(($(date +%s) + RANDOM % 1000 + 10))" "$fake/crl.der"
+}
+
+# a bit flipped in the middle of the CRL
+fake_from_a
+size=$(stat -c %s "$fake/crl.der")
+"$CR_PYTHON" - "$fake/crl.der" "$((size / 2))" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x01]))
+PY
+touch -d "@$(($(date +%s) + 2000))" "$fake/crl.der"
+cr_serve "$fake"
+expect_unchanged_after 4 "a tampered CRL" "refused"
+
+# an older CRL of the CA, properly signed
+fake_from_a
+cp "$CR_TMP/crl-one.der" "$fake/crl.der"
+touch -d "@$(($(date +%s) + 3000))" "$fake/crl.der"
+expect_unchanged_after 4 "an older CRL" "is lower than the one held"
+
+# another CRL with the number held, and one past its nextUpdate: signed by
+# the CA with openssl ca, numbered as wanted
+held_number=$(($(openssl crl -inform DER -in "$CR_HOSTB/crl.der" -noout -crlnumber | sed 's/.*=//')))
+gencrl() { # gencrl NUMBER SECONDS
+        local hex
+        hex=$(printf '%X' "$1")
+        ((${#hex} % 2 == 0)) || hex=0$hex
+        echo "$hex" >"$CR_CA/crlnumber"
+        openssl ca -config "$CR_CA/openssl.cnf" -gencrl -crlsec "$2" -out "$CR_TMP/gen.pem" 2>"$CR_TMP/gen.err" ||
+                cr_fail_at "openssl ca -gencrl" "$(cat "$CR_TMP/gen.err")"
+        openssl crl -in "$CR_TMP/gen.pem" -outform DER -out "$fake/crl.der"
+        touch -d "@$(($(date +%s) + RANDOM % 1000 + 4000))" "$fake/crl.der"
+}
+fake_from_a
+gencrl "$held_number" 3600
+expect_unchanged_after 4 "another CRL with the number held" "with other contents"
+fake_from_a
+gencrl "$((held_number + 100))" 1
+sleep 2
+expect_unchanged_after 4 "a CRL past its nextUpdate" "past its nextUpdate"
+
+# the server unreachable
+cr_serve "$CR_PUB"
+cr_stop_nginx
+expect_unchanged_after 3 "an unreachable server" "cannot fetch from http://127.0.0.1:$CR_NGINX_PORT/"
+
+# ---- and back: the next revocation arrives as before
+cr_start_nginx "$CR_PUB"
+cr_hostb_init
+assert_exit 0 call RevokeCertificate ssss vera "" keyCompromise boss-confirm-secret
+assert_exit 0 cr_sync
+assert_exit 0 hostb_trust_list blocklist
+assert_contains "$CR_LAST_OUTPUT" "label: vera revoked $vera_serial" "vera revoked on B once A is reachable again"
+cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's at the end"
+
+cr_stop_daemon
+cr_log "ok"
