@@ -234,21 +234,36 @@ static int conditional_headers(const Validators *have, struct curl_slist **ret) 
         return 0;
 }
 
+/* One request: name, the range given (or all), conditional on have. */
+static int transfer(Fetcher *f, const char *name, const char *range, const Validators *have, FetchBuffer *out) {
+        struct curl_slist *headers = NULL;
+        int r;
+
+        if ((r = set_url(f, name)) < 0 || (r = conditional_headers(have, &headers)) < 0)
+                return r;
+        curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(f->curl, CURLOPT_RANGE, range);
+        r = perform(f, name, out);
+        curl_easy_setopt(f->curl, CURLOPT_RANGE, NULL);
+        curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, NULL);
+        curl_slist_free_all(headers);
+        return r;
+}
+
+static void take_validators(Fetcher *f, Validators *ret) {
+        validators_done(ret);
+        ret->etag = response_header(f, "ETag");
+        ret->last_modified = response_header(f, "Last-Modified");
+}
+
 int fetch_file(Fetcher *f, const char *name, size_t max, const Validators *have, bool *ret_modified,
                FetchBuffer *out, Validators *ret_new) {
-        struct curl_slist *headers = NULL;
         int r;
 
         assert(max > 0);
         fetch_buffer_done(out);
         out->max = max;
-        if ((r = set_url(f, name)) < 0 || (r = conditional_headers(have, &headers)) < 0)
-                return r;
-        curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(f->curl, CURLOPT_RANGE, NULL);
-        r = perform(f, name, out);
-        curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, NULL);
-        curl_slist_free_all(headers);
+        r = transfer(f, name, NULL, have, out);
         if (r < 0)
                 return r;
         if (f->status == 304) {
@@ -261,22 +276,29 @@ int fetch_file(Fetcher *f, const char *name, size_t max, const Validators *have,
                 return -EPROTO;
         }
         *ret_modified = true;
-        validators_done(ret_new);
-        ret_new->etag = response_header(f, "ETag");
-        ret_new->last_modified = response_header(f, "Last-Modified");
+        take_validators(f, ret_new);
         return 0;
 }
 
-/* Whether the 206 just received holds the bytes asked for. */
-static bool content_range_is(Fetcher *f, uint64_t offset, size_t len) {
+/* The first and last byte and the size a 206 says it holds. */
+static int content_range(Fetcher *f, uint64_t *first, uint64_t *last, uint64_t *total) {
         _cleanup_free_ char *v = response_header(f, "Content-Range");
-        char want[64];
+        unsigned long long a, b, t;
+        int n = 0;
 
-        snprintf(want, sizeof want, "bytes %" PRIu64 "-%" PRIu64 "/", offset, offset + len - 1);
-        return v && strncmp(v, want, strlen(want)) == 0;
+        if (!v || sscanf(v, "bytes %llu-%llu/%llu%n", &a, &b, &t, &n) != 3 || v[n] != '\0' || a > b || b >= t)
+                return -EPROTO;
+        *first = a;
+        *last = b;
+        *total = t;
+        return 0;
 }
 
-int fetch_range(Fetcher *f, const char *name, uint64_t offset, size_t len, FetchBuffer *out) {
+/* A 206 with the bytes from offset on, len at most (fewer where the file
+ * ends); anything else, a server ignoring the range included, -EPROTO. */
+static int ranged(Fetcher *f, const char *name, uint64_t offset, size_t len, const Validators *have,
+                  FetchBuffer *out, uint64_t *ret_total) {
+        uint64_t first, last;
         char range[64];
         int r;
 
@@ -285,12 +307,10 @@ int fetch_range(Fetcher *f, const char *name, uint64_t offset, size_t len, Fetch
         /* a server that ignores the range sends the whole file: stopped at
          * the length asked for */
         out->max = len;
-        if ((r = set_url(f, name)) < 0)
-                return r;
         snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, offset, offset + len - 1);
-        curl_easy_setopt(f->curl, CURLOPT_RANGE, range);
-        r = perform(f, name, out);
-        curl_easy_setopt(f->curl, CURLOPT_RANGE, NULL);
+        r = transfer(f, name, range, have, out);
+        if (r >= 0 && f->status == 304)
+                return 0;
         if (r == -EFBIG || (r >= 0 && f->status != 206)) {
                 snprintf(f->why, sizeof f->why, "%s: the server does not answer byte ranges (HTTP %ld)", name,
                          f->status);
@@ -298,10 +318,43 @@ int fetch_range(Fetcher *f, const char *name, uint64_t offset, size_t len, Fetch
         }
         if (r < 0)
                 return r;
-        if (!content_range_is(f, offset, len) || out->len != len) {
+        if (content_range(f, &first, &last, ret_total) < 0 || first != offset || last - first + 1 != out->len ||
+            out->len > len) {
+                snprintf(f->why, sizeof f->why, "%s: %zu bytes asked for at %" PRIu64 ", others received", name, len,
+                         offset);
+                return -EPROTO;
+        }
+        return 0;
+}
+
+int fetch_range(Fetcher *f, const char *name, uint64_t offset, size_t len, FetchBuffer *out) {
+        uint64_t total;
+        int r;
+
+        r = ranged(f, name, offset, len, NULL, out, &total);
+        if (r < 0)
+                return r;
+        if (out->len != len) {
                 snprintf(f->why, sizeof f->why, "%s: %zu bytes asked for at %" PRIu64 ", %zu received", name, len,
                          offset, out->len);
                 return -EPROTO;
         }
+        return 0;
+}
+
+int fetch_head(Fetcher *f, const char *name, size_t len, const Validators *have, bool *ret_modified,
+               FetchBuffer *out, Validators *ret_new, uint64_t *ret_total) {
+        int r;
+
+        r = ranged(f, name, 0, len, have, out, ret_total);
+        if (r < 0)
+                return r;
+        if (f->status == 304) {
+                fetch_buffer_done(out);
+                *ret_modified = false;
+                return 0;
+        }
+        *ret_modified = true;
+        take_validators(f, ret_new);
         return 0;
 }

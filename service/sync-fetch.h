@@ -55,3 +55,10 @@ int fetch_file(Fetcher *f, const char *name, size_t max, const Validators *have,
 /* The bytes [offset, offset + len) of name into out (replacing what it
  * held); -EPROTO unless the server answers 206 with exactly those. */
 int fetch_range(Fetcher *f, const char *name, uint64_t offset, size_t len, FetchBuffer *out);
+
+/* The first len bytes of name (all of it when it is shorter), conditional
+ * on have as fetch_file, and *ret_total its size: for a file of which
+ * most is held already.  -EPROTO when the server answers anything but 206
+ * or 304. */
+int fetch_head(Fetcher *f, const char *name, size_t len, const Validators *have, bool *ret_modified,
+               FetchBuffer *out, Validators *ret_new, uint64_t *ret_total);

@@ -30,6 +30,7 @@
 #include "sync-certs.h"
 #include "sync-fetch.h"
 #include "sync-install.h"
+#include "sync-patch.h"
 #include "sync-verify.h"
 #include "util.h"
 
@@ -59,6 +60,7 @@ typedef struct Context {
         /* what the server sent */
         FetchBuffer got;
         Validators got_validators;
+        bool patched;                   /* got was rebuilt from the held crl.der */
         X509_CRL *crl;
         uint64_t number;
         IndexChange change;
@@ -201,9 +203,22 @@ static int network_failure(Context *c, int r) {
         return r;
 }
 
+static int fetch_whole(Context *c, const Validators *have) {
+        bool modified;
+        int r;
+
+        r = fetch_file(c->fetcher, "crl.der", PUBLISHED_CRL_MAX, have, &modified, &c->got, &c->got_validators);
+        if (r < 0)
+                return network_failure(c, r);
+        return modified;
+}
+
 /* The publisher's crl.der, unless it has not changed since the one held:
- * 1 when one came, 0 when not. */
+ * 1 when one came, 0 when not.  With a CRL held, only its head and end
+ * are fetched, the middle taken from the one held (sync-patch.h). */
 static int fetch_crl(Context *c) {
+        _cleanup_(fetch_buffer_done) FetchBuffer head = {};
+        uint64_t total;
         bool modified;
         int r;
 
@@ -212,11 +227,33 @@ static int fetch_crl(Context *c) {
                         &c->fetcher);
         if (r < 0)
                 return log_error_errno(r, "sync: cannot set up the transfer: %m");
-        r = fetch_file(c->fetcher, "crl.der", PUBLISHED_CRL_MAX, c->held_crl ? &c->held_validators : NULL, &modified,
-                       &c->got, &c->got_validators);
+        if (!c->held_crl)
+                return fetch_whole(c, NULL);
+        r = fetch_head(c->fetcher, "crl.der", CRL_HEAD_FETCH, &c->held_validators, &modified, &head,
+                       &c->got_validators, &total);
+        if (r == -EPROTO) {
+                /* no ranges there (or an error the whole request reports) */
+                log_debug("sync: %s; fetching crl.der whole", fetcher_error(c->fetcher));
+                return fetch_whole(c, &c->held_validators);
+        }
         if (r < 0)
                 return network_failure(c, r);
-        return modified;
+        if (!modified)
+                return 0;
+        if (head.len == total) {
+                c->got = head;
+                head = (FetchBuffer) {};
+                return 1;
+        }
+        r = crl_patch(c->fetcher, c->held, c->held_len, head.data, head.len, total, &c->got);
+        if (r == -EBADMSG) {
+                log_debug("sync: the new crl.der does not continue the one held; fetching it whole");
+                return fetch_whole(c, NULL);
+        }
+        if (r < 0)
+                return network_failure(c, r);
+        c->patched = true;
+        return 1;
 }
 
 static int refuse(Context *c, const char *why) {
@@ -229,13 +266,22 @@ static int refuse(Context *c, const char *why) {
 }
 
 /* 1 when the CRL fetched is newer than the one held and verified; 0 when
- * it is the one held. */
+ * it is the one held.  One rebuilt from the held one that does not verify
+ * was a wrong guess, not a refusal: it is fetched whole and judged. */
 static int verify_crl(Context *c) {
         char why[160];
         const char *reason;
         int r;
 
         r = sync_crl_verify(&c->ca, c->got.data, c->got.len, now_usec(), &c->crl, &c->number, &reason);
+        if (r < 0 && c->patched) {
+                log_debug("sync: the CRL rebuilt from the one held does not verify (%s); fetching it whole", reason);
+                c->patched = false;
+                r = fetch_whole(c, NULL);
+                if (r < 0)
+                        return r;
+                r = sync_crl_verify(&c->ca, c->got.data, c->got.len, now_usec(), &c->crl, &c->number, &reason);
+        }
         if (r < 0)
                 return refuse(c, reason);
         if (!c->held_crl)

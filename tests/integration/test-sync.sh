@@ -84,6 +84,7 @@ expect_unchanged_after() {
 }
 
 ADMIN=1001
+PREFILLED=300
 cr_card boss "Boss Admin"
 cr_card gina "Gina General"
 cr_card pete "Pete Plain"
@@ -98,6 +99,18 @@ cr_ctl add-user pete "Pete Plain" general 1003
 cr_ctl add-user vera "Vera Valid" general 1004
 assert_exit 0 cr_ctl rescan
 cr_wait_first_crl
+# earlier revocations, without certificates, so that the CRL is larger
+# than the head a sync fetches first: a CRL is due at once
+cr_stop_daemon
+cr_store_fill_revoked $PREFILLED
+sqlite3 "$CR_TMP/state/store.db" "UPDATE crl_state SET this_update_usec = 0"
+cr_start_daemon
+for _ in {1..100}; do
+        grep -q "published with $PREFILLED entries" "$CR_TMP/daemon.log" && break
+        sleep 0.1
+done
+grep -q "published with $PREFILLED entries" "$CR_TMP/daemon.log" ||
+        cr_fail_at "no CRL of the $PREFILLED earlier entries" "$(tail -n 20 "$CR_TMP/daemon.log")"
 
 cr_start_nginx "$CR_PUB"
 cr_hostb_init
@@ -131,7 +144,7 @@ lines=$(cr_nginx_lines)
 assert_exit 0 cr_sync
 assert_contains "$CR_LAST_OUTPUT" "is current" "a sync with nothing new"
 got=$(cr_nginx_lines_since "$lines")
-assert_eq "GET /crl.der 304 0 -" "$got" "the only request of an unchanged sync is a conditional GET answered 304"
+assert_eq "GET /crl.der 304 0 bytes=0-2047" "$got" "the only request of an unchanged sync is a conditional GET answered 304"
 
 # ---- a second revocation: B fetches ranges of revoked.idx, not the file
 pete_serial=$(cr_cert_serial "$CR_CERTS/pete.pem")
@@ -139,7 +152,12 @@ assert_exit 0 call RevokeCertificate ssss pete "" superseded boss-confirm-secret
 lines=$(cr_nginx_lines)
 assert_exit 0 cr_sync
 got=$(cr_nginx_lines_since "$lines")
-assert_contains "$got" "GET /crl.der 200" "the new CRL is fetched"
+assert_not_contains "$got" "GET /crl.der 200" "crl.der is not fetched whole"
+crl_bytes=$(awk '$2 == "/crl.der" && $3 == 206 { s += $4 } END { print s + 0 }' <<<"$got")
+crl_size=$(stat -c %s "$CR_PUB/crl.der")
+((crl_bytes > 0 && crl_bytes < crl_size / 2)) ||
+        cr_fail_at "B fetched $crl_bytes bytes of crl.der (of $crl_size) for one revocation" "$got"
+cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der rebuilt from ranges is not A's"
 assert_not_contains "$(grep revoked.idx <<<"$got")" " 200 " "revoked.idx is never fetched whole"
 idx_bytes=$(awk '$2 == "/revoked.idx" { s += $4 } END { print s + 0 }' <<<"$got")
 idx_size=$(stat -c %s "$CR_PUB/revoked.idx")
@@ -184,17 +202,31 @@ fake_from_a() { # a copy of A's directory, its crl.der dated anew (another ETag)
         touch -d "@$(($(date +%s) + RANDOM % 1000 + 10))" "$fake/crl.der"
 }
 
-# a bit flipped in the middle of the CRL
-fake_from_a
-size=$(stat -c %s "$fake/crl.der")
-"$CR_PYTHON" - "$fake/crl.der" "$((size / 2))" <<'PY'
+# a bit flipped: in the signature, in the number (the head, which a sync
+# fetches), in an entry (the middle, which a sync takes from the CRL it
+# holds: then what it installs is A's CRL, not the tampered one)
+flip() { # flip FILE OFFSET
+        "$CR_PYTHON" - "$1" "$2" <<'PY'
 import sys
 with open(sys.argv[1], "r+b") as f:
     f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x01]))
 PY
-touch -d "@$(($(date +%s) + 2000))" "$fake/crl.der"
+        touch -d "@$(($(date +%s) + RANDOM % 1000 + 2000))" "$1"
+}
 cr_serve "$fake"
-expect_unchanged_after 4 "a tampered CRL" "refused"
+fake_from_a
+flip "$fake/crl.der" "$(($(stat -c %s "$fake/crl.der") - 10))"
+expect_unchanged_after 4 "a CRL with a bit flipped in its signature" "refused: its signature does not verify"
+fake_from_a
+flip "$fake/crl.der" 40
+expect_unchanged_after 4 "a CRL with a bit flipped in its head" "refused"
+fake_from_a
+flip "$fake/crl.der" "$(($(stat -c %s "$fake/crl.der") / 2))"
+before=$(cr_hostb_digest | grep -v sync.state)
+assert_exit 0 cr_sync
+assert_contains "$CR_LAST_OUTPUT" "is current" "a bit flipped in the middle, which B does not fetch"
+assert_eq "$before" "$(cr_hostb_digest | grep -v sync.state)" \
+        "a bit flipped in the middle: the trust module's files on B are as they were"
 
 # an older CRL of the CA, properly signed
 fake_from_a
