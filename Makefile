@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 20
 # build naming its package; nothing is compiled out.
 REQUIRED   := libsystemd:libsystemd-dev p11-kit-1:libp11-kit-dev openssl:libssl-dev \
               sqlite3:libsqlite3-dev inih:libinih-dev pwquality:libpwquality-dev \
-              libxcrypt:libcrypt-dev pam:libpam0g-dev
+              libxcrypt:libcrypt-dev pam:libpam0g-dev libcurl:libcurl4-openssl-dev
 pc_name     = $(word 1,$(subst :, ,$(1)))
 pc_deb      = $(word 2,$(subst :, ,$(1)))
 MISSING    := $(strip $(foreach p,$(REQUIRED),$(if $(shell pkg-config --exists $(call pc_name,$p) && echo y),,$(call pc_deb,$p))))
@@ -169,7 +169,8 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             libnss-wrapper pamtester dbus dbus-daemon dbus-bin systemd openssl \
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
             python3 psmisc time bc mandoc man-db bash-completion strace \
-            cockpit-ws cockpit-bridge cockpit-system chromium fonts-ipafont-gothic curl
+            cockpit-ws cockpit-bridge cockpit-system chromium fonts-ipafont-gothic curl \
+            libcurl4-openssl-dev nginx-light
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \
@@ -383,7 +384,7 @@ SUBST_LIBEXEC = sed 's|/usr/libexec/certrevoke/|$(PKGLIBEXECDIR)/|g'
 
 # The manual, each page into the man<section> directory its suffix names.
 MAN_PAGES     := man/certrevokectl.1 man/certrevoke.conf.5 man/certrevoked.8 man/pam_certrevoke.8 \
-                 man/certrevoke-pkcs11.8
+                 man/certrevoke-pkcs11.8 man/certrevoke-sync.8
 man_dest       = $(MANDIR)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
 
 # Every file install puts in place but /etc/pam.d/certrevoke.
@@ -391,6 +392,7 @@ INSTALLED_FILES = \
 	$(BINDIR)/certrevokectl \
 	$(PKGLIBEXECDIR)/certrevoked \
 	$(PKGLIBEXECDIR)/certrevoke-pam-helper \
+	$(PKGLIBEXECDIR)/certrevoke-sync \
 	$(patsubst $(B)/locale/%,$(LOCALEDIR)/%,$(MO_FILES)) \
 	$(PAMMODULEDIR)/pam_certrevoke.so \
 	$(P11MODULEDIR)/certrevoke-pkcs11.so \
@@ -398,6 +400,8 @@ INSTALLED_FILES = \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoked.service \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-refresh.service \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-refresh.timer \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.service \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.timer \
 	$(TMPFILESDIR)/certrevoke.conf \
 	$(DBUSPOLICYDIR)/org.certrevoke1.conf \
 	$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service \
@@ -413,7 +417,7 @@ install: all
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(PAMCONFDIR) $(DESTDIR)$(BASHCOMPLETIONDIR) \
 		$(sort $(foreach p,$(MAN_PAGES),$(dir $(DESTDIR)$(call man_dest,$(p)))))
 	$(INSTALL) -m 0755 $(B)/certrevokectl $(DESTDIR)$(BINDIR)/certrevokectl
-	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(DESTDIR)$(PKGLIBEXECDIR)/
+	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(B)/certrevoke-sync $(DESTDIR)$(PKGLIBEXECDIR)/
 	set -e; for mo in $(MO_FILES); do \
 		$(INSTALL) -D -m 0644 $$mo $(DESTDIR)$(LOCALEDIR)/$${mo#$(B)/locale/}; \
 	done
@@ -424,6 +428,9 @@ install: all
 	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoked.service
 	$(INSTALL) -m 0644 units/certrevoke-refresh.service units/certrevoke-refresh.timer \
 		$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/
+	$(SUBST_LIBEXEC) units/certrevoke-sync.service >$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.service
+	$(INSTALL) -m 0644 units/certrevoke-sync.timer $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/
 	$(INSTALL) -m 0644 units/certrevoke.tmpfiles $(DESTDIR)$(TMPFILESDIR)/certrevoke.conf
 	$(INSTALL) -m 0644 units/org.certrevoke1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.certrevoke1.conf
 	$(SUBST_LIBEXEC) units/org.certrevoke1.service >$(DESTDIR)$(DBUSSYSTEMSERVICEDIR)/org.certrevoke1.service
