@@ -317,7 +317,7 @@ $(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard
 
 # Seeds are made fresh with openssl each run; crashes stay in $(B)/fuzz.
 # `make fuzz` runs every fuzz target that adds itself here.
-fuzz: fuzz-module-loader fuzz-confirm-shadow
+fuzz: fuzz-module-loader fuzz-confirm-shadow fuzz-sync
 
 fuzz-module-loader: $(B)/fuzz/fuzz-module-loader $(B)/tests/helpers/revoked-index-write
 	fuzz/module-seeds.sh $(B)/fuzz/corpus-module-loader $(B)/tests/helpers/revoked-index-write
@@ -481,9 +481,25 @@ SYNC_SRC    := service/sync.c service/sync-fetch.c service/sync-verify.c service
                service/crl-file.c service/revoked-index.c service/names.c module/x509.c module/der.c
 SYNC_OBJ    := $(patsubst %.c,$(B)/%.o,$(SYNC_SRC))
 
-$(B)/service/sync-verify.o $(B)/service/sync-certs.o $(B)/service/sync-index.o: private CPPFLAGS += -Imodule
+$(B)/service/sync-verify.o $(B)/service/sync-certs.o $(B)/service/sync-index.o $(B)/service/sync-patch.o: \
+	private CPPFLAGS += -Imodule
 $(B)/service/sync.o $(B)/service/sync-fetch.o $(B)/service/sync-certs.o $(B)/service/sync-install.o: \
 	private CPPFLAGS += -Imodule $(CURL_CFLAGS)
 
 $(B)/certrevoke-sync: $(SYNC_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) -lpthread
+
+SYNC_FUZZ_SRC := fuzz/fuzz-sync.c service/sync-index.c service/sync-patch.c service/sync-fetch.c service/log.c
+
+$(B)/fuzz/fuzz-sync: $(SYNC_FUZZ_SRC) $(wildcard service/sync-*.h) include/revoked-index-format.h $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(WARN) $(FUZZ_FLAGS) -Imodule -o $@ $(SYNC_FUZZ_SRC) \
+		$(CURL_LIBS) -lcrypto -lsystemd
+
+# Seeds: a CRL with entries and holds (openssl) and a revoked.idx written by
+# the daemon's writer, fresh each run.
+fuzz-sync: $(B)/fuzz/fuzz-sync $(B)/tests/helpers/revoked-index-write
+	fuzz/sync-seeds.sh $(B)/fuzz/corpus-sync $(B)/tests/helpers/revoked-index-write
+	cd $(B)/fuzz && ./fuzz-sync -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 corpus-sync
+
+.PHONY: fuzz-sync

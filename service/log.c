@@ -13,9 +13,14 @@
 #include "log.h"
 
 static int max_level = LOG_INFO;
+static const char *program = "certrevoked";
 
 void log_set_max_level(int prio) {
         max_level = prio;
+}
+
+void log_set_program(const char *name) {
+        program = name;
 }
 
 /* Whether stderr is the journal stream systemd gave us, not merely an
@@ -44,7 +49,7 @@ static void log_va(int prio, const char *fmt, va_list ap) {
         if (journal)
                 fprintf(stderr, "<%d>%s\n", prio, buf);
         else
-                fprintf(stderr, "certrevoked: %s\n", buf);
+                fprintf(stderr, "%s: %s\n", program, buf);
 }
 
 void log_full(int prio, const char *fmt, ...) {
@@ -78,7 +83,7 @@ void log_event(int prio, const char *message_id, const char *field1, const char 
         vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
         if (!under_journal()) {
-                fprintf(stderr, "certrevoked: %s\n", buf);
+                fprintf(stderr, "%s: %s\n", program, buf);
                 return;
         }
         {
@@ -88,7 +93,7 @@ void log_event(int prio, const char *message_id, const char *field1, const char 
 
                 if (asprintf(&f[n++], "MESSAGE=%s", buf) < 0 || asprintf(&f[n++], "PRIORITY=%d", prio) < 0 ||
                     asprintf(&f[n++], "MESSAGE_ID=%s", message_id) < 0 ||
-                    asprintf(&f[n++], "SYSLOG_IDENTIFIER=certrevoked") < 0 ||
+                    asprintf(&f[n++], "SYSLOG_IDENTIFIER=%s", program) < 0 ||
                     (field1 && asprintf(&f[n++], "%s=%s", field1, value1 ? value1 : "") < 0) ||
                     (field2 && asprintf(&f[n++], "%s=%s", field2, value2 ? value2 : "") < 0))
                         f[--n] = NULL;

@@ -12,6 +12,10 @@ int log_full_errno(int prio, int error, const char *fmt, ...) __attribute__((for
 
 void log_set_max_level(int prio);
 
+/* The name lines on stderr begin with (default "certrevoked"); a static
+ * string. */
+void log_set_program(const char *name);
+
 #define log_debug(...)   log_full(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)    log_full(LOG_INFO, __VA_ARGS__)
 #define log_notice(...)  log_full(LOG_NOTICE, __VA_ARGS__)

@@ -173,25 +173,20 @@ static int scan_sorted(Finder *fd) {
 /* The certificate fetched for w is kept only when it verifies and is the
  * one the CRL entry names. */
 static void take_der(Finder *fd, Wanted *w, const uint8_t *der, size_t len) {
-        unsigned char *serial = NULL;
         const char *why = NULL;
         CertFields f;
         Span in = { der, len };
-        int slen;
 
         if (sync_cert_verify(fd->ca, der, len, &why) < 0) {
                 log_warning("sync: a certificate in the publisher's revoked.idx is refused: %s", why);
                 return;
         }
-        slen = i2d_ASN1_INTEGER(X509_REVOKED_get0_serialNumber(w->entry), &serial);
-        if (x509_parse(&in, &f) < 0 || slen <= 0 || !span_eq(f.serial, (Span) { serial, (size_t) slen }) ||
+        if (x509_parse(&in, &f) < 0 || !span_eq(f.serial, (Span) { w->serial, w->serial_len }) ||
             !span_eq(f.issuer, fd->ca->subject)) {
                 log_warning("sync: the publisher's revoked.idx gives another certificate for a serial on the CRL; "
                             "refused");
-                OPENSSL_free(serial);
                 return;
         }
-        OPENSSL_free(serial);
         if (!(w->der = malloc(len)))
                 return;
         memcpy(w->der, der, len);

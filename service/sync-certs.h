@@ -10,14 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/x509.h>
-
 #include "sync-fetch.h"
 #include "sync-verify.h"
 
 typedef struct Wanted {
-        uint64_t key;                   /* sync_entry_key of entry */
-        const X509_REVOKED *entry;      /* on the verified CRL */
+        uint64_t key;                   /* sync_entry_key of serial */
+        const uint8_t *serial;          /* the entry's serialNumber INTEGER, whole, in the verified CRL */
+        size_t serial_len;
         /* where revoked.idx has it */
         bool located;
         uint64_t offset;

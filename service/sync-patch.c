@@ -70,12 +70,15 @@ int crl_layout(const uint8_t *der, size_t len, CrlLayout *ret) {
             skip(&p, end, TAG_SEQUENCE, TAG_SEQUENCE) < 0 ||                   /* issuer */
             skip(&p, end, TAG_UTCTIME, TAG_GENERALIZEDTIME) < 0)               /* thisUpdate */
                 return -EBADMSG;
-        if (p < end && (*p == TAG_UTCTIME || *p == TAG_GENERALIZEDTIME) &&
-            skip(&p, end, TAG_UTCTIME, TAG_GENERALIZEDTIME) < 0)               /* nextUpdate */
-                return -EBADMSG;
+        *ret = (CrlLayout) { .next_update = (size_t) (p - der) };
+        if (p < end && (*p == TAG_UTCTIME || *p == TAG_GENERALIZEDTIME)) {
+                if (skip(&p, end, TAG_UTCTIME, TAG_GENERALIZEDTIME) < 0)       /* nextUpdate */
+                        return -EBADMSG;
+                ret->next_update_len = (size_t) (p - der) - ret->next_update;
+        }
         if (p >= end)
                 return -EBADMSG;
-        *ret = (CrlLayout) { .entries = (size_t) (p - der) };
+        ret->entries = (size_t) (p - der);
         if (*p != TAG_SEQUENCE)
                 return 0;                                                      /* no revokedCertificates */
         if (next_header(&p, end, false, &tag, &n) < 0)
@@ -104,6 +107,32 @@ size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l) {
                 p += n;
         }
         return (size_t) (p - start);
+}
+
+int crl_for_each_serial(const uint8_t *der, size_t len, const CrlLayout *l, crl_serial_fn fn, void *userdata) {
+        const uint8_t *p, *end;
+        int r;
+
+        if (l->entries > len || l->entries_len > len - l->entries)
+                return -EBADMSG;
+        p = der + l->entries;
+        end = p + l->entries_len;
+        while (p < end) {
+                const uint8_t *serial, *entry_end;
+                uint8_t tag;
+                size_t n;
+
+                if (next_header(&p, end, true, &tag, &n) < 0 || tag != TAG_SEQUENCE)
+                        return -EBADMSG;
+                entry_end = p + n;
+                serial = p;
+                if (next_header(&p, entry_end, true, &tag, &n) < 0 || tag != TAG_INTEGER)
+                        return -EBADMSG;
+                if ((r = fn(serial, (size_t) (p + n - serial), userdata)) < 0)
+                        return r;
+                p = entry_end;
+        }
+        return 0;
 }
 
 int crl_patch(Fetcher *f, const uint8_t *held, size_t held_len, const uint8_t *head, size_t head_len,

@@ -20,8 +20,9 @@
  * entry is a few hundred bytes. */
 #define CRL_HEAD_FETCH 2048u
 
-/* Where a CRL's list of revoked certificates lies. */
+/* Where a CRL's parts lie, as offsets into its DER. */
 typedef struct CrlLayout {
+        size_t next_update, next_update_len;    /* the nextUpdate Time, whole; len 0 without one */
         size_t entries;                 /* offset of the first entry (or where the list would be) */
         size_t entries_len;             /* the list's length; 0 when there is none */
 } CrlLayout;
@@ -34,6 +35,13 @@ int crl_layout(const uint8_t *der, size_t len, CrlLayout *ret);
 /* The length of the run of entries before the first one on hold, in a
  * whole CRL of that layout. */
 size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l);
+
+/* Calls fn with the serialNumber INTEGER (tag, length and contents) of
+ * each entry of a whole CRL of that layout, in order: for sets of serials
+ * read without building an object per entry.  -EBADMSG when an entry is
+ * not a SEQUENCE starting with an INTEGER; fn's error otherwise. */
+typedef int (*crl_serial_fn)(const uint8_t *serial, size_t len, void *userdata);
+int crl_for_each_serial(const uint8_t *der, size_t len, const CrlLayout *l, crl_serial_fn fn, void *userdata);
 
 /* The new crl.der of total bytes into out, from its head (head_len bytes,
  * as fetch_head got them) and the held one, fetching only its end.

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "revoked-index-format.h"
+#include "sync-patch.h"
 #include "sync-verify.h"
 #include "util.h"
 #include "x509.h"
@@ -23,6 +24,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(X509_CRL *, X509_CRL_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(BIO *, BIO_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_INTEGER *, ASN1_INTEGER_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(AUTHORITY_KEYID *, AUTHORITY_KEYID_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_TIME *, ASN1_TIME_free)
 
 static int ca_encode(SyncCa *ca, const char **why) {
         _cleanup_(BIO_freep) BIO *mem = BIO_new(BIO_s_mem());
@@ -93,12 +95,6 @@ static int time_usec(const ASN1_TIME *t, uint64_t *ret) {
         return 0;
 }
 
-uint64_t sync_crl_next_update(const X509_CRL *crl) {
-        uint64_t u;
-
-        return time_usec(X509_CRL_get0_nextUpdate(crl), &u) < 0 ? 0 : u;
-}
-
 static int crl_number(X509_CRL *crl, uint64_t *ret) {
         _cleanup_(ASN1_INTEGER_freep) ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
 
@@ -107,15 +103,23 @@ static int crl_number(X509_CRL *crl, uint64_t *ret) {
         return 0;
 }
 
-int sync_crl_parse(const uint8_t *der, size_t len, X509_CRL **ret, uint64_t *ret_number) {
-        _cleanup_(X509_CRL_freep) X509_CRL *crl = NULL;
-        const unsigned char *p = der;
+int sync_crl_head(const SyncCa *ca, const uint8_t *der, size_t len, uint64_t *ret_number,
+                  uint64_t *ret_next_update_usec, bool *ret_ours) {
+        _cleanup_(ASN1_TIME_freep) ASN1_TIME *t = NULL;
+        const unsigned char *p;
+        const char *why;
+        CrlHead head;
+        CrlLayout l;
 
-        if (len == 0 || len > LONG_MAX || !(crl = d2i_X509_CRL(NULL, &p, (long) len)) || p != der + len)
+        /* the module's reader: issuer and number, the entries stepped over */
+        if (crl_parse_head((Span) { der, len }, &head, &why) < 0 || crl_layout(der, len, &l) < 0)
                 return -EBADMSG;
-        if (crl_number(crl, ret_number) < 0)
-                return -EBADMSG;
-        *ret = TAKE_PTR(crl);
+        *ret_number = head.number;
+        *ret_ours = span_eq(head.issuer, ca->subject);
+        *ret_next_update_usec = 0;
+        p = der + l.next_update;
+        if (l.next_update_len > 0 && (t = d2i_ASN1_TIME(NULL, &p, (long) l.next_update_len)))
+                (void) time_usec(t, ret_next_update_usec);
         return 0;
 }
 
@@ -236,14 +240,6 @@ int sync_cert_verify(const SyncCa *ca, const uint8_t *der, size_t len, const cha
         return 0;
 }
 
-int sync_entry_key(const SyncCa *ca, const X509_REVOKED *entry, uint64_t *ret) {
-        unsigned char *serial = NULL;
-        int len;
-
-        len = i2d_ASN1_INTEGER(X509_REVOKED_get0_serialNumber(entry), &serial);
-        if (len <= 0)
-                return -ENOMEM;
-        *ret = ri_key(ca->subject.p, ca->subject.len, serial, (size_t) len);
-        OPENSSL_free(serial);
-        return 0;
+uint64_t sync_serial_key(const SyncCa *ca, const uint8_t *serial, size_t len) {
+        return ri_key(ca->subject.p, ca->subject.len, serial, len);
 }

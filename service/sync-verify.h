@@ -4,6 +4,7 @@
  * CA signed.  Nothing downloaded is trusted before it passed here. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,18 +38,17 @@ void sync_ca_done(SyncCa *ca);
 int sync_crl_verify(const SyncCa *ca, const uint8_t *der, size_t len, uint64_t now_usec, X509_CRL **ret,
                     uint64_t *ret_number, const char **why);
 
-/* A CRL as written here earlier (verified then): parsed for its number and
- * entries only.  -EBADMSG when it is not a CRL with a number. */
-int sync_crl_parse(const uint8_t *der, size_t len, X509_CRL **ret, uint64_t *ret_number);
-
-/* nextUpdate of a parsed CRL in µs since the epoch; 0 when absent. */
-uint64_t sync_crl_next_update(const X509_CRL *crl);
+/* The head of a CRL as written here earlier (verified then), read without
+ * its entries: its number, its nextUpdate (µs since the epoch, 0 without
+ * one) and whether it is the CA's.  -EBADMSG when it is no CRL with a
+ * number. */
+int sync_crl_head(const SyncCa *ca, const uint8_t *der, size_t len, uint64_t *ret_number,
+                  uint64_t *ret_next_update_usec, bool *ret_ours);
 
 /* One whole DER certificate issued by the CA and signed by its key;
  * -EBADMSG with *why otherwise. */
 int sync_cert_verify(const SyncCa *ca, const uint8_t *der, size_t len, const char **why);
 
-/* The key revoked.idx files this certificate under (ri_key of the CA's
- * subject and the entry's serial): what a certificate of the CA with that
- * serial has. */
-int sync_entry_key(const SyncCa *ca, const X509_REVOKED *entry, uint64_t *ret);
+/* The key revoked.idx files the CA's certificate with this serial under
+ * (ri_key of the CA's subject and the serialNumber INTEGER, whole). */
+uint64_t sync_serial_key(const SyncCa *ca, const uint8_t *serial, size_t len);

@@ -54,8 +54,9 @@ typedef struct Context {
         /* what the directory holds */
         uint8_t *held;
         size_t held_len;
-        X509_CRL *held_crl;             /* NULL: none, or not of this CA */
+        bool have_held;                 /* crl.der is there, a CRL of this CA */
         uint64_t held_number;
+        uint64_t held_next_update_usec;
         Validators held_validators;
         /* what the server sent */
         FetchBuffer got;
@@ -73,7 +74,6 @@ static void context_done(Context *c) {
         validators_done(&c->got_validators);
         fetch_buffer_done(&c->got);
         validators_done(&c->held_validators);
-        X509_CRL_free(c->held_crl);
         free(c->held);
         fetcher_free(c->fetcher);
         sync_ca_done(&c->ca);
@@ -174,8 +174,9 @@ static int open_directory(Context *c) {
 }
 
 /* The crl.der held, when it is a CRL of this CA (one of another CA says
- * nothing about this one's numbers). */
+ * nothing about this one's numbers): its head only, whatever its length. */
 static int read_held(Context *c) {
+        bool ours;
         int r;
 
         r = held_crl_read(c->dir_fd, &c->held, &c->held_len);
@@ -183,14 +184,13 @@ static int read_held(Context *c) {
                 return 0;
         if (r < 0)
                 return log_error_errno(r, "sync: cannot read %s/crl.der: %m", c->directory);
-        if (sync_crl_parse(c->held, c->held_len, &c->held_crl, &c->held_number) < 0 ||
-            X509_NAME_cmp(X509_CRL_get_issuer(c->held_crl), X509_get_subject_name(c->ca.cert)) != 0) {
+        if (sync_crl_head(&c->ca, c->held, c->held_len, &c->held_number, &c->held_next_update_usec, &ours) < 0 ||
+            !ours) {
                 log_warning("sync: %s/crl.der is no CRL of the configured CA: replaced by the publisher's",
                             c->directory);
-                X509_CRL_free(c->held_crl);
-                c->held_crl = NULL;
                 return 0;
         }
+        c->have_held = true;
         held_validators_read(c->dir_fd, &c->held_validators);
         return 0;
 }
@@ -199,7 +199,7 @@ static int network_failure(Context *c, int r) {
         if (r == -ENOMEM)
                 return log_error_errno(r, "sync: out of memory");
         log_error("sync: cannot fetch from %s: %s; keeping %s", c->config.sync_url, fetcher_error(c->fetcher),
-                  c->held_crl ? "the CRL held" : "the directory as it is");
+                  c->have_held ? "the CRL held" : "the directory as it is");
         return r;
 }
 
@@ -227,7 +227,7 @@ static int fetch_crl(Context *c) {
                         &c->fetcher);
         if (r < 0)
                 return log_error_errno(r, "sync: cannot set up the transfer: %m");
-        if (!c->held_crl)
+        if (!c->have_held)
                 return fetch_whole(c, NULL);
         r = fetch_head(c->fetcher, "crl.der", CRL_HEAD_FETCH, &c->held_validators, &modified, &head,
                        &c->got_validators, &total);
@@ -257,7 +257,7 @@ static int fetch_crl(Context *c) {
 }
 
 static int refuse(Context *c, const char *why) {
-        if (c->held_crl)
+        if (c->have_held)
                 log_error("sync: the CRL from %s is refused: %s; keeping CRL number %llu", c->config.sync_url, why,
                           (unsigned long long) c->held_number);
         else
@@ -284,7 +284,10 @@ static int verify_crl(Context *c) {
         }
         if (r < 0)
                 return refuse(c, reason);
-        if (!c->held_crl)
+        /* from here on its bytes are read in place: the objects of a
+         * million entries need not stay */
+        X509_CRL_free(TAKE_PTR(c->crl));
+        if (!c->have_held)
                 return 1;
         if (c->number < c->held_number) {
                 snprintf(why, sizeof why, "its number %llu is lower than the one held, %llu",
@@ -301,25 +304,41 @@ static int verify_crl(Context *c) {
         return 1;
 }
 
-/* The entries of crl with their keys, sorted by key. */
-static int crl_keys(Context *c, X509_CRL *crl, Wanted **ret, size_t *ret_n) {
-        STACK_OF(X509_REVOKED) *entries = X509_CRL_get_REVOKED(crl);
-        size_t n = (size_t) (entries ? sk_X509_REVOKED_num(entries) : 0);
+typedef struct KeyList {
+        const SyncCa *ca;
         Wanted *w;
+        size_t n, allocated;
+} KeyList;
+
+static int key_add(const uint8_t *serial, size_t len, void *userdata) {
+        KeyList *l = userdata;
+
+        if (l->n == l->allocated && grow_array((void **) &l->w, &l->allocated, l->n + 1, sizeof *l->w) < 0)
+                return -ENOMEM;
+        l->w[l->n++] = (Wanted) { .key = sync_serial_key(l->ca, serial, len), .serial = serial, .serial_len = len };
+        return 0;
+}
+
+/* The entries of the CRL der (verified now, or when it was installed)
+ * with their keys, sorted by key: read in place, no object per entry. */
+static int crl_keys(Context *c, const uint8_t *der, size_t len, Wanted **ret, size_t *ret_n) {
+        KeyList l = { .ca = &c->ca };
+        CrlLayout layout;
         int r;
 
-        if (!(w = calloc(n ? n : 1, sizeof *w)))
-                return log_error_errno(-ENOMEM, "sync: out of memory");
-        for (size_t i = 0; i < n; i++) {
-                w[i].entry = sk_X509_REVOKED_value(entries, (int) i);
-                if ((r = sync_entry_key(&c->ca, w[i].entry, &w[i].key)) < 0) {
-                        free(w);
+        r = crl_layout(der, len, &layout);
+        if (r >= 0)
+                r = crl_for_each_serial(der, len, &layout, key_add, &l);
+        if (r < 0) {
+                free(l.w);
+                if (r == -ENOMEM)
                         return log_error_errno(r, "sync: out of memory");
-                }
+                log_error("sync: the entries of a CRL cannot be read");
+                return -EBADMSG;
         }
-        wanted_sort(w, n);
-        *ret = w;
-        *ret_n = n;
+        wanted_sort(l.w, l.n);
+        *ret = l.w;
+        *ret_n = l.n;
         return 0;
 }
 
@@ -332,9 +351,9 @@ static int compute_change(Context *c, bool whole) {
         size_t n_now, n_held = 0, i = 0, j = 0, k = 0;
         int r;
 
-        if ((r = crl_keys(c, c->crl, &now, &n_now)) < 0)
+        if ((r = crl_keys(c, c->got.data, c->got.len, &now, &n_now)) < 0)
                 return r;
-        if (!whole && (r = crl_keys(c, c->held_crl, &held, &n_held)) < 0) {
+        if (!whole && (r = crl_keys(c, c->held, c->held_len, &held, &n_held)) < 0) {
                 free(now);
                 return r;
         }
@@ -382,7 +401,7 @@ static int fetch_certificates(Context *c, bool whole) {
 }
 
 static int install(Context *c) {
-        bool whole = !c->held_crl || faccessat(c->dir_fd, "revoked.idx", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
+        bool whole = !c->have_held || faccessat(c->dir_fd, "revoked.idx", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
         int r;
 
         if ((r = install_ca(c->dir_fd, &c->ca)) < 0)
@@ -415,7 +434,7 @@ static unsigned long long elapsed_ms(const Context *c) {
 
 /* A 304: the CRL held is the publisher's, and must still be in force. */
 static int unchanged(Context *c) {
-        if (sync_crl_next_update(c->held_crl) <= now_usec()) {
+        if (c->held_next_update_usec <= now_usec()) {
                 log_error("sync: the CRL held (number %llu) is past its nextUpdate and %s has no newer one",
                           (unsigned long long) c->held_number, c->config.sync_url);
                 return -EBADMSG;
@@ -447,7 +466,7 @@ static int run_sync(Context *c) {
         found = count_found(&c->change);
         log_info("sync: installed CRL number %llu (held before: %llu): %zu certificates added, %zu removed%s; "
                  "downloaded %llu bytes in %llu ms",
-                 (unsigned long long) c->number, c->held_crl ? (unsigned long long) c->held_number : 0ULL, found,
+                 (unsigned long long) c->number, c->have_held ? (unsigned long long) c->held_number : 0ULL, found,
                  c->change.n_removed, found < c->change.n_added ? ", some listed without a certificate to show" : "",
                  (unsigned long long) fetcher_bytes(c->fetcher), elapsed_ms(c));
         if (found < c->change.n_added)
@@ -478,6 +497,7 @@ int main(int argc, char *argv[]) {
         int r;
 
         c.start_usec = monotonic_usec();
+        log_set_program("certrevoke-sync");
         r = parse_argv(&c, argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
