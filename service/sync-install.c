@@ -144,6 +144,22 @@ static int index_apply(RevokedIndex *x, const IndexChange *change, uint64_t numb
         return 0;
 }
 
+/* Whole, revoked.idx is told every certificate of the CRL, and what it
+ * is not told leaves: a revoked.idx of an earlier history keeps nothing
+ * the CRL does not list. */
+static int index_apply_whole(RevokedIndex *x, const IndexChange *change, uint64_t number, const uint8_t *der,
+                             size_t len) {
+        int r = 0;
+
+        revoked_index_sync_begin(x);
+        for (size_t i = 0; i < change->n_added && r >= 0; i++)
+                if (change->added[i].der)
+                        r = revoked_index_sync_entry(x, change->added[i].der, change->added[i].der_len, number);
+        if (r < 0)
+                log_error_errno(r, "sync: cannot add a certificate to revoked.idx: %m");
+        return revoked_index_sync_end(x, number, der, len, r);
+}
+
 int install_crl(int dir_fd, const SyncCa *ca, const IndexChange *change, uint64_t number, const uint8_t *der,
                 size_t len) {
         _cleanup_(revoked_index_freep) RevokedIndex *x = NULL;
@@ -156,9 +172,10 @@ int install_crl(int dir_fd, const SyncCa *ca, const IndexChange *change, uint64_
                 return log_error_errno(r, "sync: cannot open revoked.idx: %m");
         if (fresh && !change->whole)
                 return -ESTALE;
-        if ((r = index_apply(x, change, number)) < 0)
-                return r;
-        r = revoked_index_commit(x, number, der, len);
+        if (change->whole)
+                r = index_apply_whole(x, change, number, der, len);
+        else if ((r = index_apply(x, change, number)) >= 0)
+                r = revoked_index_commit(x, number, der, len);
         if (r < 0)
                 return log_error_errno(r, "sync: cannot write revoked.idx: %m");
         r = crl_write_der_at(dir_fd, der, len);

@@ -180,6 +180,7 @@ done
 assert_exit 0 cr_sync
 assert_exit 0 hostb_trust_list blocklist
 assert_contains "$CR_LAST_OUTPUT" "label: vera revoked $vera_serial" "vera's certificate on hold is distrusted on B"
+cp "$CR_HOSTB/revoked.idx" "$CR_TMP/revoked-with-vera.idx"
 assert_exit 0 call ResumeUser ss vera boss-confirm-secret
 for _ in {1..100}; do
         openssl crl -inform DER -in "$CR_PUB/crl.der" -noout -text | grep -qi "serial number: *$vera_serial" || break
@@ -193,6 +194,15 @@ held_serials=$(hostb_revoked_serials)
 assert_eq "$(printf '%s\n' "$(bare "$gina_serial")" "$(bare "$pete_serial")" | sort)" "$held_serials" \
         "pkcs11-tool -O on B after the release"
 cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's after the release"
+
+# ---- B without its crl.der, beside a revoked.idx of an earlier CRL that
+# still lists vera's hold: one sync rebuilds the list whole, exactly A's
+rm "$CR_HOSTB/crl.der"
+cp "$CR_TMP/revoked-with-vera.idx" "$CR_HOSTB/revoked.idx"
+assert_exit 0 cr_sync
+assert_contains "$CR_LAST_OUTPUT" "(held before: 0)" "a sync without a CRL held"
+cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's after the whole sync"
+assert_eq "$held_serials" "$(hostb_revoked_serials)" "a whole sync keeps nothing the CRL does not list"
 
 # ---- what B must refuse, each leaving its files as they were
 fake=$CR_TMP/fake
