@@ -222,7 +222,10 @@ static int conditional_headers(const Validators *have, struct curl_slist **ret) 
                 l = n;
                 free(TAKE_PTR(line));
         }
-        if (have && have->last_modified) {
+        /* a date has a resolution of seconds: a file replaced twice in a
+         * second would look unchanged, so it is asked only without an ETag
+         * (RFC 9110 13.1.3) */
+        if (have && have->last_modified && !have->etag) {
                 if (asprintf(&line, "If-Modified-Since: %s", have->last_modified) < 0 ||
                     !(n = curl_slist_append(l, line))) {
                         curl_slist_free_all(l);

@@ -109,11 +109,26 @@ cr_hostb_digest() {
         (cd "$CR_HOSTB" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 }
 
+# cr_nginx_settle: waits until nginx logged the requests answered so far:
+# it writes a line once the answer is sent, so a client may be done first.
+cr_nginx_settle() {
+        local before after i
+        before=$(stat -c %s "$CR_NGINX_LOG" 2>/dev/null || echo 0)
+        for ((i = 0; i < 20; i++)); do
+                sleep 0.05
+                after=$(stat -c %s "$CR_NGINX_LOG" 2>/dev/null || echo 0)
+                [[ $after == "$before" ]] && return 0
+                before=$after
+        done
+}
+
 # cr_nginx_lines_since N: the access log's lines after the first N.
 cr_nginx_lines_since() {
+        cr_nginx_settle
         tail -n "+$(($1 + 1))" "$CR_NGINX_LOG"
 }
 
 cr_nginx_lines() {
+        cr_nginx_settle
         if [[ -f $CR_NGINX_LOG ]]; then wc -l <"$CR_NGINX_LOG"; else echo 0; fi
 }
