@@ -28,7 +28,9 @@ cr_serve() {
 
 # cr_start_nginx DIR: nginx, in the foreground as a child of the test (its
 # own prefix, configuration, pid file and temporary paths in $CR_TMP/nginx),
-# serving DIR on 127.0.0.1:$CR_NGINX_PORT; waits until it answers.
+# serving DIR on 127.0.0.1:$CR_NGINX_PORT (and a redirect to http at
+# /moved/); with CR_NGINX_TLS_CERT and CR_NGINX_TLS_KEY over TLS.  Waits
+# until it answers.
 cr_start_nginx() {
         local d=$CR_TMP/nginx i
         [[ -x $CR_NGINX ]] || cr_skip "$CR_NGINX is not installed (Debian package nginx-light)"
@@ -54,22 +56,30 @@ http {
         types { application/pkix-crl der; }
         default_type application/octet-stream;
         server {
-                listen 127.0.0.1:$CR_NGINX_PORT;
+                listen 127.0.0.1:$CR_NGINX_PORT${CR_NGINX_TLS_CERT:+ ssl};
+                ${CR_NGINX_TLS_CERT:+ssl_certificate $CR_NGINX_TLS_CERT; ssl_certificate_key $CR_NGINX_TLS_KEY;}
                 root $CR_TMP/served;
                 location / { }
+                location /moved/ { return 301 http://127.0.0.1:$CR_NGINX_PORT/; }
         }
 }
 CONF
-        "$CR_NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" </dev/null >>"$d/error.log" 2>&1 &
+        "$CR_NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" </dev/null >>"$d/stderr.log" 2>&1 &
         CR_NGINX_PID=$!
         cr_track "$CR_NGINX_PID"
         for ((i = 0; i < 100; i++)); do
-                curl -s -o /dev/null "http://127.0.0.1:$CR_NGINX_PORT/" && return 0
+                curl -s -k -o /dev/null "$(cr_nginx_url)" && return 0
                 [[ -n $(cr_pids_alive "$CR_NGINX_PID") ]] || break
                 sleep 0.1
         done
-        cat "$d/error.log" >&2
+        cat "$d/error.log" "$d/stderr.log" >&2
         cr_die "nginx did not start"
+}
+
+# cr_nginx_url: its URL, https when CR_NGINX_TLS_CERT and CR_NGINX_TLS_KEY
+# (PEM files) were set for cr_start_nginx.
+cr_nginx_url() {
+        echo "http${CR_NGINX_TLS_CERT:+s}://127.0.0.1:$CR_NGINX_PORT/"
 }
 
 # cr_stop_nginx: stops it (the server becomes unreachable).
@@ -91,7 +101,7 @@ cr_hostb_init() {
 Certificate=${1:-$CR_CA/ca.pem}
 
 [Sync]
-URL=http://127.0.0.1:$CR_NGINX_PORT/
+URL=$(cr_nginx_url)
 Directory=$CR_HOSTB
 Timeout=20s
 CONF
