@@ -38,11 +38,6 @@ static int compare_wanted(const void *a, const void *b) {
         return x->key < y->key ? -1 : x->key > y->key;
 }
 
-void wanted_sort(Wanted *w, size_t n) {
-        if (n > 0)
-                qsort(w, n, sizeof *w, compare_wanted);
-}
-
 void wanted_free(Wanted *w, size_t n) {
         for (size_t i = 0; w && i < n; i++)
                 free(w[i].der);

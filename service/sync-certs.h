@@ -27,12 +27,11 @@ typedef struct Wanted {
         size_t der_len;
 } Wanted;
 
-/* Sorts w by key for certs_fetch. */
-void wanted_sort(Wanted *w, size_t n);
 void wanted_free(Wanted *w, size_t n);
 
-/* Fills in the DER of each wanted certificate that revoked.idx at the
- * fetcher's URL holds and that verifies.  A publisher without revoked.idx
- * (nothing revoked with a certificate yet) is no error.  -errno when the
+/* Fills in the DER of each wanted certificate (w sorted by key, as
+ * crl_diff gives them) that revoked.idx at the fetcher's URL holds and
+ * that verifies.  A publisher without revoked.idx (nothing revoked with a
+ * certificate yet) is no error.  -errno when the
  * server cannot be reached or answers wrongly (fetcher_error says). */
 int certs_fetch(Fetcher *f, const SyncCa *ca, Wanted *w, size_t n);

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sync-certs.h"
+#include "sync-diff.h"
 #include "sync-fetch.h"
 #include "sync-verify.h"
 
@@ -23,15 +23,6 @@ int held_validators_write(int dir_fd, const Validators *v);
 
 /* ca.pem made the configured CA's when it is not. */
 int install_ca(int dir_fd, const SyncCa *ca);
-
-/* What a new CRL changes in revoked.idx. */
-typedef struct IndexChange {
-        Wanted *added;                  /* certificates newly listed (der NULL: none found) */
-        size_t n_added;
-        uint64_t *removed;              /* keys of certificates no longer listed */
-        size_t n_removed;
-        bool whole;                     /* added lists every certificate of the CRL */
-} IndexChange;
 
 /* revoked.idx brought to the CRL numbered number (der, len): the added
  * certificates listed from it on, the removed ones taken off, and the CRL

@@ -32,7 +32,9 @@ static int next_header(const uint8_t **p, const uint8_t *end, bool whole, uint8_
         if (*p >= end)
                 return -EBADMSG;
         ret = ASN1_get_object(&q, &len, &tag, &cls, end - *p);
-        ERR_clear_error();
+        /* a container longer than the head is expected: no error kept */
+        if (ret & 0x80)
+                ERR_clear_error();
         /* on a bad header q stays; on content past end it moves on */
         if (q == *p || (ret & 0x01) || tag >= 31 || len < 0 || (whole && (ret & 0x80)))
                 return -EBADMSG;

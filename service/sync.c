@@ -28,6 +28,7 @@
 #include "crl-file.h"
 #include "log.h"
 #include "sync-certs.h"
+#include "sync-diff.h"
 #include "sync-fetch.h"
 #include "sync-install.h"
 #include "sync-patch.h"
@@ -68,8 +69,7 @@ typedef struct Context {
 } Context;
 
 static void context_done(Context *c) {
-        wanted_free(c->change.added, c->change.n_added);
-        free(c->change.removed);
+        index_change_done(&c->change);
         X509_CRL_free(c->crl);
         validators_done(&c->got_validators);
         fetch_buffer_done(&c->got);
@@ -304,78 +304,6 @@ static int verify_crl(Context *c) {
         return 1;
 }
 
-typedef struct KeyList {
-        const SyncCa *ca;
-        Wanted *w;
-        size_t n, allocated;
-} KeyList;
-
-static int key_add(const uint8_t *serial, size_t len, void *userdata) {
-        KeyList *l = userdata;
-
-        if (l->n == l->allocated && grow_array((void **) &l->w, &l->allocated, l->n + 1, sizeof *l->w) < 0)
-                return -ENOMEM;
-        l->w[l->n++] = (Wanted) { .key = sync_serial_key(l->ca, serial, len), .serial = serial, .serial_len = len };
-        return 0;
-}
-
-/* The entries of the CRL der (verified now, or when it was installed)
- * with their keys, sorted by key: read in place, no object per entry. */
-static int crl_keys(Context *c, const uint8_t *der, size_t len, Wanted **ret, size_t *ret_n) {
-        KeyList l = { .ca = &c->ca };
-        CrlLayout layout;
-        int r;
-
-        r = crl_layout(der, len, &layout);
-        if (r >= 0)
-                r = crl_for_each_serial(der, len, &layout, key_add, &l);
-        if (r < 0) {
-                free(l.w);
-                if (r == -ENOMEM)
-                        return log_error_errno(r, "sync: out of memory");
-                log_error("sync: the entries of a CRL cannot be read");
-                return -EBADMSG;
-        }
-        wanted_sort(l.w, l.n);
-        *ret = l.w;
-        *ret_n = l.n;
-        return 0;
-}
-
-/* What the new CRL changes against the one held: the entries only it
- * lists are added, those only the held one listed removed.  Whole, every
- * entry is added: there is no revoked.idx for the held CRL to build on. */
-static int compute_change(Context *c, bool whole) {
-        _cleanup_free_ Wanted *held = NULL;
-        Wanted *now = NULL;
-        size_t n_now, n_held = 0, i = 0, j = 0, k = 0;
-        int r;
-
-        if ((r = crl_keys(c, c->got.data, c->got.len, &now, &n_now)) < 0)
-                return r;
-        if (!whole && (r = crl_keys(c, c->held, c->held_len, &held, &n_held)) < 0) {
-                free(now);
-                return r;
-        }
-        if (!(c->change.removed = calloc(n_held ? n_held : 1, sizeof(uint64_t)))) {
-                free(now);
-                return log_error_errno(-ENOMEM, "sync: out of memory");
-        }
-        /* a merge of the two sorted lists, keeping in now what is new */
-        while (i < n_now || j < n_held) {
-                if (j == n_held || (i < n_now && now[i].key < held[j].key))
-                        now[k++] = now[i++];
-                else if (i == n_now || held[j].key < now[i].key)
-                        c->change.removed[c->change.n_removed++] = held[j++].key;
-                else
-                        i++, j++;
-        }
-        c->change.added = now;
-        c->change.n_added = k;
-        c->change.whole = whole;
-        return 0;
-}
-
 static size_t count_found(const IndexChange *change) {
         size_t n = 0;
 
@@ -387,11 +315,12 @@ static size_t count_found(const IndexChange *change) {
 static int fetch_certificates(Context *c, bool whole) {
         int r;
 
-        wanted_free(c->change.added, c->change.n_added);
-        free(c->change.removed);
-        c->change = (IndexChange) {};
-        if ((r = compute_change(c, whole)) < 0)
-                return r;
+        index_change_done(&c->change);
+        r = crl_diff(&c->ca, c->got.data, c->got.len, whole ? NULL : c->held, c->held_len, &c->change);
+        if (r == -ENOMEM)
+                return log_error_errno(r, "sync: out of memory");
+        if (r < 0)
+                return refuse(c, "its entries cannot be read");
         r = certs_fetch(c->fetcher, &c->ca, c->change.added, c->change.n_added);
         if (r < 0 && r != -EBADMSG)
                 return network_failure(c, r);
