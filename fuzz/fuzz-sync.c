@@ -2,7 +2,7 @@
 /* libFuzzer target for what certrevoke-sync reads of downloaded bytes
  * with parsers of its own: the publisher's revoked.idx (header, then
  * every record) and the layout of a CRL (the head alone and the whole,
- * and the run of revocations before the first hold).
+ * the run of revocations before the first hold, every entry).
  *
  * Input: [1 octet: how much of the rest is the CRL's head, in 1/255ths]
  *        [the rest: read both as revoked.idx and as crl.der] */
@@ -34,12 +34,19 @@ static void index_parts(const uint8_t *p, size_t n) {
 
 static void crl_parts(const uint8_t *p, size_t n, size_t head) {
         CrlLayout whole, part;
+        CrlEntryIter it;
 
         if (crl_layout(p, n, &whole) == 0) {
                 size_t run = crl_revocations_run(p, n, &whole);
+                const uint8_t *e, *s;
+                size_t el, sl;
 
                 if (whole.entries > n || run > whole.entries_len)
                         abort();
+                if (crl_entries_begin(p, n, &whole, &it) == 0)
+                        while (crl_entry_next(&it, &e, &el, &s, &sl) > 0)
+                                if (e < p || e + el > p + n || s < e || s + sl > e + el)
+                                        abort();
         }
         if (crl_layout(p, head, &part) == 0 && part.entries > head)
                 abort();

@@ -111,30 +111,33 @@ size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l) {
         return (size_t) (p - start);
 }
 
-int crl_for_each_serial(const uint8_t *der, size_t len, const CrlLayout *l, crl_serial_fn fn, void *userdata) {
-        const uint8_t *p, *end;
-        int r;
-
+int crl_entries_begin(const uint8_t *der, size_t len, const CrlLayout *l, CrlEntryIter *ret) {
         if (l->entries > len || l->entries_len > len - l->entries)
                 return -EBADMSG;
-        p = der + l->entries;
-        end = p + l->entries_len;
-        while (p < end) {
-                const uint8_t *serial, *entry_end;
-                uint8_t tag;
-                size_t n;
-
-                if (next_header(&p, end, true, &tag, &n) < 0 || tag != TAG_SEQUENCE)
-                        return -EBADMSG;
-                entry_end = p + n;
-                serial = p;
-                if (next_header(&p, entry_end, true, &tag, &n) < 0 || tag != TAG_INTEGER)
-                        return -EBADMSG;
-                if ((r = fn(serial, (size_t) (p + n - serial), userdata)) < 0)
-                        return r;
-                p = entry_end;
-        }
+        *ret = (CrlEntryIter) { .p = der + l->entries, .end = der + l->entries + l->entries_len };
         return 0;
+}
+
+int crl_entry_next(CrlEntryIter *it, const uint8_t **ret_entry, size_t *ret_entry_len, const uint8_t **ret_serial,
+                   size_t *ret_serial_len) {
+        const uint8_t *entry = it->p, *p = it->p, *serial, *entry_end;
+        uint8_t tag;
+        size_t n;
+
+        if (p >= it->end)
+                return 0;
+        if (next_header(&p, it->end, true, &tag, &n) < 0 || tag != TAG_SEQUENCE)
+                return -EBADMSG;
+        entry_end = p + n;
+        serial = p;
+        if (next_header(&p, entry_end, true, &tag, &n) < 0 || tag != TAG_INTEGER)
+                return -EBADMSG;
+        *ret_entry = entry;
+        *ret_entry_len = (size_t) (entry_end - entry);
+        *ret_serial = serial;
+        *ret_serial_len = (size_t) (p + n - serial);
+        it->p = entry_end;
+        return 1;
 }
 
 int crl_patch(Fetcher *f, const uint8_t *held, size_t held_len, const uint8_t *head, size_t head_len,

@@ -36,12 +36,21 @@ int crl_layout(const uint8_t *der, size_t len, CrlLayout *ret);
  * whole CRL of that layout. */
 size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l);
 
-/* Calls fn with the serialNumber INTEGER (tag, length and contents) of
- * each entry of a whole CRL of that layout, in order: for sets of serials
- * read without building an object per entry.  -EBADMSG when an entry is
- * not a SEQUENCE starting with an INTEGER; fn's error otherwise. */
-typedef int (*crl_serial_fn)(const uint8_t *serial, size_t len, void *userdata);
-int crl_for_each_serial(const uint8_t *der, size_t len, const CrlLayout *l, crl_serial_fn fn, void *userdata);
+/* The entries of a whole CRL of that layout, one after the other, read in
+ * place: for sets of serials without an object per entry. */
+typedef struct CrlEntryIter {
+        const uint8_t *p, *end;
+} CrlEntryIter;
+
+/* -EBADMSG when the layout does not fit the CRL's length. */
+int crl_entries_begin(const uint8_t *der, size_t len, const CrlLayout *l, CrlEntryIter *ret);
+
+/* The next entry, whole (*ret_entry, *ret_entry_len) and its serialNumber
+ * INTEGER with tag and length (*ret_serial, *ret_serial_len): 1; 0 at the
+ * end; -EBADMSG when the entry is not a SEQUENCE starting with an
+ * INTEGER. */
+int crl_entry_next(CrlEntryIter *it, const uint8_t **ret_entry, size_t *ret_entry_len, const uint8_t **ret_serial,
+                   size_t *ret_serial_len);
 
 /* The new crl.der of total bytes into out, from its head (head_len bytes,
  * as fetch_head got them) and the held one, fetching only its end.
