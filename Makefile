@@ -487,6 +487,14 @@ $(B)/service/sync-diff.o: \
 $(B)/service/sync.o $(B)/service/sync-fetch.o $(B)/service/sync-certs.o $(B)/service/sync-install.o: \
 	private CPPFLAGS += -Imodule $(CURL_CFLAGS)
 
+# The sync's judgement of downloaded bytes, without a network.
+SYNC_TEST_OBJ := $(filter-out $(B)/service/sync.o,$(SYNC_OBJ))
+
+$(B)/tests/test-sync: tests/unit/test-sync.c $(SYNC_TEST_OBJ) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(CFLAGS) -Itests -Imodule -o $@ $< $(SYNC_TEST_OBJ) \
+		$(PKG_LIBS) $(CURL_LIBS) -lpthread
+
 $(B)/certrevoke-sync: $(SYNC_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) -lpthread
 
