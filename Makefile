@@ -223,6 +223,7 @@ bench: deps
 	bench/list-users.sh --build=$(B)
 	bench/crl.sh --build=$(B)
 	bench/revoke.sh --build=$(B)
+	bench/sync.sh --build=$(B)
 
 clean:
 	rm -rf build build-asan
