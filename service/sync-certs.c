@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,9 @@ typedef struct Finder {
         size_t n, missing;
         FetchBuffer buf;
         uint64_t damaged;               /* records that failed their check */
+        char *why;                      /* the first certificate refused, and why */
+        size_t why_size;
+        bool refused;
 } Finder;
 
 static int compare_wanted(const void *a, const void *b) {
@@ -165,27 +170,50 @@ static int scan_sorted(Finder *fd) {
         return 0;
 }
 
+/* The serial of w in hex, for the reason of a refusal. */
+static void serial_hex(const Wanted *w, char *out, size_t size) {
+        size_t at = 0;
+
+        /* past the INTEGER's tag and one-octet length: serials are short */
+        for (size_t i = 2; i < w->serial_len && at + 3 <= size; i++)
+                at += (size_t) snprintf(out + at, size - at, "%02X", w->serial[i]);
+        if (at == 0 && size > 0)
+                out[0] = '\0';
+}
+
+/* A refusal: the first one is the sync's reason. */
+static void refuse_der(Finder *fd, const Wanted *w, const char *why) {
+        char hex[2 * 20 + 1];
+
+        if (fd->refused)
+                return;
+        fd->refused = true;
+        serial_hex(w, hex, sizeof hex);
+        snprintf(fd->why, fd->why_size, "the certificate of serial %s in the publisher's revoked.idx: %s", hex, why);
+}
+
 /* The certificate fetched for w is kept only when it verifies and is the
- * one the CRL entry names. */
-static void take_der(Finder *fd, Wanted *w, const uint8_t *der, size_t len) {
+ * one the CRL entry names; any other refuses the whole sync, so that the
+ * next one looks for it again rather than never. */
+static int take_der(Finder *fd, Wanted *w, const uint8_t *der, size_t len) {
         const char *why = NULL;
         CertFields f;
         Span in = { der, len };
 
         if (sync_cert_verify(fd->ca, der, len, &why) < 0) {
-                log_warning("sync: a certificate in the publisher's revoked.idx is refused: %s", why);
-                return;
+                refuse_der(fd, w, why);
+                return -EBADMSG;
         }
         if (x509_parse(&in, &f) < 0 || !span_eq(f.serial, (Span) { w->serial, w->serial_len }) ||
             !span_eq(f.issuer, fd->ca->subject)) {
-                log_warning("sync: the publisher's revoked.idx gives another certificate for a serial on the CRL; "
-                            "refused");
-                return;
+                refuse_der(fd, w, "it is another certificate");
+                return -EBADMSG;
         }
         if (!(w->der = malloc(len)))
-                return;
+                return -ENOMEM;
         memcpy(w->der, der, len);
         w->der_len = len;
+        return 0;
 }
 
 static int compare_offset(const void *a, const void *b) {
@@ -218,16 +246,19 @@ static int fetch_ders(Finder *fd) {
                 if ((r = fetch_range(fd->fetcher, INDEX_NAME, start, (size_t) (end - start), &fd->buf)) < 0)
                         return r;
                 for (; i < j; i++)
-                        take_der(fd, v[i], fd->buf.data + (v[i]->offset - start), v[i]->length);
+                        if ((r = take_der(fd, v[i], fd->buf.data + (v[i]->offset - start), v[i]->length)) < 0)
+                                return r;
         }
         return 0;
 }
 
-int certs_fetch(Fetcher *f, const SyncCa *ca, Wanted *w, size_t n) {
-        Finder fd = { .fetcher = f, .ca = ca, .w = w, .n = n, .missing = n };
+int certs_fetch(Fetcher *f, const SyncCa *ca, Wanted *w, size_t n, char *why_refused, size_t why_size) {
+        Finder fd = { .fetcher = f, .ca = ca, .w = w, .n = n, .missing = n, .why = why_refused, .why_size = why_size };
         const char *why;
         int r;
 
+        assert(why_refused && why_size > 0);
+        why_refused[0] = '\0';
         if (n == 0)
                 return 0;
         r = fetch_range(f, INDEX_NAME, 0, RI_HEADER_SIZE, &fd.buf);
@@ -237,7 +268,7 @@ int certs_fetch(Fetcher *f, const SyncCa *ca, Wanted *w, size_t n) {
                 return 0;
         }
         if (r >= 0 && (r = remote_index_header(fd.buf.data, fd.buf.len, &fd.h, &why)) < 0)
-                log_error("sync: the publisher's %s", why);
+                snprintf(why_refused, why_size, "the publisher's %s", why);
         if (r >= 0)
                 r = scan_log(&fd);
         if (r >= 0)

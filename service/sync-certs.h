@@ -22,7 +22,7 @@ typedef struct Wanted {
         uint64_t offset;
         uint32_t length;
         /* the certificate, verified: issued and signed by the CA, with the
-         * entry's serial; NULL when none was found or it was refused */
+         * entry's serial; NULL when revoked.idx has none */
         uint8_t *der;
         size_t der_len;
 } Wanted;
@@ -30,8 +30,11 @@ typedef struct Wanted {
 void wanted_free(Wanted *w, size_t n);
 
 /* Fills in the DER of each wanted certificate (w sorted by key, as
- * crl_diff gives them) that revoked.idx at the fetcher's URL holds and
- * that verifies.  A publisher without revoked.idx (nothing revoked with a
- * certificate yet) is no error.  -errno when the
- * server cannot be reached or answers wrongly (fetcher_error says). */
-int certs_fetch(Fetcher *f, const SyncCa *ca, Wanted *w, size_t n);
+ * crl_diff gives them) that revoked.idx at the fetcher's URL holds.  A
+ * publisher without revoked.idx (nothing revoked with a certificate yet)
+ * is no error, nor a serial it has no certificate for.  -EBADMSG with the
+ * reason in why_refused when revoked.idx cannot be read or a certificate
+ * it gives does not verify (the sync is then refused: the next one looks
+ * again); -errno when the server cannot be reached or answers wrongly
+ * (fetcher_error says). */
+int certs_fetch(Fetcher *f, const SyncCa *ca, Wanted *w, size_t n, char *why_refused, size_t why_size);

@@ -313,6 +313,7 @@ static size_t count_found(const IndexChange *change) {
 }
 
 static int fetch_certificates(Context *c, bool whole) {
+        char why[256];
         int r;
 
         index_change_done(&c->change);
@@ -321,11 +322,11 @@ static int fetch_certificates(Context *c, bool whole) {
                 return log_error_errno(r, "sync: out of memory");
         if (r < 0)
                 return refuse(c, "its entries cannot be read");
-        r = certs_fetch(c->fetcher, &c->ca, c->change.added, c->change.n_added);
+        r = certs_fetch(c->fetcher, &c->ca, c->change.added, c->change.n_added, why, sizeof why);
         if (r < 0 && r != -EBADMSG)
                 return network_failure(c, r);
         if (r < 0)
-                return refuse(c, "the publisher's revoked.idx cannot be read");
+                return refuse(c, why);
         return 0;
 }
 
@@ -333,10 +334,10 @@ static int install(Context *c) {
         bool whole = !c->have_held || faccessat(c->dir_fd, "revoked.idx", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
         int r;
 
-        if ((r = install_ca(c->dir_fd, &c->ca)) < 0)
-                return log_error_errno(r, "sync: cannot write %s/ca.pem: %m", c->directory);
         if ((r = fetch_certificates(c, whole)) < 0)
                 return r;
+        if ((r = install_ca(c->dir_fd, &c->ca)) < 0)
+                return log_error_errno(r, "sync: cannot write %s/ca.pem: %m", c->directory);
         r = install_crl(c->dir_fd, &c->ca, &c->change, c->number, c->got.data, c->got.len);
         if (r == -ESTALE) {
                 /* revoked.idx was unusable (damaged, another CA's): every
