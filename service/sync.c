@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic-file.h"
@@ -157,6 +158,25 @@ static int load_config(Context *c) {
         return r;
 }
 
+/* Where certrevoked keeps its store and publishes: a sync into that
+ * directory would overwrite what the daemon publishes with a copy of
+ * another host's, and the daemon would refuse to start after it (its
+ * store behind a published CRL).  So a sync refuses the daemon's own
+ * PublishDirectory on a host whose StateDirectory holds a store. */
+static int check_not_publisher(Context *c) {
+        _cleanup_free_ char *store = NULL;
+        struct stat ours, published;
+
+        if (asprintf(&store, "%s/store.db", c->config.state_directory) < 0)
+                return log_error_errno(-ENOMEM, "sync: out of memory");
+        if (access(store, F_OK) < 0 || stat(c->config.publish_directory, &published) < 0 ||
+            fstat(c->dir_fd, &ours) < 0 || ours.st_dev != published.st_dev || ours.st_ino != published.st_ino)
+                return 0;
+        log_error("sync: Directory=%s is where certrevoked publishes on this host (its store is %s): "
+                  "certrevoke-sync is for the other hosts", c->directory, store);
+        return -EEXIST;
+}
+
 /* The directory, made if missing, refused when another user could change
  * it; locked so that two syncs do not write it at once. */
 static int open_directory(Context *c) {
@@ -170,7 +190,7 @@ static int open_directory(Context *c) {
         }
         if (flock(c->dir_fd, LOCK_EX) < 0)
                 return log_error_errno(-errno, "sync: cannot lock %s: %m", c->directory);
-        return 0;
+        return check_not_publisher(c);
 }
 
 /* The crl.der held, when it is a CRL of this CA (one of another CA says

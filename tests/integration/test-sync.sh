@@ -205,6 +205,14 @@ assert_contains "$CR_LAST_OUTPUT" "(held before: 0)" "a sync without a CRL held"
 cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's after the whole sync"
 assert_eq "$held_serials" "$(hostb_revoked_serials)" "a whole sync keeps nothing the CRL does not list"
 
+# ---- never into the directory the daemon publishes in on its own host
+sed "s|^Directory=.*|Directory=$CR_PUB|" "$CR_HOSTB_CONF" >"$CR_TMP/on-a.conf"
+cat "$CR_TMP/certrevoke.conf" >>"$CR_TMP/on-a.conf"
+published=$(sha256sum "$CR_PUB"/*)
+assert_exit 1 "$CR_BUILD/certrevoke-sync" --config="$CR_TMP/on-a.conf"
+assert_contains "$CR_LAST_OUTPUT" "is where certrevoked publishes on this host" "a sync on host A is refused"
+assert_eq "$published" "$(sha256sum "$CR_PUB"/*)" "A's published files are untouched"
+
 # ---- what B must refuse, each leaving its files as they were
 fake=$CR_TMP/fake
 fake_from_a() { # a copy of A's directory, its crl.der dated anew (another ETag)
