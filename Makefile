@@ -478,12 +478,12 @@ uninstall:
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
 SYNC_SRC    := service/sync.c service/sync-fetch.c service/sync-verify.c service/sync-index.c service/sync-certs.c \
-               service/sync-diff.c service/sync-patch.c service/sync-install.c service/config.c service/atomic-file.c service/util.c service/log.c \
+               service/sync-diff.c service/sync-patch.c service/sync-gaps.c service/sync-install.c service/config.c service/atomic-file.c service/util.c service/log.c \
                service/crl-file.c service/revoked-index.c service/names.c module/x509.c module/der.c
 SYNC_OBJ    := $(patsubst %.c,$(B)/%.o,$(SYNC_SRC))
 
 $(B)/service/sync-verify.o $(B)/service/sync-certs.o $(B)/service/sync-index.o $(B)/service/sync-patch.o \
-$(B)/service/sync-diff.o: \
+$(B)/service/sync-diff.o $(B)/service/sync-gaps.o: \
 	private CPPFLAGS += -Imodule
 $(B)/service/sync.o $(B)/service/sync-fetch.o $(B)/service/sync-certs.o $(B)/service/sync-install.o: \
 	private CPPFLAGS += -Imodule $(CURL_CFLAGS)

@@ -31,6 +31,7 @@
 #include "sync-certs.h"
 #include "sync-diff.h"
 #include "sync-fetch.h"
+#include "sync-gaps.h"
 #include "sync-install.h"
 #include "sync-patch.h"
 #include "sync-verify.h"
@@ -61,9 +62,12 @@ typedef struct Context {
         uint64_t held_next_update_usec;
         Validators held_validators;
         /* what the server sent */
+        FetchBuffer head;               /* crl.der's first bytes, when a CRL is held */
+        uint64_t total;                 /* and its size */
         FetchBuffer got;
         Validators got_validators;
         bool patched;                   /* got was rebuilt from the held crl.der */
+        bool gaps_tried;                /* rebuilt around entries gone from the held run */
         X509_CRL *crl;
         uint64_t number;
         IndexChange change;
@@ -74,6 +78,7 @@ static void context_done(Context *c) {
         X509_CRL_free(c->crl);
         validators_done(&c->got_validators);
         fetch_buffer_done(&c->got);
+        fetch_buffer_done(&c->head);
         validators_done(&c->held_validators);
         free(c->held);
         fetcher_free(c->fetcher);
@@ -233,12 +238,29 @@ static int fetch_whole(Context *c, const Validators *have) {
         return modified;
 }
 
+/* The second guess: entries left the held run (sync-gaps.h); the file is
+ * fetched whole when that does not fit either.  1 as fetch_crl. */
+static int rebuild_around_gaps(Context *c) {
+        int r;
+
+        log_debug("sync: the new crl.der does not continue the one held; looking for entries gone");
+        c->gaps_tried = true;
+        r = crl_patch_gaps(c->fetcher, c->held, c->held_len, c->head.data, c->head.len, c->total, &c->got);
+        if (r == -EBADMSG) {
+                log_debug("sync: crl.der cannot be rebuilt from the one held; fetching it whole");
+                c->patched = false;
+                return fetch_whole(c, NULL);
+        }
+        if (r < 0)
+                return network_failure(c, r);
+        c->patched = true;
+        return 1;
+}
+
 /* The publisher's crl.der, unless it has not changed since the one held:
  * 1 when one came, 0 when not.  With a CRL held, only its head and end
  * are fetched, the middle taken from the one held (sync-patch.h). */
 static int fetch_crl(Context *c) {
-        _cleanup_(fetch_buffer_done) FetchBuffer head = {};
-        uint64_t total;
         bool modified;
         int r;
 
@@ -249,8 +271,8 @@ static int fetch_crl(Context *c) {
                 return log_error_errno(r, "sync: cannot set up the transfer: %m");
         if (!c->have_held)
                 return fetch_whole(c, NULL);
-        r = fetch_head(c->fetcher, "crl.der", CRL_HEAD_FETCH, &c->held_validators, &modified, &head,
-                       &c->got_validators, &total);
+        r = fetch_head(c->fetcher, "crl.der", CRL_HEAD_FETCH, &c->held_validators, &modified, &c->head,
+                       &c->got_validators, &c->total);
         if (r == -EPROTO) {
                 /* no ranges there (or an error the whole request reports) */
                 log_debug("sync: %s; fetching crl.der whole", fetcher_error(c->fetcher));
@@ -260,16 +282,14 @@ static int fetch_crl(Context *c) {
                 return network_failure(c, r);
         if (!modified)
                 return 0;
-        if (head.len == total) {
-                c->got = head;
-                head = (FetchBuffer) {};
+        if (c->head.len == c->total) {
+                c->got = c->head;
+                c->head = (FetchBuffer) {};
                 return 1;
         }
-        r = crl_patch(c->fetcher, c->held, c->held_len, head.data, head.len, total, &c->got);
-        if (r == -EBADMSG) {
-                log_debug("sync: the new crl.der does not continue the one held; fetching it whole");
-                return fetch_whole(c, NULL);
-        }
+        r = crl_patch(c->fetcher, c->held, c->held_len, c->head.data, c->head.len, c->total, &c->got);
+        if (r == -EBADMSG)
+                return rebuild_around_gaps(c);
         if (r < 0)
                 return network_failure(c, r);
         c->patched = true;
@@ -285,23 +305,39 @@ static int refuse(Context *c, const char *why) {
         return -EBADMSG;
 }
 
-/* 1 when the CRL fetched is newer than the one held and verified; 0 when
- * it is the one held.  One rebuilt from the held one that does not verify
- * was a wrong guess, not a refusal: it is fetched whole and judged. */
-static int verify_crl(Context *c) {
-        char why[160];
-        const char *reason;
+/* A CRL rebuilt from the held one that did not verify was a wrong guess,
+ * not a refusal: rebuilt again around entries that left the held run,
+ * then, if that does not verify either, fetched whole.  0 when got
+ * verifies in the end, -EBADMSG with *reason when it does not. */
+static int verify_fetched(Context *c, const char **reason) {
         int r;
 
-        r = sync_crl_verify(&c->ca, c->got.data, c->got.len, now_usec(), &c->crl, &c->number, &reason);
-        if (r < 0 && c->patched) {
-                log_debug("sync: the CRL rebuilt from the one held does not verify (%s); fetching it whole", reason);
-                c->patched = false;
-                r = fetch_whole(c, NULL);
+        for (;;) {
+                r = sync_crl_verify(&c->ca, c->got.data, c->got.len, now_usec(), &c->crl, &c->number, reason);
+                if (r >= 0 || !c->patched)
+                        return r;
+                log_debug("sync: the CRL rebuilt from the one held does not verify (%s)", *reason);
+                if (!c->gaps_tried)
+                        r = rebuild_around_gaps(c);
+                else {
+                        c->patched = false;
+                        r = fetch_whole(c, NULL);
+                }
                 if (r < 0)
                         return r;
-                r = sync_crl_verify(&c->ca, c->got.data, c->got.len, now_usec(), &c->crl, &c->number, &reason);
         }
+}
+
+/* 1 when the CRL fetched is newer than the one held and verified; 0 when
+ * it is the one held. */
+static int verify_crl(Context *c) {
+        char why[160];
+        const char *reason = NULL;
+        int r;
+
+        r = verify_fetched(c, &reason);
+        if (r < 0 && r != -EBADMSG)
+                return r;
         if (r < 0)
                 return refuse(c, reason);
         /* from here on its bytes are read in place: the objects of a
