@@ -74,7 +74,7 @@ static int first_gap(Gaps *g, size_t i, size_t removed, size_t *ret) {
 
                 if ((r = aligned(g, mid, removed, &ok)) < 0)
                         return r;
-                if (ok && 0)
+                if (ok)
                         lo = mid + 1;
                 else
                         hi = mid;
