@@ -77,26 +77,34 @@ int fetcher_new(const char *base_url, const char *ca_bundle, uint64_t timeout_us
 
         assert(base_url);
         assert(timeout_usec > 0);
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return -ENOMEM;
         if (!(f = calloc(1, sizeof *f)))
                 return -ENOMEM;
         if (!(f->base_url = strdup(base_url)))
                 return -ENOMEM;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                free(f->base_url);
+                return -ENOMEM;
+        }
         if (!(f->curl = curl_easy_init())) {
                 free(f->base_url);
+                curl_global_cleanup();
                 return -ENOMEM;
         }
         timeout_ms = (long) (timeout_usec / 1000);
         /* only http and https, and no redirect anywhere: the URL configured
          * is the only place the files come from; TLS peers are verified
-         * (libcurl's default, kept) */
-        curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (ca_bundle)
-                curl_easy_setopt(f->curl, CURLOPT_CAINFO, ca_bundle);
+         * (libcurl's default, kept).  A libcurl that cannot promise these
+         * is not used. */
+        if (curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+            curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+            curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+            curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+            (ca_bundle && curl_easy_setopt(f->curl, CURLOPT_CAINFO, ca_bundle) != CURLE_OK)) {
+                curl_easy_cleanup(f->curl);
+                free(f->base_url);
+                curl_global_cleanup();
+                return -EOPNOTSUPP;
+        }
         curl_easy_setopt(f->curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_SECONDS);
         curl_easy_setopt(f->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -104,7 +112,7 @@ int fetcher_new(const char *base_url, const char *ca_bundle, uint64_t timeout_us
         curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_SECONDS);
         curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, f->error);
         curl_easy_setopt(f->curl, CURLOPT_USERAGENT, "certrevoke-sync/" CR_VERSION);
-        /* the files are stored compressed already (DER) or read by range */
+        /* byte ranges are of the file itself, never of an encoding of it */
         curl_easy_setopt(f->curl, CURLOPT_ACCEPT_ENCODING, NULL);
         curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, f);
