@@ -37,11 +37,11 @@ static void crl_parts(const uint8_t *p, size_t n, size_t head) {
         CrlEntryIter it;
 
         if (crl_layout(p, n, &whole) == 0) {
-                size_t run = crl_revocations_run(p, n, &whole);
+                size_t last, run = crl_revocations_run(p, n, &whole, &last);
                 const uint8_t *e, *s;
                 size_t el, sl;
 
-                if (whole.entries > n || run > whole.entries_len)
+                if (whole.entries > n || run > whole.entries_len || last > run)
                         abort();
                 if (crl_entries_begin(p, n, &whole, &it) == 0)
                         while (crl_entry_next(&it, &e, &el, &s, &sl) > 0)

@@ -213,7 +213,7 @@ int crl_patch_gaps(Fetcher *f, const uint8_t *held, size_t held_len, const uint8
                 return -EBADMSG;
         g.base_held = before.entries;
         g.base_new = now.entries;
-        run = crl_revocations_run(held, held_len, &before);
+        run = crl_revocations_run(held, held_len, &before, NULL);
         r = held_offsets(&g, &before, run, held_len);
         if (r >= 0)
                 r = find_segments(&g, &end, &removed);

@@ -90,9 +90,12 @@ int crl_layout(const uint8_t *der, size_t len, CrlLayout *ret) {
         return 0;
 }
 
-size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l) {
+size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l, size_t *ret_last) {
         const uint8_t *start, *p, *end;
+        size_t last = 0;
 
+        if (ret_last)
+                *ret_last = 0;
         if (l->entries > len || l->entries_len > len - l->entries)
                 return 0;
         start = p = der + l->entries;
@@ -102,12 +105,16 @@ size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l) {
                 uint8_t tag;
                 size_t n;
 
-                if (next_header(&p, end, true, &tag, &n) < 0 || tag != TAG_SEQUENCE)
-                        return (size_t) (entry - start);
-                if (memmem(p, n, hold_reason, sizeof hold_reason))
-                        return (size_t) (entry - start);
+                if (next_header(&p, end, true, &tag, &n) < 0 || tag != TAG_SEQUENCE ||
+                    memmem(p, n, hold_reason, sizeof hold_reason)) {
+                        p = entry;
+                        break;
+                }
                 p += n;
+                last = (size_t) (p - entry);
         }
+        if (ret_last)
+                *ret_last = last;
         return (size_t) (p - start);
 }
 
@@ -144,20 +151,27 @@ int crl_patch(Fetcher *f, const uint8_t *held, size_t held_len, const uint8_t *h
               uint64_t total, FetchBuffer *out) {
         FetchBuffer tail = {};
         CrlLayout now, before;
-        size_t run, at;
+        size_t run, last, at;
         int r;
 
         if (crl_layout(head, head_len, &now) < 0 || crl_layout(held, held_len, &before) < 0)
                 return -EBADMSG;
-        run = crl_revocations_run(held, held_len, &before);
+        run = crl_revocations_run(held, held_len, &before, &last);
         at = now.entries + run;
         /* the run must fit in the new list, and the head reach the list */
         if (run > now.entries_len || now.entries > head_len || at >= total || total > PUBLISHED_CRL_MAX)
                 return -EBADMSG;
-        r = fetch_range(f, "crl.der", at, (size_t) (total - at), &tail);
+        /* the end is fetched from the run's last entry on: when that is not
+         * where the held run puts it, entries left the run, and the guess
+         * is given up before a CRL of a million entries is verified */
+        r = fetch_range(f, "crl.der", at - last, (size_t) (total - at + last), &tail);
         if (r < 0) {
                 fetch_buffer_done(&tail);
                 return r;
+        }
+        if (memcmp(tail.data, held + before.entries + run - last, last) != 0) {
+                fetch_buffer_done(&tail);
+                return -EBADMSG;
         }
         fetch_buffer_done(out);
         if (!(out->data = malloc((size_t) total))) {
@@ -166,7 +180,7 @@ int crl_patch(Fetcher *f, const uint8_t *held, size_t held_len, const uint8_t *h
         }
         memcpy(out->data, head, now.entries);
         memcpy(out->data + now.entries, held + before.entries, run);
-        memcpy(out->data + at, tail.data, tail.len);
+        memcpy(out->data + at, tail.data + last, tail.len - last);
         out->len = out->allocated = out->max = (size_t) total;
         fetch_buffer_done(&tail);
         return 0;

@@ -33,8 +33,9 @@ typedef struct CrlLayout {
 int crl_layout(const uint8_t *der, size_t len, CrlLayout *ret);
 
 /* The length of the run of entries before the first one on hold, in a
- * whole CRL of that layout. */
-size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l);
+ * whole CRL of that layout; *ret_last (may be NULL) the length of the
+ * run's last entry (0 without one). */
+size_t crl_revocations_run(const uint8_t *der, size_t len, const CrlLayout *l, size_t *ret_last);
 
 /* The entries of a whole CRL of that layout, one after the other, read in
  * place: for sets of serials without an object per entry. */

@@ -179,7 +179,7 @@ static void test_layout(void) {
                                    { 0x13, CRL_REASON_CERTIFICATE_HOLD }, { 0x14, CRL_REASON_CERTIFICATE_HOLD } };
         CrlLayout whole, head, empty;
         uint8_t *der, *none;
-        size_t len, len_none, run;
+        size_t len, len_none, run, last;
         CrlEntryIter it;
         const uint8_t *entry, *serial;
         size_t entry_len, serial_len, n = 0;
@@ -190,16 +190,18 @@ static void test_layout(void) {
         CHECK(crl_layout(der, whole.entries + 2, &head) == 0 && head.entries == whole.entries &&
               head.entries_len == whole.entries_len, "the head up to the first entry gives the same layout");
         CHECK(crl_layout(der, whole.entries - 1, &head) == -EBADMSG, "a head that ends before the list is refused");
-        run = crl_revocations_run(der, len, &whole);
+        run = crl_revocations_run(der, len, &whole, &last);
         CHECK(crl_entries_begin(der, len, &whole, &it) == 0, "the entries can be walked");
         while (crl_entry_next(&it, &entry, &entry_len, &serial, &serial_len) > 0)
                 n++;
         CHECK(n == 4, "four entries walked (%zu)", n);
         CHECK(run > 0 && run < whole.entries_len, "the run before the first hold is part of the list (%zu of %zu)",
               run, whole.entries_len);
+        CHECK(last > 0 && last < run, "its last entry (%zu bytes) is part of it", last);
         len_none = crl_of(NULL, 0, 4, &none);
         CHECK(crl_layout(none, len_none, &empty) == 0 && empty.entries_len == 0 &&
-              crl_revocations_run(none, len_none, &empty) == 0, "a CRL without entries has no list");
+              crl_revocations_run(none, len_none, &empty, &last) == 0 && last == 0,
+              "a CRL without entries has no list");
         OPENSSL_free(der);
         OPENSSL_free(none);
 }
