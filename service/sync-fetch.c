@@ -38,7 +38,14 @@ void fetch_buffer_done(FetchBuffer *b) {
 void validators_done(Validators *v) {
         free(v->etag);
         free(v->last_modified);
+        free(v->date);
         *v = (Validators) {};
+}
+
+bool validators_usable(const Validators *v) {
+        if (!v->etag && !v->last_modified)
+                return false;
+        return !v->last_modified || !v->date || strcmp(v->last_modified, v->date) != 0;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t n, void *userdata) {
@@ -265,6 +272,7 @@ static void take_validators(Fetcher *f, Validators *ret) {
         validators_done(ret);
         ret->etag = response_header(f, "ETag");
         ret->last_modified = response_header(f, "Last-Modified");
+        ret->date = response_header(f, "Date");
 }
 
 int fetch_file(Fetcher *f, const char *name, size_t max, const Validators *have, bool *ret_modified,

@@ -20,13 +20,20 @@ typedef struct FetchBuffer {
 void fetch_buffer_done(FetchBuffer *b);
 
 /* What a server said of a file's version, to ask next time whether it
- * changed.  Either may be NULL. */
+ * changed, and when it said so.  Any may be NULL. */
 typedef struct Validators {
         char *etag;
         char *last_modified;
+        char *date;                     /* the response's Date */
 } Validators;
 
 void validators_done(Validators *v);
+
+/* Whether they can tell a change: a file replaced within the second it
+ * was fetched in may keep its date, and a server's ETag made of date and
+ * size (nginx) with it, so validators given in the second the file last
+ * changed are not asked with. */
+bool validators_usable(const Validators *v);
 
 /* base_url: the directory's URL (a '/' is put between it and file names);
  * ca_bundle: the TLS roots for https (NULL: the system's); timeout_usec

@@ -93,6 +93,7 @@ void held_validators_read(int dir_fd, Validators *ret) {
                 return;
         ret->etag = state_value((char *) text, "etag");
         ret->last_modified = state_value((char *) text, "last-modified");
+        ret->date = state_value((char *) text, "date");
 }
 
 /* A validator goes back into a request header: one line of printable ASCII. */
@@ -107,10 +108,12 @@ int held_validators_write(int dir_fd, const Validators *v) {
         _cleanup_free_ char *text = NULL;
         const char *etag = v->etag && printable(v->etag) ? v->etag : NULL;
         const char *lm = v->last_modified && printable(v->last_modified) ? v->last_modified : NULL;
+        const char *date = v->date && printable(v->date) ? v->date : NULL;
         int n;
 
-        n = asprintf(&text, "%s%s%s%s%s%s", etag ? "etag " : "", etag ? etag : "", etag ? "\n" : "",
-                     lm ? "last-modified " : "", lm ? lm : "", lm ? "\n" : "");
+        n = asprintf(&text, "%s%s%s%s%s%s%s%s%s", etag ? "etag " : "", etag ? etag : "", etag ? "\n" : "",
+                     lm ? "last-modified " : "", lm ? lm : "", lm ? "\n" : "", date ? "date " : "",
+                     date ? date : "", date ? "\n" : "");
         if (n < 0)
                 return -ENOMEM;
         return write_file_at(dir_fd, SYNC_STATE_NAME, text, (size_t) n);

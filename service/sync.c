@@ -258,9 +258,11 @@ static int rebuild_around_gaps(Context *c) {
 }
 
 /* The publisher's crl.der, unless it has not changed since the one held:
- * 1 when one came, 0 when not.  With a CRL held, only its head and end
+ * 1 when one came, 0 when not.  Without usable validators it comes as a
+ * change, and is found to be the one held once verified.  With a CRL held, only its head and end
  * are fetched, the middle taken from the one held (sync-patch.h). */
 static int fetch_crl(Context *c) {
+        const Validators *have;
         bool modified;
         int r;
 
@@ -271,12 +273,13 @@ static int fetch_crl(Context *c) {
                 return log_error_errno(r, "sync: cannot set up the transfer: %m");
         if (!c->have_held)
                 return fetch_whole(c, NULL);
-        r = fetch_head(c->fetcher, "crl.der", CRL_HEAD_FETCH, &c->held_validators, &modified, &c->head,
-                       &c->got_validators, &c->total);
+        have = validators_usable(&c->held_validators) ? &c->held_validators : NULL;
+        r = fetch_head(c->fetcher, "crl.der", CRL_HEAD_FETCH, have, &modified, &c->head, &c->got_validators,
+                       &c->total);
         if (r == -EPROTO) {
                 /* no ranges there (or an error the whole request reports) */
                 log_debug("sync: %s; fetching crl.der whole", fetcher_error(c->fetcher));
-                return fetch_whole(c, &c->held_validators);
+                return fetch_whole(c, have);
         }
         if (r < 0)
                 return network_failure(c, r);
