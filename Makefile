@@ -17,7 +17,8 @@ FUZZ_SECONDS ?= 20
 # build naming its package; nothing is compiled out.
 REQUIRED   := libsystemd:libsystemd-dev p11-kit-1:libp11-kit-dev openssl:libssl-dev \
               sqlite3:libsqlite3-dev inih:libinih-dev pwquality:libpwquality-dev \
-              libxcrypt:libcrypt-dev pam:libpam0g-dev libmicrohttpd:libmicrohttpd-dev
+               libxcrypt:libcrypt-dev pam:libpam0g-dev libmicrohttpd:libmicrohttpd-dev \
+               libcurl:libcurl4-openssl-dev
 pc_name     = $(word 1,$(subst :, ,$(1)))
 pc_deb      = $(word 2,$(subst :, ,$(1)))
 MISSING    := $(strip $(foreach p,$(REQUIRED),$(if $(shell pkg-config --exists $(call pc_name,$p) && echo y),,$(call pc_deb,$p))))
@@ -115,7 +116,8 @@ CONSOLE_NPM   := console/node_modules/.package-lock.json
 INPUTS      = $(filter-out $(FLAGS_FILE),$^)
 
 all: $(B)/certrevoked $(B)/certrevokectl $(B)/certrevoke-pam-helper $(MO_FILES) \
-     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so $(CONSOLE_STAMP) $(B)/certrevoke-ocspd
+     $(B)/pam_certrevoke.so $(B)/certrevoke-pkcs11.so $(CONSOLE_STAMP) $(B)/certrevoke-ocspd \
+     $(B)/certrevoke-sync
 
 $(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -201,7 +203,7 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
             python3 psmisc time bc mandoc man-db bash-completion strace \
             cockpit-ws cockpit-bridge cockpit-system chromium fonts-ipafont-gothic curl \
-            libmicrohttpd-dev nginx-light
+            libmicrohttpd-dev libcurl4-openssl-dev nginx-light
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \
@@ -254,6 +256,7 @@ bench: deps
 	bench/list-users.sh --build=$(B)
 	bench/crl.sh --build=$(B)
 	bench/revoke.sh --build=$(B)
+	bench/sync.sh --build=$(B)
 
 clean:
 	rm -rf build build-asan
@@ -348,7 +351,7 @@ $(B)/fuzz/fuzz-module-loader: fuzz/fuzz-module-loader.c $(MODULE_SRC) $(wildcard
 
 # Seeds are made fresh with openssl each run; crashes stay in $(B)/fuzz.
 # `make fuzz` runs every fuzz target that adds itself here.
-fuzz: fuzz-module-loader fuzz-confirm-shadow fuzz-ocsp-request
+fuzz: fuzz-module-loader fuzz-confirm-shadow fuzz-ocsp-request fuzz-sync
 
 # certrevoke-ocspd's request path: GET path decoding, DER parsing, CertID
 # matching, against the CA the seeds ask about.
@@ -428,7 +431,7 @@ SUBST_LIBEXEC = sed 's|/usr/libexec/certrevoke/|$(PKGLIBEXECDIR)/|g'
 
 # The manual, each page into the man<section> directory its suffix names.
 MAN_PAGES     := man/certrevokectl.1 man/certrevoke.conf.5 man/certrevoked.8 man/pam_certrevoke.8 \
-                 man/certrevoke-pkcs11.8 man/certrevoke-ocspd.8
+                 man/certrevoke-pkcs11.8 man/certrevoke-ocspd.8 man/certrevoke-sync.8
 man_dest       = $(MANDIR)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
 
 # Every file install puts in place but /etc/pam.d/certrevoke.
@@ -437,6 +440,7 @@ INSTALLED_FILES = \
 	$(PKGLIBEXECDIR)/certrevoked \
 	$(PKGLIBEXECDIR)/certrevoke-pam-helper \
 	$(PKGLIBEXECDIR)/certrevoke-ocspd \
+	$(PKGLIBEXECDIR)/certrevoke-sync \
 	$(patsubst $(B)/locale/%,$(LOCALEDIR)/%,$(MO_FILES)) \
 	$(PAMMODULEDIR)/pam_certrevoke.so \
 	$(P11MODULEDIR)/certrevoke-pkcs11.so \
@@ -446,6 +450,8 @@ INSTALLED_FILES = \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-refresh.timer \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.service \
 	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.socket \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.service \
+	$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.timer \
 	$(TMPFILESDIR)/certrevoke.conf \
 	$(SYSUSERSDIR)/certrevoke-ocsp.conf \
 	$(DBUSPOLICYDIR)/org.certrevoke1.conf \
@@ -462,7 +468,8 @@ install: all
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(PAMCONFDIR) $(DESTDIR)$(BASHCOMPLETIONDIR) \
 		$(sort $(foreach p,$(MAN_PAGES),$(dir $(DESTDIR)$(call man_dest,$(p)))))
 	$(INSTALL) -m 0755 $(B)/certrevokectl $(DESTDIR)$(BINDIR)/certrevokectl
-	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(B)/certrevoke-ocspd $(DESTDIR)$(PKGLIBEXECDIR)/
+	$(INSTALL) -m 0755 $(B)/certrevoked $(B)/certrevoke-pam-helper $(B)/certrevoke-ocspd $(B)/certrevoke-sync \
+		$(DESTDIR)$(PKGLIBEXECDIR)/
 	set -e; for mo in $(MO_FILES); do \
 		$(INSTALL) -D -m 0644 $$mo $(DESTDIR)$(LOCALEDIR)/$${mo#$(B)/locale/}; \
 	done
@@ -476,6 +483,9 @@ install: all
 	$(SUBST_LIBEXEC) units/certrevoke-ocspd.service >$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-ocspd.service
 	$(INSTALL) -m 0644 units/certrevoke-ocspd.socket $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/
+	$(SUBST_LIBEXEC) units/certrevoke-sync.service >$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/certrevoke-sync.service
+	$(INSTALL) -m 0644 units/certrevoke-sync.timer $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/
 	$(INSTALL) -m 0644 units/certrevoke.tmpfiles $(DESTDIR)$(TMPFILESDIR)/certrevoke.conf
 	$(INSTALL) -m 0644 units/certrevoke-ocsp.sysusers $(DESTDIR)$(SYSUSERSDIR)/certrevoke-ocsp.conf
 	$(INSTALL) -m 0644 units/org.certrevoke1.conf $(DESTDIR)$(DBUSPOLICYDIR)/org.certrevoke1.conf
@@ -515,3 +525,46 @@ uninstall:
 	done
 
 .PHONY: install uninstall
+
+# certrevoke-sync
+# One sync of this host's trust module with another host's published CRL
+# (libcurl), and a libFuzzer target for what it reads of the publisher's
+# revoked.idx (`make fuzz-sync-index`).
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+SYNC_SRC    := service/sync.c service/sync-fetch.c service/sync-verify.c service/sync-index.c service/sync-certs.c \
+               service/sync-diff.c service/sync-patch.c service/sync-gaps.c service/sync-install.c service/config.c service/atomic-file.c service/util.c service/log.c \
+               service/crl-file.c service/revoked-index.c service/names.c module/x509.c module/der.c
+SYNC_OBJ    := $(patsubst %.c,$(B)/%.o,$(SYNC_SRC))
+
+$(B)/service/sync-verify.o $(B)/service/sync-certs.o $(B)/service/sync-index.o $(B)/service/sync-patch.o \
+$(B)/service/sync-diff.o $(B)/service/sync-gaps.o: \
+	private CPPFLAGS += -Imodule
+$(B)/service/sync.o $(B)/service/sync-fetch.o $(B)/service/sync-certs.o $(B)/service/sync-install.o: \
+	private CPPFLAGS += -Imodule $(CURL_CFLAGS)
+
+# The sync's judgement of downloaded bytes, without a network.
+SYNC_TEST_OBJ := $(filter-out $(B)/service/sync.o,$(SYNC_OBJ))
+
+$(B)/tests/test-sync: tests/unit/test-sync.c $(SYNC_TEST_OBJ) $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(CFLAGS) -Itests -Imodule -o $@ $< $(SYNC_TEST_OBJ) \
+		$(PKG_LIBS) $(CURL_LIBS) -lpthread
+
+$(B)/certrevoke-sync: $(SYNC_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS) -lpthread
+
+SYNC_FUZZ_SRC := fuzz/fuzz-sync.c service/sync-index.c service/sync-patch.c service/sync-fetch.c service/log.c
+
+$(B)/fuzz/fuzz-sync: $(SYNC_FUZZ_SRC) $(wildcard service/sync-*.h) include/revoked-index-format.h $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(WARN) $(FUZZ_FLAGS) -Imodule -o $@ $(SYNC_FUZZ_SRC) \
+		$(CURL_LIBS) -lcrypto -lsystemd
+
+# Seeds: a CRL with entries and holds (openssl) and a revoked.idx written by
+# the daemon's writer, fresh each run.
+fuzz-sync: $(B)/fuzz/fuzz-sync $(B)/tests/helpers/revoked-index-write
+	fuzz/sync-seeds.sh $(B)/fuzz/corpus-sync $(B)/tests/helpers/revoked-index-write
+	cd $(B)/fuzz && ./fuzz-sync -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 corpus-sync
+
+.PHONY: fuzz-sync

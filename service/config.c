@@ -150,6 +150,41 @@ static int parse_modules(Config *c, const char *value, void *field, const char *
         return 0;
 }
 
+/* [Sync] URL=: an http or https URL of the directory the CRL is published
+ * in, printable ASCII, without credentials (they would end up in logs). */
+static int parse_sync_url(Config *c, const char *value, void *field, const char **why) {
+        const char *rest;
+
+        *why = "must be an http:// or https:// URL of at most 2048 printable characters, without user:password@";
+        if (isempty(value) || strlen(value) > CONFIG_SYNC_URL_MAX)
+                return -EINVAL;
+        if (strncasecmp(value, "http://", 7) == 0)
+                rest = value + 7;
+        else if (strncasecmp(value, "https://", 8) == 0)
+                rest = value + 8;
+        else
+                return -EINVAL;
+        if (*rest == '\0' || *rest == '/')
+                return -EINVAL;
+        for (const char *p = value; *p; p++)
+                if (*p <= ' ' || *p >= 0x7f)
+                        return -EINVAL;
+        if (memchr(rest, '@', strcspn(rest, "/")))
+                return -EINVAL;
+        return parse_string(c, value, field, why);
+}
+
+static int parse_sync_timeout(Config *c, const char *value, void *field, const char **why) {
+        uint64_t *u = field;
+
+        (void) c;
+        if (config_parse_duration(value, u) < 0 || *u > 3600 * USEC_PER_SEC) {
+                *why = "must be a duration from 1s to 1h such as 30s or 2min";
+                return -EINVAL;
+        }
+        return 0;
+}
+
 #define KEY(sec, key, fn, member) { sec, key, fn, offsetof(Config, member) }
 static const ConfigKey config_keys[] = {
         KEY("Service", "StateDirectory",   parse_path,        state_directory),
@@ -172,6 +207,11 @@ static const ConfigKey config_keys[] = {
         KEY("OCSP",    "Validity",         parse_validity,    ocsp_validity_usec),
         KEY("OCSP",    "MaxAge",           parse_validity,    ocsp_max_age_usec),
         KEY("OCSP",    "CacheDirectory",   parse_path,        ocsp_cache_directory),
+        KEY("Sync",    "URL",              parse_sync_url,    sync_url),
+        KEY("Sync",    "Directory",        parse_path,        sync_directory),
+        KEY("Sync",    "CACertificate",    parse_path,        sync_ca_certificate),
+        KEY("Sync",    "CABundle",         parse_path,        sync_ca_bundle),
+        KEY("Sync",    "Timeout",          parse_sync_timeout, sync_timeout_usec),
 };
 
 static int handler(void *user, const char *section, const char *name, const char *value) {
@@ -304,6 +344,10 @@ void config_done(Config *c) {
         free(c->ocsp_pin_file);
         free(c->ocsp_listen);
         free(c->ocsp_cache_directory);
+        free(c->sync_url);
+        free(c->sync_directory);
+        free(c->sync_ca_certificate);
+        free(c->sync_ca_bundle);
         memset(c, 0, sizeof *c);
 }
 

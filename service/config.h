@@ -37,11 +37,21 @@ typedef struct Config {
         uint64_t ocsp_validity_usec;    /* nextUpdate - thisUpdate */
         uint64_t ocsp_max_age_usec;     /* how long an HTTP cache may keep an answer */
         char *ocsp_cache_directory;     /* signed responses across restarts; NULL: $CACHE_DIRECTORY */
+
+        /* [Sync]: certrevoke-sync, on hosts that follow another's CRL */
+        char *sync_url;                 /* http(s):// directory holding crl.der and revoked.idx */
+        char *sync_directory;           /* where the trust module reads; NULL: PublishDirectory */
+        char *sync_ca_certificate;      /* NULL: [CA] Certificate= */
+        char *sync_ca_bundle;           /* the TLS roots for https; NULL: the system's */
+        uint64_t sync_timeout_usec;     /* 0: CONFIG_SYNC_TIMEOUT_DEFAULT_USEC */
 } Config;
 
 #define CONFIG_OCSP_LISTEN_DEFAULT "127.0.0.1:8080"
 #define CONFIG_OCSP_VALIDITY_DEFAULT_USEC (24ULL * 3600 * 1000000)
 #define CONFIG_OCSP_MAX_AGE_DEFAULT_USEC (300ULL * 1000000)
+
+#define CONFIG_SYNC_TIMEOUT_DEFAULT_USEC (60ULL * 1000000)
+#define CONFIG_SYNC_URL_MAX 2048
 
 #define CONFIG_HISTORY_MAX_AGE_DEFAULT_USEC (365ULL * 86400 * 1000000)
 #define CONFIG_HISTORY_MAX_ENTRIES_DEFAULT  1000000ULL

@@ -798,6 +798,12 @@ int revoked_index_remove(RevokedIndex *x, const uint8_t *der, size_t len, uint64
         r = cert_keys(der, len, &key, &subject_key);
         if (r < 0)
                 return r;
+        return revoked_index_remove_key(x, key, crl_number);
+}
+
+int revoked_index_remove_key(RevokedIndex *x, uint64_t key, uint64_t crl_number) {
+        int r;
+
         pthread_mutex_lock(&x->lock);
         r = ensure_room(x);
         if (r >= 0)

@@ -33,6 +33,11 @@ int revoked_index_add(RevokedIndex *x, const uint8_t *der, size_t len, uint64_t 
  * when it is not listed. */
 int revoked_index_remove(RevokedIndex *x, const uint8_t *der, size_t len, uint64_t crl_number);
 
+/* The same for the certificate whose key (ri_key of its issuer and serial)
+ * is key: for a writer that knows a certificate leaving the list by its
+ * CRL entry alone, as certrevoke-sync does. */
+int revoked_index_remove_key(RevokedIndex *x, uint64_t key, uint64_t crl_number);
+
 /* Syncs what was appended, then publishes it with the header: the index
  * is complete for CRL number crl_number, whose DER is crl (to be published
  * after this; the caller verified its signature with the CA).  The header

@@ -28,7 +28,8 @@ cr_setup_tmp
 
 man_dir=$CR_SRCDIR/man
 completion=$CR_SRCDIR/shell-completion/bash/certrevokectl
-pages=(certrevokectl.1 certrevoke.conf.5 certrevoked.8 pam_certrevoke.8 certrevoke-pkcs11.8 certrevoke-ocspd.8)
+pages=(certrevokectl.1 certrevoke.conf.5 certrevoked.8 pam_certrevoke.8 certrevoke-pkcs11.8 certrevoke-ocspd.8
+        certrevoke-sync.8)
 
 # ---- local helpers
 

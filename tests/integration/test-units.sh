@@ -79,6 +79,7 @@ expected() {
                 echo "755 $p/libexec/certrevoke/certrevoked"
                 echo "755 $p/libexec/certrevoke/certrevoke-pam-helper"
                 echo "755 $p/libexec/certrevoke/certrevoke-ocspd"
+                echo "755 $p/libexec/certrevoke/certrevoke-sync"
                 echo "644 $p/share/locale/ja/LC_MESSAGES/certrevoke.mo"
                 echo "644 $p/share/doc/certrevoke/certrevoke.conf.example"
                 echo "644 $p/share/doc/certrevoke/pam.d-certrevoke"
@@ -90,6 +91,8 @@ expected() {
                 echo "644 ${unitdir#/}/certrevoke-refresh.timer"
                 echo "644 ${unitdir#/}/certrevoke-ocspd.service"
                 echo "644 ${unitdir#/}/certrevoke-ocspd.socket"
+                echo "644 ${unitdir#/}/certrevoke-sync.service"
+                echo "644 ${unitdir#/}/certrevoke-sync.timer"
                 echo "644 ${tmpfilesdir#/}/certrevoke.conf"
                 echo "644 ${sysusersdir#/}/certrevoke-ocsp.conf"
                 echo "644 ${policydir#/}/org.certrevoke1.conf"
@@ -101,6 +104,7 @@ expected() {
                 echo "644 $p/share/man/man8/pam_certrevoke.8"
                 echo "644 $p/share/man/man8/certrevoke-pkcs11.8"
                 echo "644 $p/share/man/man8/certrevoke-ocspd.8"
+                echo "644 $p/share/man/man8/certrevoke-sync.8"
                 compdir=$(pc completionsdir bash-completion "/$p/share/bash-completion/completions")
                 echo "644 ${compdir#/}/certrevokectl"
                 # the Cockpit page, every file of it as built
@@ -119,6 +123,7 @@ assert_contains "$(cat "$root$busservicedir/org.certrevoke1.service")" \
 # shipped files are copied as they are
 for pair in "certrevoked:usr/libexec/certrevoke/certrevoked" \
         "certrevoke-pam-helper:usr/libexec/certrevoke/certrevoke-pam-helper" \
+        "certrevoke-sync:usr/libexec/certrevoke/certrevoke-sync" \
         "certrevokectl:usr/bin/certrevokectl" "pam_certrevoke.so:${pamdir#/}/pam_certrevoke.so" \
         "certrevoke-pkcs11.so:${p11modules#/}/certrevoke-pkcs11.so"; do
         cmp -s "$CR_BUILD/${pair%%:*}" "$root/${pair#*:}" || cr_fail_at "${pair#*:} is not $CR_BUILD/${pair%%:*}"
@@ -129,6 +134,7 @@ for pair in "units/org.certrevoke1.conf:${policydir#/}/org.certrevoke1.conf" \
         "units/certrevoke-refresh.timer:${unitdir#/}/certrevoke-refresh.timer" \
         "units/certrevoke-ocspd.socket:${unitdir#/}/certrevoke-ocspd.socket" \
         "units/certrevoke-ocsp.sysusers:${sysusersdir#/}/certrevoke-ocsp.conf" \
+        "units/certrevoke-sync.timer:${unitdir#/}/certrevoke-sync.timer" \
         "pam/certrevoke:etc/pam.d/certrevoke" \
         "units/certrevoke.conf.example:usr/share/doc/certrevoke/certrevoke.conf.example"; do
         cmp -s "$CR_SRCDIR/${pair%%:*}" "$root/${pair#*:}" || cr_fail_at "${pair#*:} is not ${pair%%:*}"
@@ -183,7 +189,7 @@ fi
 # with the installed daemon's real path (systemd checks that it exists)
 mkdir -p "$CR_TMP/verify"
 for u in certrevoked.service certrevoke-refresh.service certrevoke-refresh.timer certrevoke-ocspd.service \
-        certrevoke-ocspd.socket; do
+        certrevoke-ocspd.socket certrevoke-sync.service certrevoke-sync.timer; do
         sed "s|/usr/libexec/certrevoke/|$root/usr/libexec/certrevoke/|" "$root$unitdir/$u" >"$CR_TMP/verify/$u"
 done
 assert_contains "$(cat "$CR_TMP/verify/certrevoked.service")" "ExecStart=$root/usr/libexec/certrevoke/certrevoked"
@@ -191,7 +197,8 @@ assert_contains "$(cat "$CR_TMP/verify/certrevoke-ocspd.service")" \
         "ExecStart=$root/usr/libexec/certrevoke/certrevoke-ocspd"
 assert_exit 0 systemd-analyze verify --man=no "$CR_TMP/verify/certrevoked.service" \
         "$CR_TMP/verify/certrevoke-refresh.service" "$CR_TMP/verify/certrevoke-refresh.timer" \
-        "$CR_TMP/verify/certrevoke-ocspd.service" "$CR_TMP/verify/certrevoke-ocspd.socket"
+        "$CR_TMP/verify/certrevoke-ocspd.service" "$CR_TMP/verify/certrevoke-ocspd.socket" \
+        "$CR_TMP/verify/certrevoke-sync.service" "$CR_TMP/verify/certrevoke-sync.timer"
 assert_eq "" "$CR_LAST_OUTPUT" "systemd-analyze verify output"
 # a unit with a mistake is not passed over in silence
 sed 's/^ProtectHome=yes$/ProtectHome=sometimes/' "$CR_TMP/verify/certrevoked.service" >"$CR_TMP/verify/bad.service"
@@ -220,6 +227,20 @@ for want in Type=notify User=certrevoke-ocsp Group=certrevoke-ocsp PrivateNetwor
         ReadOnlyPaths=/var/lib/certrevoke CapabilityBoundingSet= NoNewPrivileges=yes; do
         assert_contains "$unit" $'\n'"$want"
 done
+score_sync=$(exposure "$CR_TMP/verify/certrevoke-sync.service")
+cr_log "systemd-analyze security: certrevoke-sync.service exposure $score_sync"
+echo "certrevoke-sync.service exposure level: $score_sync"
+awk -v s="$score_sync" 'BEGIN { exit !(s <= 2.5) }' ||
+        cr_fail_at "exposure level '$score_sync' of certrevoke-sync.service is over 2.5"
+# the sync writes only where the trust module reads, and reaches the network
+sync_unit=$(cat "$root$unitdir/certrevoke-sync.service")
+for want in Type=oneshot ExecStart=/usr/libexec/certrevoke/certrevoke-sync StateDirectory=certrevoke/public \
+        StateDirectoryMode=0755 ProtectSystem=strict CapabilityBoundingSet= \
+        'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX'; do
+        assert_contains "$sync_unit" $'\n'"$want"
+done
+assert_not_contains "$sync_unit" "PrivateNetwork=yes" "the sync reaches the network"
+assert_contains "$(cat "$root$unitdir/certrevoke-sync.timer")" $'\nOnUnitActiveSec=1min\n'
 # what the score stands on
 unit=$(cat "$root$unitdir/certrevoked.service")
 # shellcheck disable=SC2016 # $MAINPID is systemd's

@@ -139,6 +139,35 @@ static void test_ocsp(void) {
               config_parse_listen("1.2.3.4:+80", NULL, NULL) < 0, "malformed Listen values refused");
 }
 
+static void test_sync(void) {
+        char *error = NULL;
+        Config c;
+        int r = load("[Sync]\nURL=https://ca.example.org:8443/crl/\nDirectory=/srv/trust\n"
+                     "CACertificate=/etc/ca.pem\nCABundle=/etc/tls.pem\nTimeout=2min\n", &c, &error);
+
+        CHECK(r == 0, "a [Sync] section loads (%s)", error ? error : "");
+        CHECK_STREQ(c.sync_url, "https://ca.example.org:8443/crl/", "[Sync] URL");
+        CHECK_STREQ(c.sync_directory, "/srv/trust", "[Sync] Directory");
+        CHECK_STREQ(c.sync_ca_certificate, "/etc/ca.pem", "[Sync] CACertificate");
+        CHECK_STREQ(c.sync_ca_bundle, "/etc/tls.pem", "[Sync] CABundle");
+        CHECK(c.sync_timeout_usec == 120 * USEC_PER_SEC, "[Sync] Timeout 2min");
+        free(error);
+        config_done(&c);
+        CHECK(config_load(&c, "/nonexistent/certrevoke.conf", 0, &error) == 0 && !c.sync_url && !c.sync_directory &&
+              c.sync_timeout_usec == 0, "no [Sync] by default");
+        config_done(&c);
+
+        expect_error("[Sync]\nURL=ftp://x/\n", ":2: [Sync] URL= must be an http:// or https:// URL", "an ftp URL");
+        expect_error("[Sync]\nURL=https://u:p@x/\n", ":2: [Sync] URL=", "a URL with a password");
+        expect_error("[Sync]\nURL=http://\n", ":2: [Sync] URL=", "a URL without a host");
+        expect_error("[Sync]\nURL=http://x/\xc3\xa9\n", ":2: [Sync] URL=", "a URL with a non-ASCII byte");
+        expect_error("[Sync]\nDirectory=relative\n", ":2: [Sync] Directory= must be an absolute path",
+                     "a relative Directory");
+        expect_error("[Sync]\nTimeout=2h\n", ":2: [Sync] Timeout= must be a duration from 1s to 1h",
+                     "a Timeout over an hour");
+        expect_error("[Sync]\nInterval=1min\n", ":2: [Sync] Interval= is not a known key", "an unknown sync key");
+}
+
 static void test_durations(void) {
         const struct { const char *s; uint64_t sec; } ok[] = {
                 { "7d", 7 * 86400 }, { "12h", 43200 }, { "30m", 1800 }, { "90", 90 }, { "1w", 604800 }, { "1d 2h", 93600 },
@@ -162,6 +191,7 @@ int main(void) {
         test_full();
         test_errors();
         test_ocsp();
+        test_sync();
         test_durations();
         unlink(path);
         return CHECK_EXIT();
