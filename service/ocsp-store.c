@@ -27,10 +27,9 @@ static int sql_fail(OcspStore *s, const char *what) {
         return -EIO;
 }
 
-static void stmt_freep(sqlite3_stmt **st) {
+static void stmt_finalizep(sqlite3_stmt **st) {
         sqlite3_finalize(*st);
 }
-#define _cleanup_stmt_ _cleanup_(stmt_freep)
 
 static int prepare(OcspStore *s, const char *sql, sqlite3_stmt **ret) {
         if (sqlite3_prepare_v2(s->db, sql, -1, ret, NULL) != SQLITE_OK)
@@ -100,7 +99,7 @@ static int set_revoked(OcspTable *t, size_t index, uint64_t revoked_usec, const 
  * taken back from a CRL (issuer '', fingerprint recovered:…) is one of
  * ours: only our CA's CRL is read back. */
 static int read_new(OcspStore *s, OcspTable *t) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         int rc, r;
 
         r = prepare(s, "SELECT id, serial, revoked_usec, revocation_reason FROM certificates"
@@ -126,7 +125,7 @@ static int read_new(OcspStore *s, OcspTable *t) {
 
 /* Revocations since the last look, through certificates_by_seq. */
 static int read_revoked(OcspStore *s, OcspTable *t) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         int rc, r;
 
         r = prepare(s, "SELECT revocation_seq, serial, revoked_usec, revocation_reason FROM certificates"
@@ -180,7 +179,7 @@ static int release_holds(OcspStore *s, OcspTable *t, const uint32_t *now, size_t
  * them on hold (store.c changes_held): few, found through users_suspended
  * without reading every user, so read whole at each look. */
 static int read_held(OcspStore *s, OcspTable *t) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         _cleanup_free_ uint32_t *now = NULL;
         size_t n = 0, allocated = 0;
         int rc, r;
@@ -249,7 +248,7 @@ static int data_version(OcspStore *s, int64_t *ret) {
 }
 
 static int max_seq(OcspStore *s) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         int r;
 
         r = prepare(s, "SELECT coalesce(max(revocation_seq), 0) FROM certificates", &st);
