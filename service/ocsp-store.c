@@ -20,6 +20,7 @@
 #include "crl-reason.h"
 #include "log.h"
 #include "ocsp-store.h"
+#include "store.h"
 #include "util.h"
 
 static int sql_fail(OcspStore *s, const char *what) {
@@ -184,11 +185,7 @@ static int read_held(OcspStore *s, OcspTable *t) {
         size_t n = 0, allocated = 0;
         int rc, r;
 
-        r = prepare(s, "SELECT c.serial, u.suspended_usec FROM users u"
-                       "  JOIN certificates c ON c.id ="
-                       "       (SELECT id FROM certificates WHERE user_id = u.id"
-                       "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"
-                       " WHERE u.suspended_usec != 0 AND c.revoked_usec = 0 AND c.not_after_usec > ?1", &st);
+        r = prepare(s, "SELECT c.serial, u.suspended_usec" STORE_SQL_HELD_FROM, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());

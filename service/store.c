@@ -1352,12 +1352,7 @@ static int changes_held(Store *reader, store_revocation_cb cb, void *userdata) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int rc, r;
 
-        /* few: users_suspended finds them without reading every user */
-        r = prepare(reader, "SELECT c.serial, u.suspended_usec, c.der FROM users u"
-                            "  JOIN certificates c ON c.id ="
-                            "       (SELECT id FROM certificates WHERE user_id = u.id"
-                            "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"
-                            " WHERE u.suspended_usec != 0 AND c.revoked_usec = 0 AND c.not_after_usec > ?1", &st);
+        r = prepare(reader, "SELECT c.serial, u.suspended_usec, c.der" STORE_SQL_HELD_FROM, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, (sqlite3_int64) now_usec());

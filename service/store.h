@@ -10,6 +10,18 @@
 
 typedef struct Store Store;
 
+/* The certificates on hold: the current certificate (newest notBefore) of
+ * each suspended user, not revoked and not expired at ?1.  The CRL lists
+ * them as certificateHold and the OCSP responder answers so; one text, so
+ * that the two never disagree.  Few: users_suspended finds them without
+ * reading every user. */
+#define STORE_SQL_HELD_FROM                                                      \
+        " FROM users u"                                                          \
+        "  JOIN certificates c ON c.id ="                                        \
+        "       (SELECT id FROM certificates WHERE user_id = u.id"               \
+        "         ORDER BY not_before_usec DESC, id DESC LIMIT 1)"               \
+        " WHERE u.suspended_usec != 0 AND c.revoked_usec = 0 AND c.not_after_usec > ?1"
+
 /* A user with the facts of their current certificate.  In a UserRow the
  * strings are borrowed from the store and valid during the callback only;
  * a UserView owns copies. Absent strings are "". */
