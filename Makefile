@@ -78,7 +78,7 @@ CTL_SRC    := service/certrevokectl.c service/ctl-report.c service/ctl-bus.c ser
 # certrevoke-ocspd: main and context; HTTP; the request parser; signing;
 # the table of known certificates; the store reader; signing ahead.
 OCSP_CORE_SRC := service/ocsp-request.c
-OCSPD_SRC  := service/ocspd.c service/ocsp-http.c $(OCSP_CORE_SRC) service/ocsp-sign.c service/ocsp-table.c \
+OCSPD_SRC  := service/ocspd.c service/program-args.c service/ocsp-http.c $(OCSP_CORE_SRC) service/ocsp-sign.c service/ocsp-table.c \
               service/ocsp-store.c service/ocsp-presign.c service/ocsp-cache.c service/config.c service/cert.c service/log.c \
               service/atomic-file.c service/crl-reason.c service/pin-file.c service/crl-signer.c \
               service/pkcs11.c
@@ -532,7 +532,7 @@ uninstall:
 # revoked.idx (`make fuzz-sync-index`).
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
-SYNC_SRC    := service/sync.c service/sync-fetch.c service/sync-verify.c service/sync-index.c service/sync-certs.c \
+SYNC_SRC    := service/sync.c service/program-args.c service/sync-fetch.c service/sync-verify.c service/sync-index.c service/sync-certs.c \
                service/sync-diff.c service/sync-patch.c service/sync-gaps.c service/sync-install.c service/config.c service/atomic-file.c service/util.c service/log.c \
                service/crl-file.c service/revoked-index.c service/names.c module/x509.c module/der.c
 SYNC_OBJ    := $(patsubst %.c,$(B)/%.o,$(SYNC_SRC))

@@ -3,7 +3,6 @@
  * for the CA certrevoked publishes a CRL for, reading its store. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
@@ -15,57 +14,12 @@
 #include "log.h"
 #include "ocsp-http.h"
 #include "ocspd.h"
+#include "program-args.h"
 #include "util.h"
 
-typedef struct Args {
-        const char *config;
-} Args;
-
-static int help(void) {
-        printf("certrevoke-ocspd [OPTIONS...]\n\n"
-               "The OCSP responder of certrevoke: answers for the certificates of the\n"
-               "CA of [CA] Certificate= from certrevoked's store.\n\n"
-               "  -h --help           Show this help\n"
-               "     --version        Show the version\n"
-               "     --config=PATH    Configuration file (default %s)\n"
-               "     --debug          Log debug messages\n",
-               CR_DEFAULT_CONFIG);
-        return 0;
-}
-
-static int parse_argv(int argc, char *argv[], Args *args) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_DEBUG };
-        static const struct option options[] = {
-                { "help",    no_argument,       NULL, 'h' },
-                { "version", no_argument,       NULL, ARG_VERSION },
-                { "config",  required_argument, NULL, ARG_CONFIG },
-                { "debug",   no_argument,       NULL, ARG_DEBUG },
-                {}
-        };
-        int c;
-
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        return help();
-                case ARG_VERSION:
-                        puts("certrevoke-ocspd " CR_VERSION);
-                        return 0;
-                case ARG_CONFIG:
-                        args->config = optarg;
-                        break;
-                case ARG_DEBUG:
-                        log_set_max_level(LOG_DEBUG);
-                        break;
-                default:
-                        return -EINVAL;
-                }
-        if (optind < argc) {
-                fprintf(stderr, "certrevoke-ocspd: takes no arguments\n");
-                return -EINVAL;
-        }
-        return 1;
-}
+/* For --help. */
+#define SUMMARY "The OCSP responder of certrevoke: answers for the certificates of the\n" \
+                "CA of [CA] Certificate= from certrevoked's store.\n"
 
 static void ocspd_done(Ocspd *d) {
         /* the HTTP threads first: they use everything below */
@@ -203,11 +157,11 @@ static void wait_for_signal(const sigset_t *mask) {
 
 static int run(int argc, char *argv[]) {
         _cleanup_(ocspd_done) Ocspd d = {};
-        Args args = { .config = CR_DEFAULT_CONFIG };
+        const char *config = CR_DEFAULT_CONFIG;
         sigset_t mask;
         int r;
 
-        r = parse_argv(argc, argv, &args);
+        r = program_args_parse(argc, argv, SUMMARY, &config);
         if (r <= 0)
                 return r;
         sigemptyset(&mask);
@@ -219,7 +173,7 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to block signals: %m");
         /* a client that goes away mid-answer must not end the process */
         signal(SIGPIPE, SIG_IGN);
-        r = load_config(&d, args.config);
+        r = load_config(&d, config);
         if (r < 0)
                 return r;
         r = open_store(&d);

@@ -14,7 +14,6 @@
  * and the server has no newer one. */
 #include <assert.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "config.h"
 #include "crl-file.h"
 #include "log.h"
+#include "program-args.h"
 #include "sync-certs.h"
 #include "sync-diff.h"
 #include "sync-fetch.h"
@@ -88,53 +88,10 @@ static void context_done(Context *c) {
         config_done(&c->config);
 }
 
-static int help(void) {
-        printf("certrevoke-sync [OPTIONS...]\n\n"
-               "Fetches the CRL another host's certrevoked publishes, verifies it with the\n"
-               "configured CA and installs it, with the revoked certificates, where this\n"
-               "host's certrevoke trust module reads.\n\n"
-               "  -h --help           Show this help\n"
-               "     --version        Show the version\n"
-               "     --config=PATH    Configuration file (default %s)\n"
-               "     --debug          Log debug messages\n",
-               CR_DEFAULT_CONFIG);
-        return 0;
-}
-
-/* 1 to go on, 0 to exit successfully (help, version), < 0 on bad use. */
-static int parse_argv(Context *c, int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_DEBUG };
-        static const struct option options[] = {
-                { "help",    no_argument,       NULL, 'h' },
-                { "version", no_argument,       NULL, ARG_VERSION },
-                { "config",  required_argument, NULL, ARG_CONFIG },
-                { "debug",   no_argument,       NULL, ARG_DEBUG },
-                {}
-        };
-        int o;
-
-        while ((o = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (o) {
-                case 'h':
-                        return help();
-                case ARG_VERSION:
-                        puts("certrevoke-sync " CR_VERSION);
-                        return 0;
-                case ARG_CONFIG:
-                        c->config_path = optarg;
-                        break;
-                case ARG_DEBUG:
-                        log_set_max_level(LOG_DEBUG);
-                        break;
-                default:
-                        return -EINVAL;
-                }
-        if (optind < argc) {
-                fprintf(stderr, "certrevoke-sync: takes no arguments\n");
-                return -EINVAL;
-        }
-        return 1;
-}
+/* For --help. */
+#define SUMMARY "Fetches the CRL another host's certrevoked publishes, verifies it with the\n" \
+                "configured CA and installs it, with the revoked certificates, where this\n" \
+                "host's certrevoke trust module reads.\n"
 
 static int load_config(Context *c) {
         _cleanup_free_ char *error = NULL;
@@ -486,7 +443,7 @@ int main(int argc, char *argv[]) {
         int r;
 
         c.start_usec = monotonic_usec();
-        r = parse_argv(&c, argc, argv);
+        r = program_args_parse(argc, argv, SUMMARY, &c.config_path);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
         if ((r = load_config(&c)) < 0)
