@@ -142,3 +142,36 @@ cr_nginx_lines() {
         cr_nginx_settle
         if [[ -f $CR_NGINX_LOG ]]; then wc -l <"$CR_NGINX_LOG"; else echo 0; fi
 }
+
+# cr_hostb_consumers MODULE.so: how the tools that load host B's trust
+# module run.  p11-kit's own tools cannot run under a preloaded ASan: they
+# get the plain build's module (CR_HOSTB_P11KIT_SO); pkcs11-tool loads
+# MODULE.so, with ASan preloaded when it is the ASan build's
+# (CR_HOSTB_ENV).  Skips when the plain module is missing.
+cr_hostb_consumers() {
+        CR_HOSTB_SO=$1
+        CR_HOSTB_P11KIT_SO=$1
+        CR_HOSTB_ENV=()
+        if [[ $CR_ASAN == 1 ]]; then
+                CR_HOSTB_ENV+=(LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
+                        ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0)
+                CR_HOSTB_P11KIT_SO=$CR_SRCDIR/build/certrevoke-pkcs11.so
+                [[ -f $CR_HOSTB_P11KIT_SO ]] || cr_skip "$CR_HOSTB_P11KIT_SO not built (p11-kit's tools cannot load the ASan one)"
+        fi
+}
+
+# cr_hostb_revoked_serials: the serials B's module shows as revoked
+# (pkcs11-tool -O), upper-case hex without leading zeros, sorted.
+cr_hostb_revoked_serials() {
+        env CERTREVOKE_PUBLISH_DIR="$CR_HOSTB" "${CR_HOSTB_ENV[@]}" pkcs11-tool --module "$CR_HOSTB_SO" -O 2>/dev/null |
+                awk '/^Certificate Object/ { revoked = 0 } /label: .* revoked / { revoked = 1 }
+                     revoked && /serial:/ { s = toupper($2); sub(/^0+/, "", s); print s }' | sort
+}
+
+# cr_bare_serial HEX: a serial as cr_hostb_revoked_serials prints it.
+cr_bare_serial() {
+        local s=${1^^}
+        s=${s//:/}
+        while [[ $s == 0?* ]]; do s=${s#0}; done
+        echo "$s"
+}

@@ -29,18 +29,9 @@ unshare -m --propagation private true 2>/dev/null || cr_skip "unshare -m is not 
 cr_world_init
 cr_pam_init
 
-# p11-kit's tools cannot run under a preloaded ASan: they load the plain
-# build's module; pkcs11-tool gets the ASan one (as test-module-daemon.sh).
-consumer_env=()
-p11kit_so=$so
-if [[ $CR_ASAN == 1 ]]; then
-        consumer_env+=(LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so)"
-                ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0)
-        p11kit_so=$CR_SRCDIR/build/certrevoke-pkcs11.so
-        [[ -f $p11kit_so ]] || cr_skip "$p11kit_so not built (p11-kit's tools cannot load the ASan one)"
-fi
+cr_hostb_consumers "$so"
 mkdir -p "$CR_TMP/p11-modules"
-sed "s|^module:.*|module: $p11kit_so|" "$CR_SRCDIR/units/certrevoke.module" >"$CR_TMP/p11-modules/certrevoke.module"
+sed "s|^module:.*|module: $CR_HOSTB_P11KIT_SO|" "$CR_SRCDIR/units/certrevoke.module" >"$CR_TMP/p11-modules/certrevoke.module"
 
 # hostb_trust_list FILTER: `trust list` on host B: p11-kit reading only the
 # test configuration, the module reading B's directory.
@@ -50,21 +41,6 @@ hostb_trust_list() {
                 mount --bind "$1" /usr/share/p11-kit/modules || exit 97
                 if [ -d /etc/pkcs11/modules ]; then mount --bind "$1" /etc/pkcs11/modules || exit 97; fi
                 CERTREVOKE_PUBLISH_DIR=$2 exec trust list --filter="$3"' sh "$CR_TMP/p11-modules" "$CR_HOSTB" "$1"
-}
-
-# hostb_revoked_serials: the serials B's module shows as revoked
-# (pkcs11-tool -O), upper-case hex without leading zeros, sorted.
-hostb_revoked_serials() {
-        env CERTREVOKE_PUBLISH_DIR="$CR_HOSTB" "${consumer_env[@]}" pkcs11-tool --module "$so" -O 2>/dev/null |
-                awk '/^Certificate Object/ { revoked = 0 } /label: .* revoked / { revoked = 1 }
-                     revoked && /serial:/ { s = toupper($2); sub(/^0+/, "", s); print s }' | sort
-}
-
-bare() {
-        local s=${1^^}
-        s=${s//:/}
-        while [[ $s == 0?* ]]; do s=${s#0}; done
-        echo "$s"
 }
 
 call() {
@@ -81,7 +57,7 @@ expect_unchanged_after() {
         assert_contains "$CR_LAST_OUTPUT" "$text" "$what: the reason"
         assert_eq 1 "$(grep -c . <<<"$CR_LAST_OUTPUT")" "$what: one line"
         assert_eq "$before" "$(cr_hostb_digest)" "$what: B's files are as they were"
-        assert_eq "$held_serials" "$(hostb_revoked_serials)" "$what: B's module shows what it showed"
+        assert_eq "$held_serials" "$(cr_hostb_revoked_serials)" "$what: B's module shows what it showed"
 }
 
 ADMIN=1001
@@ -136,8 +112,8 @@ cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A
 assert_exit 0 hostb_trust_list blocklist
 assert_contains "$CR_LAST_OUTPUT" "label: gina revoked $gina_serial" "trust list on B shows gina's certificate"
 assert_eq 1 "$(grep -c 'trust: distrusted' <<<"$CR_LAST_OUTPUT")" "only gina's is distrusted on B"
-held_serials=$(hostb_revoked_serials)
-assert_eq "$(bare "$gina_serial")" "$held_serials" "pkcs11-tool -O on B shows gina's serial revoked"
+held_serials=$(cr_hostb_revoked_serials)
+assert_eq "$(cr_bare_serial "$gina_serial")" "$held_serials" "pkcs11-tool -O on B shows gina's serial revoked"
 cp "$CR_PUB/crl.der" "$CR_TMP/crl-one.der"
 
 # ---- nothing changed: a 304 and nothing more (once the validators were
@@ -188,8 +164,8 @@ idx_size=$(stat -c %s "$CR_PUB/revoked.idx")
 assert_exit 0 hostb_trust_list blocklist
 assert_contains "$CR_LAST_OUTPUT" "label: pete revoked $pete_serial" "pete distrusted on B"
 assert_contains "$CR_LAST_OUTPUT" "label: gina revoked $gina_serial" "gina still distrusted on B"
-held_serials=$(hostb_revoked_serials)
-assert_eq "$(printf '%s\n' "$(bare "$gina_serial")" "$(bare "$pete_serial")" | sort)" "$held_serials" \
+held_serials=$(cr_hostb_revoked_serials)
+assert_eq "$(printf '%s\n' "$(cr_bare_serial "$gina_serial")" "$(cr_bare_serial "$pete_serial")" | sort)" "$held_serials" \
         "pkcs11-tool -O on B after the second revocation"
 
 # ---- a hold and its release propagate
@@ -212,8 +188,8 @@ assert_exit 0 cr_sync
 assert_contains "$CR_LAST_OUTPUT" "1 removed" "the release is taken off"
 assert_exit 0 hostb_trust_list blocklist
 assert_not_contains "$CR_LAST_OUTPUT" "vera" "vera's certificate is trusted again on B after the release"
-held_serials=$(hostb_revoked_serials)
-assert_eq "$(printf '%s\n' "$(bare "$gina_serial")" "$(bare "$pete_serial")" | sort)" "$held_serials" \
+held_serials=$(cr_hostb_revoked_serials)
+assert_eq "$(printf '%s\n' "$(cr_bare_serial "$gina_serial")" "$(cr_bare_serial "$pete_serial")" | sort)" "$held_serials" \
         "pkcs11-tool -O on B after the release"
 cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's after the release"
 
@@ -224,7 +200,7 @@ cp "$CR_TMP/revoked-with-vera.idx" "$CR_HOSTB/revoked.idx"
 assert_exit 0 cr_sync
 assert_contains "$CR_LAST_OUTPUT" "(held before: 0)" "a sync without a CRL held"
 cmp -s "$CR_PUB/crl.der" "$CR_HOSTB/crl.der" || cr_fail_at "B's crl.der is not A's after the whole sync"
-assert_eq "$held_serials" "$(hostb_revoked_serials)" "a whole sync keeps nothing the CRL does not list"
+assert_eq "$held_serials" "$(cr_hostb_revoked_serials)" "a whole sync keeps nothing the CRL does not list"
 
 # ---- never into the directory the daemon publishes in on its own host
 sed "s|^Directory=.*|Directory=$CR_PUB|" "$CR_HOSTB_CONF" >"$CR_TMP/on-a.conf"
@@ -321,9 +297,9 @@ assert_exit 0 call RevokeCertificate ssss boss "" keyCompromise boss-confirm-sec
 fake_from_a
 flip "$fake/revoked.idx" "$(($(stat -c %s "$fake/revoked.idx") - 100))"
 cr_serve "$fake"
-held_serials=$(hostb_revoked_serials)
+held_serials=$(cr_hostb_revoked_serials)
 expect_unchanged_after 4 "a forged certificate in revoked.idx" \
-        "refused: the certificate of serial $(bare "$boss_serial") in the publisher's revoked.idx: its signature does not verify"
+        "refused: the certificate of serial $(cr_bare_serial "$boss_serial") in the publisher's revoked.idx: its signature does not verify"
 cr_serve "$CR_PUB"
 assert_exit 0 cr_sync
 assert_exit 0 hostb_trust_list blocklist
