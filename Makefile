@@ -203,7 +203,7 @@ DEB_DEPS := build-essential pkg-config libsystemd-dev libp11-kit-dev libssl-dev 
             sqlite3 gettext locales util-linux clang libclang-rt-14-dev procps \
             python3 psmisc time bc mandoc man-db bash-completion strace \
             cockpit-ws cockpit-bridge cockpit-system chromium fonts-ipafont-gothic curl \
-            libmicrohttpd-dev libcurl4-openssl-dev nginx-light
+            libmicrohttpd-dev libcurl4-openssl-dev nginx-light nghttp2-client iproute2
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \
@@ -252,11 +252,13 @@ check: deps
 	tests/run.sh --build=build-asan
 
 bench: deps
-	$(MAKE) all $(B)/bench/list-users-client $(B)/bench/revoke-client $(B)/bench/crl-bench bench-module
+	$(MAKE) all $(B)/bench/list-users-client $(B)/bench/revoke-client $(B)/bench/crl-bench \
+		$(B)/bench/ocsp-client bench-module
 	bench/list-users.sh --build=$(B)
 	bench/crl.sh --build=$(B)
 	bench/revoke.sh --build=$(B)
 	bench/sync.sh --build=$(B)
+	bench/ocsp.sh --build=$(B)
 
 clean:
 	rm -rf build build-asan
