@@ -196,9 +196,9 @@ is_revoked "$CR_CERTS/gina.pem"
 is_valid "$CR_CERTS/pete.pem"
 is_valid "$CR_CERTS/boss.pem"
 
-# gone from the card
-assert_eq "" "$(cr_token_list_certs card-gina-01)" "gina's certificate is off her card"
+# gone from the card: the removal follows the reply, and says when it is done
 cr_wait_user_prop gina CertificateRemoval 's "removed"'
+assert_eq "" "$(cr_token_list_certs card-gina-01)" "gina's certificate is off her card"
 
 # the signals; a marker change makes sure every signal before it is in
 cr_ctl set-role walt general
