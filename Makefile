@@ -159,6 +159,11 @@ $(B)/bench/revoke-client: bench/revoke-client.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
 
+# The OCSP benchmark's requests, and a revocation timed to its OCSP answer.
+$(B)/bench/ocsp-client: bench/ocsp-client.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS) -lcurl
+
 $(B)/bench/crl-bench: bench/crl-bench.c $(patsubst %.c,$(B)/%.o,$(CRL_SRC)) $(B)/service/atomic-file.o \
                       $(B)/service/util.o $(B)/service/log.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

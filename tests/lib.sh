@@ -1041,7 +1041,20 @@ cr_wait_first_crl() {
 # signature no longer matches; nothing here checks it); without, none, as
 # entries taken back from a CRL have none.
 cr_store_fill_revoked() {
-        local n=$1 ca=${2:-} der="x''" issuer=CN=prefilled now_us to_us tpl hex marker pre post
+        cr_store_fill "$1" "${2:-}" 1 revoked
+}
+
+# cr_store_fill_known N CADIR FIRST: adds N certificates of CADIR that are
+# known and not revoked (their users are gone), numbered from FIRST on as
+# cr_store_fill_revoked numbers its own: the serial of the i-th is 3030…3i.
+cr_store_fill_known() {
+        cr_store_fill "$1" "$2" "$3" known
+}
+
+# cr_store_fill N CADIR FIRST revoked|known: what both of the above do.
+cr_store_fill() {
+        local n=$1 ca=$2 first=$3 what=$4 der="x''" issuer=CN=prefilled now_us to_us tpl hex marker pre post
+        local revoked_usec revoked_by reason seq crl
         # the template's validity: from now, 365 days
         now_us=$(($(date +%s) * 1000000))
         to_us=$((now_us + 365 * 86400 * 1000000))
@@ -1055,7 +1068,7 @@ cr_store_fill_revoked() {
                                 -set_serial "0x${marker#0210}" -extfile "$ca/openssl.cnf" -extensions usr_cert \
                                 -out "$tpl.pem" 2>>"$tpl.err"; then
                         cat "$tpl.err" >&2
-                        cr_die "cannot issue the template of the revoked certificates"
+                        cr_die "cannot issue the template of the prefilled certificates"
                 fi
                 hex=$(openssl x509 -in "$tpl.pem" -outform DER | od -An -v -tx1 | tr -d ' \n')
                 pre=${hex%%"$marker"*}
@@ -1066,15 +1079,20 @@ cr_store_fill_revoked() {
                 [[ $issuer != *"'"* ]] || cr_die "a quote in the CA's name: $issuer"
                 rm -f -- "$tpl".*
         fi
+        if [[ $what == revoked ]]; then
+                revoked_usec=$now_us reason="'keyCompromise'" revoked_by="'prefilled'" seq="seq + i - $first + 1" crl=1
+        else
+                revoked_usec=0 reason="''" revoked_by="''" seq=0 crl=0
+        fi
         sqlite3 "$CR_TMP/state/store.db" <<SQL
 PRAGMA cache_size = -262144;
 BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n),
+WITH RECURSIVE n(i) AS (SELECT $first UNION ALL SELECT i + 1 FROM n WHERE i < $first + $n - 1),
      base(seq) AS (SELECT coalesce(max(revocation_seq), 0) FROM certificates)
 INSERT INTO certificates (user_id, der, serial, issuer, subject, not_before_usec, not_after_usec,
                           fingerprint, revoked_usec, revocation_reason, revoked_by, revocation_seq, crl_number)
 SELECT NULL, $der, hex(CAST(printf('%016d', i) AS BLOB)), '$issuer', 'CN=revoked before,O=Demo Org',
-       $now_us, $to_us, printf('%064x', i), $now_us, 'keyCompromise', 'prefilled', seq + i, 1
+       $now_us, $to_us, printf('%064x', i), $revoked_usec, $reason, $revoked_by, $seq, $crl
   FROM n, base;
 UPDATE crl_state SET published_seq = (SELECT max(revocation_seq) FROM certificates);
 COMMIT;
