@@ -217,7 +217,7 @@ int ocsp_presign_start(OcspPresign *p, OcspTable *t, const OcspSigner *s, size_t
         pthread_condattr_t attr;
         int r;
 
-        assert(p && t && s && n_threads > 0 && max_queued > 0);
+        assert(p && t && s && n_threads > 0);
         *p = (OcspPresign) { .table = t, .signer = s, .max_held = max_queued };
         p->jobs_tail = &p->jobs;
         pthread_mutex_init(&p->lock, NULL);

@@ -152,7 +152,7 @@ static void stop(Ocspd *d) {
  * sign: a request that needs a signature (a nonce, an unsigned response)
  * waits, suspended, for a worker; up to MAX_QUEUED of them, beyond which
  * the answer is tryLater.  CERTREVOKE_OCSPD_MAX_QUEUED= sets another
- * bound, for tests. */
+ * bound, for tests (0: tryLater at once, as if the queue were full). */
 static int size_threads(Ocspd *d) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         const char *e = getenv("CERTREVOKE_OCSPD_MAX_QUEUED");
@@ -165,8 +165,9 @@ static int size_threads(Ocspd *d) {
                 return 0;
         errno = 0;
         q = strtoul(e, &end, 10);
-        if (errno != 0 || end == e || *end != 0 || q == 0 || q > 1000000)
-                return log_error_errno(-EINVAL, "Failed to use CERTREVOKE_OCSPD_MAX_QUEUED=%s: give 1 to 1000000", e);
+        /* 0: every request that needs a signature gets tryLater */
+        if (errno != 0 || end == e || *end != 0 || q > 1000000)
+                return log_error_errno(-EINVAL, "Failed to use CERTREVOKE_OCSPD_MAX_QUEUED=%s: give 0 to 1000000", e);
         d->max_queued = q;
         return 0;
 }

@@ -19,6 +19,11 @@
 # - another CA's certificate gets unauthorized, garbage malformedRequest
 #   (not cacheable), a body over 4 KiB 413, another Content-Type 415; a
 #   client that stops sending is dropped after 5 s;
+# - requests that need a signature wait for the signing workers: 32 nonce
+#   POSTs at once are all answered with a signed response; with the bound
+#   of waiting requests at 0 (CERTREVOKE_OCSPD_MAX_QUEUED=0, for tests) a
+#   nonce and a SHA-256 response not signed yet get tryLater, while a
+#   pre-signed response is still served;
 # - SIGTERM ends the responder with status 0, keeping its signed responses
 #   in CacheDirectory=: after a restart it answers with the very same
 #   responses, except for a certificate revoked meanwhile, which it signs
@@ -236,6 +241,24 @@ took=$(($(date +%s) - start))
 # still answering
 expect "$CR_CERTS/bob.pem" good
 
+cr_log "nonces wait for a signing worker, none refused"
+N_FLOOD=32
+openssl ocsp -issuer "$CR_CA/ca.pem" -cert "$CR_CERTS/bob.pem" -reqout "$CR_TMP/nonce.der" >/dev/null 2>&1 ||
+        cr_die "openssl ocsp cannot make a request"
+flood=()
+for ((i = 0; i < N_FLOOD; i++)); do
+        curl -sS -o "$CR_TMP/flood.$i.der" -H 'Content-Type: application/ocsp-request' \
+                --data-binary @"$CR_TMP/nonce.der" "$OCSP_URL/" &
+        flood+=($!)
+done
+for pid in "${flood[@]}"; do
+        wait "$pid" || cr_fail_at "a nonce POST of $N_FLOOD at once failed"
+done
+for ((i = 0; i < N_FLOOD; i++)); do
+        ocsp_read_response "$CR_TMP/flood.$i.der" "$CR_CERTS/bob.pem"
+        assert_eq good "$(ocsp_status_of "$CR_CERTS/bob.pem")" "nonce $i of $N_FLOOD at once: $CR_LAST_OUTPUT"
+done
+
 cr_log "signed responses kept across a restart"
 carl_req=$(ocsp_b64_request "$CR_CERTS/carl.pem")
 ocsp_get "$carl_req" "$CR_TMP/carl-before.der" >/dev/null
@@ -254,6 +277,16 @@ cmp -s "$CR_TMP/carl-before.der" "$CR_TMP/carl-after.der" ||
 expect "$CR_CERTS/bob.pem" revoked -no_nonce
 assert_contains "$CR_LAST_OUTPUT" "Reason: affiliationChanged" "bob, revoked while the responder was down"
 expect_get "$CR_CERTS/bob.pem" revoked
+ocsp_stop
+
+cr_log "tryLater beyond the bound of waiting requests"
+CERTREVOKE_OCSPD_MAX_QUEUED=0 ocsp_start --as "$OCSP_UID:$OCSP_GID"
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "up to 0 waiting for a signature" "the bound from the environment"
+ocsp_ask "$CR_CERTS/carl.pem"
+assert_contains "$CR_LAST_OUTPUT" "trylater (3)" "a nonce with no place to wait"
+ocsp_ask "$CR_CERTS/carl.pem" -no_nonce -sha256
+assert_contains "$CR_LAST_OUTPUT" "trylater (3)" "a SHA-256 response not signed yet, with no place to wait"
+expect_get "$CR_CERTS/carl.pem" good
 ocsp_stop
 
 cr_log "socket activation"
