@@ -442,12 +442,15 @@ static bool writer_active(OcspStore *s) {
 }
 
 /* A new connection and the whole store again, for a store replaced under
- * the responder (restored, moved): the old connection reads the old file. */
-static int reopen(OcspStore *s, OcspTable *t) {
+ * the responder (restored, moved): the old connection reads the old file.
+ * *ret_settled as in look(), for the new file: its lock is seen before
+ * the load reads it. */
+static int reopen(OcspStore *s, OcspTable *t, bool *ret_settled) {
         int r;
 
         close_db(s);
         r = open_db(s);
+        *ret_settled = r >= 0 && s->wd >= 0 && !writer_active(s);
         if (r >= 0)
                 r = load(s, t, true);
         if (r < 0)
@@ -518,7 +521,7 @@ static bool look(OcspStore *s, OcspTable *t, int *ret) {
         s->probe_started_usec = monotonic_usec();
         atomic_store(&s->next_probe_usec, s->probe_started_usec + USEC_PER_SEC);
         if (!fresh || !s->db) {
-                r = reopen(s, t);
+                r = reopen(s, t, &settled);
                 *ret = r < 0 ? r : 1;
                 return settled && r >= 0;
         }

@@ -19,6 +19,9 @@
 # - another CA's certificate gets unauthorized, garbage malformedRequest
 #   (not cacheable), a body over 4 KiB 413, another Content-Type 415; a
 #   client that stops sending is dropped after 5 s;
+# - the store replaced under the responder (new files renamed over the
+#   old ones while certrevoked is stopped): a revocation after it is still
+#   answered at once;
 # - requests that need a signature wait for the signing workers: 32 nonce
 #   POSTs at once are all answered with a signed response; with the bound
 #   of waiting requests at 0 (CERTREVOKE_OCSPD_MAX_QUEUED=0, for tests) a
@@ -53,6 +56,7 @@ N_CYCLE=20
 cr_card alice "Alice Example"
 cr_card bob "Bob Example"
 cr_card carl "Carl Example"
+cr_card dave "Dave Example"
 cr_shared_cards "user%02d" $N_CYCLE 10
 cr_pam_password boss boss-confirm
 # of the CA, but never seen by the daemon
@@ -75,6 +79,7 @@ cr_ctl add-user boss "Boss Admin" admin $ADMIN
 cr_ctl add-user alice "Alice Example" general 1002
 cr_ctl add-user bob "Bob Example" general 1003
 cr_ctl add-user carl "Carl Example" general 1004
+cr_ctl add-user dave "Dave Example" general 1005
 for ((i = 1; i <= N_CYCLE; i++)); do
         cr_ctl add-user "$(printf 'user%02d' "$i")" "User $i" general $((2000 + i)) >/dev/null
 done
@@ -100,7 +105,7 @@ cr_stop_daemon
 assert_eq 0 "$(stat -c %s "$CR_TMP/state/store.db-wal")" "the log kept, emptied, after the daemon's exit"
 [[ -e $CR_TMP/state/store.db-shm ]] || cr_fail_at "store.db-shm gone with the daemon"
 ocsp_start --as "$OCSP_UID:$OCSP_GID"
-assert_contains "$(cat "$CR_TMP/ocspd.log")" "all $((3 + N_CYCLE)) responses signed" "every certificate signed ahead"
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "all $((4 + N_CYCLE)) responses signed" "every certificate signed ahead"
 expect_early() {
         ocsp_ask "$1" -no_nonce
         assert_contains "$CR_LAST_OUTPUT" "Response verify OK" "$(basename "$1") while certrevoked is away"
@@ -258,6 +263,21 @@ for ((i = 0; i < N_FLOOD; i++)); do
         ocsp_read_response "$CR_TMP/flood.$i.der" "$CR_CERTS/bob.pem"
         assert_eq good "$(ocsp_status_of "$CR_CERTS/bob.pem")" "nonce $i of $N_FLOOD at once: $CR_LAST_OUTPUT"
 done
+
+cr_log "a store replaced under the responder is read afresh"
+cr_stop_daemon
+for f in store.db store.db-wal store.db-shm; do
+        cp -p "$CR_TMP/state/$f" "$CR_TMP/state/$f.new"
+done
+for f in store.db store.db-wal store.db-shm; do
+        mv "$CR_TMP/state/$f.new" "$CR_TMP/state/$f"
+done
+cr_start_daemon
+expect "$CR_CERTS/dave.pem" good -no_nonce
+assert_exit 0 cr_revoke_as $ADMIN dave "" cessationOfOperation boss-confirm
+expect "$CR_CERTS/dave.pem" revoked -no_nonce
+expect_get "$CR_CERTS/dave.pem" revoked
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "was replaced: reading the store afresh" "the replacement seen"
 
 cr_log "signed responses kept across a restart"
 carl_req=$(ocsp_b64_request "$CR_CERTS/carl.pem")
