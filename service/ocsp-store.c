@@ -538,6 +538,7 @@ static bool look(OcspStore *s, OcspTable *t, int *ret) {
 }
 
 int ocsp_store_sync(OcspStore *s, OcspTable *t, uint64_t arrival_usec) {
+        bool settled;
         int r = 0;
 
         if (quiet(s, arrival_usec))
@@ -548,7 +549,13 @@ int ocsp_store_sync(OcspStore *s, OcspTable *t, uint64_t arrival_usec) {
         if (s->probe_started_usec > arrival_usec)
                 goto out;
         atomic_store(&s->state, OCSP_STORE_SYNCING);
-        atomic_store(&s->state, look(s, t, &r) ? OCSP_STORE_QUIET : OCSP_STORE_UNSETTLED);
+        settled = look(s, t, &r);
+        atomic_store(&s->state, settled ? OCSP_STORE_QUIET : OCSP_STORE_UNSETTLED);
+        if (settled != s->settled)
+                log_debug(settled ? "%s watched: answers without a look at the store until its next write"
+                                  : "%s not watched, or a commit under way: a look at the store per answer",
+                          s->wal_path);
+        s->settled = settled;
 out:
         pthread_mutex_unlock(&s->lock);
         return r;

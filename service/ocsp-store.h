@@ -39,6 +39,7 @@ typedef struct OcspStore {
         ino_t wal_ino;
         int shm_fd;                     /* to see the writer's lock; never closed while db is open */
         uint64_t next_watch_usec;       /* CLOCK_MONOTONIC: the next try to add the watch */
+        bool settled;                   /* the last look's verdict, for the log */
         _Atomic OcspStoreState state;
         _Atomic uint64_t next_probe_usec;  /* the safety net: a probe at least this often */
 } OcspStore;

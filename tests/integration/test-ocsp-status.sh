@@ -26,7 +26,8 @@
 #   POSTs at once are all answered with a signed response; with the bound
 #   of waiting requests at 0 (CERTREVOKE_OCSPD_MAX_QUEUED=0, for tests) a
 #   nonce and a SHA-256 response not signed yet get tryLater, while a
-#   pre-signed response is still served;
+#   pre-signed response is still served; the unprivileged responder
+#   follows commits through its watch on store.db-wal (debug log);
 # - SIGTERM ends the responder with status 0, keeping its signed responses
 #   in CacheDirectory=: after a restart it answers with the very same
 #   responses, except for a certificate revoked meanwhile, which it signs
@@ -300,13 +301,16 @@ expect_get "$CR_CERTS/bob.pem" revoked
 ocsp_stop
 
 cr_log "tryLater beyond the bound of waiting requests"
-CERTREVOKE_OCSPD_MAX_QUEUED=0 ocsp_start --as "$OCSP_UID:$OCSP_GID"
+CERTREVOKE_OCSPD_MAX_QUEUED=0 ocsp_start --as "$OCSP_UID:$OCSP_GID" --debug
 assert_contains "$(cat "$CR_TMP/ocspd.log")" "up to 0 waiting for a signature" "the bound from the environment"
 ocsp_ask "$CR_CERTS/carl.pem"
 assert_contains "$CR_LAST_OUTPUT" "trylater (3)" "a nonce with no place to wait"
 ocsp_ask "$CR_CERTS/carl.pem" -no_nonce -sha256
 assert_contains "$CR_LAST_OUTPUT" "trylater (3)" "a SHA-256 response not signed yet, with no place to wait"
 expect_get "$CR_CERTS/carl.pem" good
+# the unprivileged responder watches the log and sees the writer's lock
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "store.db-wal watched: answers without a look at the store" \
+        "commits followed through the watch"
 ocsp_stop
 
 cr_log "socket activation"
