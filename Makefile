@@ -78,7 +78,7 @@ CTL_SRC    := service/certrevokectl.c service/ctl-report.c service/ctl-bus.c ser
 # the table of known certificates; the store reader; signing ahead.
 OCSP_CORE_SRC := service/ocsp-request.c
 OCSPD_SRC  := service/ocspd.c service/ocsp-http.c $(OCSP_CORE_SRC) service/ocsp-sign.c service/ocsp-table.c \
-              service/ocsp-store.c service/ocsp-presign.c service/ocsp-cache.c service/config.c service/cert.c service/log.c \
+              service/ocsp-store.c service/ocsp-presign.c service/ocsp-cache.c service/ocsp-urlcache.c service/config.c service/cert.c service/log.c \
               service/atomic-file.c service/crl-reason.c service/pin-file.c service/crl-signer.c \
               service/pkcs11.c
 

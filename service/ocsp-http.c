@@ -179,15 +179,40 @@ static enum MHD_Result send_signed(Ocspd *d, struct MHD_Connection *c, Request *
         return send_blob(d, c, b, req->caching);
 }
 
-static enum MHD_Result respond(Ocspd *d, struct MHD_Connection *c, void **con_cls, const uint8_t *der, size_t len,
-                               bool get) {
-        uint64_t arrival = monotonic_usec();
+/* The answer to q, parsed from a request that arrived at arrival. */
+static enum MHD_Result answer_query(Ocspd *d, struct MHD_Connection *c, void **con_cls, OcspQuery *q,
+                                    uint64_t arrival, bool get) {
         OcspCertState state;
         OcspBlob *blob = NULL;
         size_t index = SIZE_MAX;
+        int r;
+
+        /* every commit before this request shows in its answer; without a
+         * look at the store no answer could promise that */
+        r = ocsp_store_sync(&d->store, &d->table, arrival);
+        if (r < 0) {
+                ocsp_query_done(q);
+                return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
+        }
+        if (r > 0)
+                ocsp_presign_kick(&d->presign);
+        r = ocsp_table_lookup(&d->table, q->serial, q->serial_len, q->hash, now_usec(), &index, &state, &blob);
+        if (blob && !q->has_nonce) {
+                ocsp_query_done(q);
+                return send_blob(d, c, blob, get ? CACHE_PUBLIC : CACHE_NONE);
+        }
+        ocsp_blob_unref(blob);
+        /* a nonce, a response not signed yet, or an unknown serial */
+        return wait_for_signing(d, c, con_cls, q, r < 0 ? SIZE_MAX : index, &state, get ? CACHE_PUBLIC : CACHE_NONE);
+}
+
+/* der from a POST's body, or decoded from a GET's path (then kept in the
+ * cache of paths, unless it has a nonce). */
+static enum MHD_Result respond(Ocspd *d, struct MHD_Connection *c, void **con_cls, const uint8_t *der, size_t len,
+                               const char *get_path) {
+        uint64_t arrival = monotonic_usec();
         OcspQuery q;
         OcspVerdict v;
-        int r;
 
         v = ocsp_request_parse(&d->signer.issuer, der, len, &q);
         if (v != OCSP_VERDICT_OK) {
@@ -195,37 +220,26 @@ static enum MHD_Result respond(Ocspd *d, struct MHD_Connection *c, void **con_cl
                 return send_error(d, c, v == OCSP_VERDICT_MALFORMED ? OCSP_RESPONSE_STATUS_MALFORMEDREQUEST
                                                                     : OCSP_RESPONSE_STATUS_UNAUTHORIZED);
         }
-        /* every commit before this request shows in its answer; without a
-         * look at the store no answer could promise that */
-        r = ocsp_store_sync(&d->store, &d->table, arrival);
-        if (r < 0) {
-                ocsp_query_done(&q);
-                return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
-        }
-        if (r > 0)
-                ocsp_presign_kick(&d->presign);
-        r = ocsp_table_lookup(&d->table, q.serial, q.serial_len, q.hash, now_usec(), &index, &state, &blob);
-        if (blob && !q.has_nonce) {
-                ocsp_query_done(&q);
-                return send_blob(d, c, blob, get ? CACHE_PUBLIC : CACHE_NONE);
-        }
-        ocsp_blob_unref(blob);
-        /* a nonce, a response not signed yet, or an unknown serial */
-        return wait_for_signing(d, c, con_cls, &q, r < 0 ? SIZE_MAX : index, &state,
-                                get ? CACHE_PUBLIC : CACHE_NONE);
+        if (get_path && !q.has_nonce)
+                ocsp_url_cache_put(&d->urls, get_path, &q);
+        return answer_query(d, c, con_cls, &q, arrival, get_path != NULL);
 }
 
 static enum MHD_Result on_get(Ocspd *d, struct MHD_Connection *c, void **con_cls, const char *url) {
+        uint64_t arrival = monotonic_usec();
         uint8_t der[OCSP_REQUEST_MAX];
+        OcspQuery q;
         size_t len;
         int r;
 
+        if (ocsp_url_cache_get(&d->urls, url, &q))
+                return answer_query(d, c, con_cls, &q, arrival, true);
         r = ocsp_get_path_decode(url, der, sizeof der, &len);
         if (r == -E2BIG)
                 return plain(c, MHD_HTTP_URI_TOO_LONG, "request too long for GET: use POST\n");
         if (r < 0)
                 return send_error(d, c, OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
-        return respond(d, c, con_cls, der, len, true);
+        return respond(d, c, con_cls, der, len, url);
 }
 
 /* "application/ocsp-request", parameters aside. */
@@ -294,7 +308,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 return post_data(req, upload_data, upload_data_size);
         if (req->too_large)
                 return plain(c, MHD_HTTP_CONTENT_TOO_LARGE, "request too large\n");
-        return respond(d, c, con_cls, req->body, req->len, false);
+        return respond(d, c, con_cls, req->body, req->len, NULL);
 }
 
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {

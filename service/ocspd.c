@@ -21,6 +21,9 @@
  * signatures a second per core wait well under the JOB_MAX_WAIT_USEC of
  * ocsp-presign.c on two cores. */
 #define MAX_QUEUED 256
+/* GET paths remembered (about 200 bytes each): the URLs relying parties
+ * repeat, for as many certificates as are asked for at the same time. */
+#define URL_CACHE_SLOTS 16384
 
 typedef struct Args {
         const char *config;
@@ -77,6 +80,7 @@ static void ocspd_done(Ocspd *d) {
         ocsp_http_stop(d);
         ocsp_presign_stop(&d->presign);
         ocsp_store_close(&d->store);
+        ocsp_url_cache_done(&d->urls);
         ocsp_table_done(&d->table);
         ocsp_signer_done(&d->signer);
         config_done(&d->config);
@@ -196,6 +200,9 @@ static int start(Ocspd *d) {
         r = size_threads(d);
         if (r < 0)
                 return r;
+        r = ocsp_url_cache_init(&d->urls, URL_CACHE_SLOTS);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the cache of GET paths: %m");
         r = ocsp_presign_start(&d->presign, &d->table, &d->signer, d->n_threads, d->max_queued);
         if (r < 0)
                 return r;

@@ -10,6 +10,7 @@
 #include "ocsp-sign.h"
 #include "ocsp-store.h"
 #include "ocsp-table.h"
+#include "ocsp-urlcache.h"
 
 struct MHD_Daemon;
 
@@ -19,6 +20,7 @@ typedef struct Ocspd {
         OcspTable table;
         OcspStore store;
         OcspPresign presign;
+        OcspUrlCache urls;              /* what recent GET paths asked */
         struct MHD_Daemon *http;
         unsigned n_threads;             /* HTTP threads and signing workers: one a CPU */
         size_t max_queued;              /* requests waiting for a signature; beyond: tryLater */
