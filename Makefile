@@ -150,6 +150,11 @@ $(B)/tests/test-ocsp-table: tests/unit/test-ocsp-table.c $(B)/service/ocsp-table
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $(INPUTS) -lcrypto -lpthread
 
+# The responder's cache of GET paths alone.
+$(B)/tests/test-ocsp-urlcache: tests/unit/test-ocsp-urlcache.c $(B)/service/ocsp-urlcache.o $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $(INPUTS)
+
 $(B)/bench/list-users-client: bench/list-users-client.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(INPUTS) $(PKG_LIBS)
