@@ -170,8 +170,13 @@ static enum MHD_Result wait_for_signing(Ocspd *d, struct MHD_Connection *c, void
 
 /* The handler's call after the resume: the job is done. */
 static enum MHD_Result send_signed(Ocspd *d, struct MHD_Connection *c, Request *req) {
-        OcspBlob *b = TAKE_PTR(req->job.blob);
+        OcspBlob *b;
 
+        /* a connection libmicrohttpd would not suspend (its client closed
+         * its side) is called again early: the job is still the worker's */
+        if (!atomic_load_explicit(&req->job.finished, memory_order_acquire))
+                return MHD_YES;
+        b = TAKE_PTR(req->job.blob);
         req->queued = false;
         ocsp_query_done(&req->job.query);
         if (!b)

@@ -87,6 +87,7 @@ static void run_job(OcspPresign *p, OcspJob *j) {
                         j->status = OCSP_RESPONSE_STATUS_INTERNALERROR;
                 }
         }
+        atomic_store_explicit(&j->finished, true, memory_order_release);
         j->done(j, j->userdata);
         pthread_mutex_lock(&p->lock);
         assert(p->n_held > 0);

@@ -25,6 +25,7 @@ typedef struct OcspJob {
         size_t index;                   /* in the table; SIZE_MAX: not known */
         OcspBlob *blob;                 /* the answer: the caller's reference */
         int status;                     /* else an OCSP error status to answer */
+        atomic_bool finished;           /* blob or status is set (release) */
         /* called by the worker once blob or status is set, as its last
          * touch of the job: the caller may free it from then on */
         void (*done)(struct OcspJob *j, void *userdata);
