@@ -78,8 +78,9 @@ CTL_SRC    := service/certrevokectl.c service/ctl-report.c service/ctl-bus.c ser
 # certrevoke-ocspd: main and context; HTTP; the request parser; signing;
 # the table of known certificates; the store reader; signing ahead.
 OCSP_CORE_SRC := service/ocsp-request.c
-OCSPD_SRC  := service/ocspd.c service/program-args.c service/ocsp-http.c $(OCSP_CORE_SRC) service/ocsp-sign.c service/ocsp-table.c \
-              service/ocsp-store.c service/ocsp-presign.c service/ocsp-cache.c service/config.c service/cert.c service/log.c \
+OCSPD_SRC  := service/ocspd.c service/program-args.c service/ocsp-http.c $(OCSP_CORE_SRC) service/ocsp-sign.c \
+              service/ocsp-table.c service/ocsp-store.c service/ocsp-presign.c service/ocsp-cache.c service/ocsp-urlcache.c \
+              service/config.c service/cert.c service/log.c \
               service/atomic-file.c service/crl-reason.c service/pin-file.c service/crl-signer.c \
               service/pkcs11.c
 
@@ -151,6 +152,11 @@ $(B)/tests/test-ocsp-request: tests/unit/test-ocsp-request.c $(B)/service/ocsp-r
 $(B)/tests/test-ocsp-table: tests/unit/test-ocsp-table.c $(B)/service/ocsp-table.o $(B)/service/util.o $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $(INPUTS) -lcrypto -lpthread
+
+# The responder's cache of GET paths alone.
+$(B)/tests/test-ocsp-urlcache: tests/unit/test-ocsp-urlcache.c $(B)/service/ocsp-urlcache.o $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Itests -o $@ $(INPUTS)
 
 $(B)/bench/list-users-client: bench/list-users-client.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

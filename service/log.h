@@ -19,6 +19,7 @@ void log_set_max_level(int prio);
 #define log_error(...)   log_full(LOG_ERR, __VA_ARGS__)
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
+#define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
 
 /* Journal message IDs of the events an administrator may want to find or
  * alert on (journalctl MESSAGE_ID=…). */

@@ -23,23 +23,28 @@
  * 413; beyond, the connection is dropped. */
 #define DISCARD_MAX (16 * OCSP_REQUEST_MAX)
 
-/* What one request holds between the handler's calls. */
-typedef struct Request {
-        bool post;
-        bool too_large;
-        size_t len, seen;
-        uint8_t body[OCSP_REQUEST_MAX];
-} Request;
-
-/* A GET holds no state: its *con_cls is this constant's address. */
-static const char get_sentinel;
-#define GET_REQUEST ((void *) &get_sentinel)
-
 /* How an OCSP answer may be kept by caches. */
 typedef enum Caching {
         CACHE_NONE,     /* an error, or a nonce's answer: Cache-Control no-store */
         CACHE_PUBLIC,   /* RFC 5019 6.2's headers */
 } Caching;
+
+/* What one request holds between the handler's calls: a POST's body, or
+ * the answer a suspended request waits for from the signing workers. */
+typedef struct Request {
+        bool post;
+        bool too_large;
+        bool queued;            /* suspended until job is done */
+        Caching caching;
+        OcspJob job;
+        size_t len, seen;
+        uint8_t body[OCSP_REQUEST_MAX];
+} Request;
+
+/* A GET answered at once holds no state: its *con_cls is this constant's
+ * address until it has to wait. */
+static const char get_sentinel;
+#define GET_REQUEST ((void *) &get_sentinel)
 
 static enum MHD_Result plain(struct MHD_Connection *c, unsigned code, const char *text) {
         struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), (void *) text,
@@ -127,52 +132,92 @@ static enum MHD_Result send_error(const Ocspd *d, struct MHD_Connection *c, int 
         return send_blob(d, c, ocsp_blob_ref(ocsp_signer_error(&d->signer, status)), CACHE_NONE);
 }
 
-/* A signature on the request path, if one of the few slots is free. */
-static bool signing_begin(Ocspd *d) {
-        if (atomic_fetch_add(&d->signing, 1) >= d->max_signing) {
-                atomic_fetch_sub(&d->signing, 1);
-                return false;
+/* From a signing worker: the answer is in the job; the connection's
+ * thread calls the handler again, which sends it. */
+static void job_done(OcspJob *j, void *userdata) {
+        (void) j;
+        MHD_resume_connection(userdata);
+}
+
+/* Hands the signing of q's answer to the workers and suspends the
+ * connection meanwhile: an HTTP thread never signs, so it keeps answering
+ * from the signed responses.  tryLater only when the queue is full. */
+static enum MHD_Result wait_for_signing(Ocspd *d, struct MHD_Connection *c, void **con_cls, OcspQuery *q,
+                                        size_t index, const OcspCertState *state, Caching caching) {
+        Request *req = *con_cls;
+
+        if (req == GET_REQUEST) {
+                req = calloc(1, sizeof *req);
+                if (!req) {
+                        ocsp_query_done(q);
+                        return MHD_NO;
+                }
+                *con_cls = req;
         }
-        return true;
+        if (ocsp_presign_reserve(&d->presign) < 0) {
+                ocsp_query_done(q);
+                return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
+        }
+        req->job = (OcspJob) { .query = *q, .state = *state, .index = index, .done = job_done, .userdata = c };
+        q->req = NULL;  /* the job's now */
+        req->caching = q->has_nonce ? CACHE_NONE : caching;
+        req->queued = true;
+        /* before the submit: a worker may resume it at once */
+        MHD_suspend_connection(c);
+        ocsp_presign_submit(&d->presign, &req->job);
+        return MHD_YES;
 }
 
-static void signing_end(Ocspd *d) {
-        atomic_fetch_sub(&d->signing, 1);
+/* The handler's call after the resume: the job is done. */
+static enum MHD_Result send_signed(Ocspd *d, struct MHD_Connection *c, Request *req) {
+        OcspBlob *b;
+
+        /* a connection libmicrohttpd would not suspend (its client closed
+         * its side) is called again early: the job is still the worker's */
+        if (!atomic_load_explicit(&req->job.finished, memory_order_acquire))
+                return MHD_YES;
+        b = TAKE_PTR(req->job.blob);
+        req->queued = false;
+        ocsp_query_done(&req->job.query);
+        if (!b)
+                return send_error(d, c, req->job.status);
+        return send_blob(d, c, b, req->caching);
 }
 
-/* The answer to q: pre-signed, or signed now (a nonce, an unknown
- * serial, a response not signed yet).  *caching says how it may be kept. */
-static int answer(Ocspd *d, const OcspQuery *q, OcspBlob **ret, Caching *caching) {
+/* The answer to q, parsed from a request that arrived at arrival. */
+static enum MHD_Result answer_query(Ocspd *d, struct MHD_Connection *c, void **con_cls, OcspQuery *q,
+                                    uint64_t arrival, bool get) {
         OcspCertState state;
+        OcspBlob *blob = NULL;
         size_t index = SIZE_MAX;
         int r;
 
-        r = ocsp_table_lookup(&d->table, q->serial, q->serial_len, q->hash, now_usec(), &index, &state, ret);
-        if (*ret && !q->has_nonce)
-                return 0;
-        ocsp_blob_unref(TAKE_PTR(*ret));
-        if (!signing_begin(d))
-                return -EBUSY;
-        if (q->has_nonce) {
-                *caching = CACHE_NONE;
-                r = ocsp_sign(&d->signer, q->serial, q->serial_len, q->hash, &state, q->req, ret);
-        } else if (r < 0)
-                r = ocsp_sign(&d->signer, q->serial, q->serial_len, q->hash, &state, NULL, ret);
-        else
-                r = ocsp_presign_entry(&d->table, &d->signer, index, q->hash, false, ret);
-        signing_end(d);
-        if (r >= 0 && !*ret)
-                r = -EIO;
-        return r < 0 ? r : 0;
+        /* every commit before this request shows in its answer; without a
+         * look at the store no answer could promise that */
+        r = ocsp_store_sync(&d->store, &d->table, arrival);
+        if (r < 0) {
+                ocsp_query_done(q);
+                return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
+        }
+        if (r > 0)
+                ocsp_presign_kick(&d->presign);
+        r = ocsp_table_lookup(&d->table, q->serial, q->serial_len, q->hash, now_usec(), &index, &state, &blob);
+        if (blob && !q->has_nonce) {
+                ocsp_query_done(q);
+                return send_blob(d, c, blob, get ? CACHE_PUBLIC : CACHE_NONE);
+        }
+        ocsp_blob_unref(blob);
+        /* a nonce, a response not signed yet, or an unknown serial */
+        return wait_for_signing(d, c, con_cls, q, r < 0 ? SIZE_MAX : index, &state, get ? CACHE_PUBLIC : CACHE_NONE);
 }
 
-static enum MHD_Result respond(Ocspd *d, struct MHD_Connection *c, const uint8_t *der, size_t len, bool get) {
+/* der from a POST's body, or decoded from a GET's path (then kept in the
+ * cache of paths, unless it has a nonce). */
+static enum MHD_Result respond(Ocspd *d, struct MHD_Connection *c, void **con_cls, const uint8_t *der, size_t len,
+                               const char *get_path) {
         uint64_t arrival = monotonic_usec();
-        Caching caching = get ? CACHE_PUBLIC : CACHE_NONE;
-        OcspBlob *blob = NULL;
         OcspQuery q;
         OcspVerdict v;
-        int r;
 
         v = ocsp_request_parse(&d->signer.issuer, der, len, &q);
         if (v != OCSP_VERDICT_OK) {
@@ -180,35 +225,26 @@ static enum MHD_Result respond(Ocspd *d, struct MHD_Connection *c, const uint8_t
                 return send_error(d, c, v == OCSP_VERDICT_MALFORMED ? OCSP_RESPONSE_STATUS_MALFORMEDREQUEST
                                                                     : OCSP_RESPONSE_STATUS_UNAUTHORIZED);
         }
-        /* every commit before this request shows in its answer; without a
-         * look at the store no answer could promise that */
-        r = ocsp_store_sync(&d->store, &d->table, arrival);
-        if (r < 0) {
-                ocsp_query_done(&q);
-                return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
-        }
-        if (r > 0)
-                ocsp_presign_kick(&d->presign);
-        r = answer(d, &q, &blob, &caching);
-        ocsp_query_done(&q);
-        if (r == -EBUSY)
-                return send_error(d, c, OCSP_RESPONSE_STATUS_TRYLATER);
-        if (r < 0)
-                return send_error(d, c, OCSP_RESPONSE_STATUS_INTERNALERROR);
-        return send_blob(d, c, blob, caching);
+        if (get_path && !q.has_nonce)
+                ocsp_url_cache_put(&d->urls, get_path, &q);
+        return answer_query(d, c, con_cls, &q, arrival, get_path != NULL);
 }
 
-static enum MHD_Result on_get(Ocspd *d, struct MHD_Connection *c, const char *url) {
+static enum MHD_Result on_get(Ocspd *d, struct MHD_Connection *c, void **con_cls, const char *url) {
+        uint64_t arrival = monotonic_usec();
         uint8_t der[OCSP_REQUEST_MAX];
+        OcspQuery q;
         size_t len;
         int r;
 
+        if (ocsp_url_cache_get(&d->urls, url, &q))
+                return answer_query(d, c, con_cls, &q, arrival, true);
         r = ocsp_get_path_decode(url, der, sizeof der, &len);
         if (r == -E2BIG)
                 return plain(c, MHD_HTTP_URI_TOO_LONG, "request too long for GET: use POST\n");
         if (r < 0)
                 return send_error(d, c, OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
-        return respond(d, c, der, len, true);
+        return respond(d, c, con_cls, der, len, url);
 }
 
 /* "application/ocsp-request", parameters aside. */
@@ -270,20 +306,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or POST\n");
         }
         if (req == GET_REQUEST)
-                return on_get(d, c, url);
+                return on_get(d, c, con_cls, url);
+        if (req->queued)
+                return send_signed(d, c, req);
         if (*upload_data_size > 0)
                 return post_data(req, upload_data, upload_data_size);
         if (req->too_large)
                 return plain(c, MHD_HTTP_CONTENT_TOO_LARGE, "request too large\n");
-        return respond(d, c, req->body, req->len, false);
+        return respond(d, c, con_cls, req->body, req->len, NULL);
 }
 
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
         (void) cls;
         (void) c;
         (void) toe;
-        if (*con_cls != GET_REQUEST)
-                free(*con_cls);
+        if (*con_cls != GET_REQUEST && *con_cls) {
+                Request *req = *con_cls;
+
+                /* never while suspended: the job is the worker's until resumed */
+                ocsp_query_done(&req->job.query);
+                ocsp_blob_unref(req->job.blob);
+                free(req);
+        }
         *con_cls = NULL;
 }
 
@@ -308,7 +352,8 @@ static void log_mhd(void *cls, const char *fmt, va_list ap) {
 int ocsp_http_start(Ocspd *d, int listen_fd) {
         struct sockaddr_storage ss;
         unsigned ss_len;
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                         MHD_ALLOW_SUSPEND_RESUME;
         struct MHD_OptionItem where[2] = { { MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL }, { MHD_OPTION_END, 0, NULL } };
         int r;
 
@@ -341,7 +386,11 @@ int ocsp_http_start(Ocspd *d, int listen_fd) {
 }
 
 void ocsp_http_stop(Ocspd *d) {
-        if (d->http)
-                MHD_stop_daemon(d->http);
+        if (!d->http)
+                return;
+        /* libmicrohttpd refuses to stop with a connection suspended: every
+         * job is answered first, the new ones tryLater */
+        ocsp_presign_close(&d->presign);
+        MHD_stop_daemon(d->http);
         d->http = NULL;
 }

@@ -15,6 +15,10 @@
  * least four times a validity: a short Validity= is still met. */
 #define PASS_INTERVAL_USEC (60 * USEC_PER_SEC)
 
+/* A request that waited this long for a worker is answered tryLater:
+ * its client has likely given up, and the queue drains faster. */
+#define JOB_MAX_WAIT_USEC (1 * USEC_PER_SEC)
+
 static uint64_t pass_interval(const OcspPresign *p) {
         uint64_t quarter = p->signer->validity_usec / 4;
 
@@ -45,10 +49,75 @@ int ocsp_presign_entry(OcspTable *t, const OcspSigner *s, size_t index, OcspHash
         return r;
 }
 
+/* Under p->lock: the oldest waiting job, or NULL. */
+static OcspJob *take_job(OcspPresign *p) {
+        OcspJob *j = p->jobs;
+
+        if (!j)
+                return NULL;
+        p->jobs = j->next;
+        if (!p->jobs)
+                p->jobs_tail = &p->jobs;
+        atomic_fetch_sub(&p->n_jobs, 1);
+        return j;
+}
+
+static int sign_job(OcspPresign *p, OcspJob *j) {
+        const OcspQuery *q = &j->query;
+
+        if (q->has_nonce)
+                return ocsp_sign(p->signer, q->serial, q->serial_len, q->hash, &j->state, q->req, &j->blob);
+        if (j->index == SIZE_MAX)
+                return ocsp_sign(p->signer, q->serial, q->serial_len, q->hash, &j->state, NULL, &j->blob);
+        return ocsp_presign_entry(p->table, p->signer, j->index, q->hash, false, &j->blob);
+}
+
+static void run_job(OcspPresign *p, OcspJob *j) {
+        int r;
+
+        assert(!j->blob && j->done);
+        if (monotonic_usec() - j->queued_usec > JOB_MAX_WAIT_USEC)
+                j->status = OCSP_RESPONSE_STATUS_TRYLATER;
+        else {
+                r = sign_job(p, j);
+                if (r < 0)
+                        log_error_errno(r, "Failed to sign an answer: %m");
+                if (r < 0 || !j->blob) {
+                        ocsp_blob_unref(TAKE_PTR(j->blob));
+                        j->status = OCSP_RESPONSE_STATUS_INTERNALERROR;
+                }
+        }
+        atomic_store_explicit(&j->finished, true, memory_order_release);
+        j->done(j, j->userdata);
+        pthread_mutex_lock(&p->lock);
+        assert(p->n_held > 0);
+        if (--p->n_held == 0)
+                pthread_cond_broadcast(&p->idle);
+        pthread_mutex_unlock(&p->lock);
+}
+
+/* Every waiting job, from a thread that does not hold p->lock. */
+static void serve_jobs(OcspPresign *p) {
+        for (;;) {
+                OcspJob *j;
+
+                pthread_mutex_lock(&p->lock);
+                j = take_job(p);
+                pthread_mutex_unlock(&p->lock);
+                if (!j)
+                        return;
+                run_job(p, j);
+        }
+}
+
 static void sign_range(OcspPresign *p, size_t from, size_t to) {
-        for (size_t i = from; i < to; i++)
+        for (size_t i = from; i < to; i++) {
+                /* a waiting request goes before the rest of a batch */
+                if (atomic_load_explicit(&p->n_jobs, memory_order_relaxed) > 0)
+                        serve_jobs(p);
                 for (OcspHash h = 0; h < _OCSP_HASH_MAX; h++)
                         (void) ocsp_presign_entry(p->table, p->signer, i, h, true, NULL);
+        }
 }
 
 /* The entries a change dropped the responses of, first. */
@@ -114,6 +183,12 @@ static void *worker(void *userdata) {
         while (!p->stop) {
                 size_t from, to;
 
+                if (p->jobs) {
+                        pthread_mutex_unlock(&p->lock);
+                        serve_jobs(p);
+                        pthread_mutex_lock(&p->lock);
+                        continue;
+                }
                 if (p->kicked) {
                         p->kicked = false;
                         p->busy++;
@@ -139,13 +214,15 @@ static void *worker(void *userdata) {
         return NULL;
 }
 
-int ocsp_presign_start(OcspPresign *p, OcspTable *t, const OcspSigner *s, size_t n_threads) {
+int ocsp_presign_start(OcspPresign *p, OcspTable *t, const OcspSigner *s, size_t n_threads, size_t max_queued) {
         pthread_condattr_t attr;
         int r;
 
         assert(p && t && s && n_threads > 0);
-        *p = (OcspPresign) { .table = t, .signer = s };
+        *p = (OcspPresign) { .table = t, .signer = s, .max_held = max_queued };
+        p->jobs_tail = &p->jobs;
         pthread_mutex_init(&p->lock, NULL);
+        pthread_cond_init(&p->idle, NULL);
         pthread_condattr_init(&attr);
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
         pthread_cond_init(&p->wake, &attr);
@@ -168,9 +245,47 @@ void ocsp_presign_kick(OcspPresign *p) {
         pthread_mutex_unlock(&p->lock);
 }
 
+int ocsp_presign_reserve(OcspPresign *p) {
+        int r = -EBUSY;
+
+        pthread_mutex_lock(&p->lock);
+        if (!p->closed && p->n_held < p->max_held) {
+                p->n_held++;
+                r = 0;
+        }
+        pthread_mutex_unlock(&p->lock);
+        return r;
+}
+
+void ocsp_presign_submit(OcspPresign *p, OcspJob *j) {
+        assert(j && j->done);
+        j->next = NULL;
+        j->queued_usec = monotonic_usec();
+        pthread_mutex_lock(&p->lock);
+        assert(p->n_held > 0);
+        *p->jobs_tail = j;
+        p->jobs_tail = &j->next;
+        atomic_fetch_add(&p->n_jobs, 1);
+        /* every thread: one busy in a batch serves it between signatures,
+         * and a sleeping one should not wait for that */
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+}
+
+void ocsp_presign_close(OcspPresign *p) {
+        if (!p->threads)
+                return;
+        pthread_mutex_lock(&p->lock);
+        p->closed = true;
+        while (p->n_held > 0)
+                pthread_cond_wait(&p->idle, &p->lock);
+        pthread_mutex_unlock(&p->lock);
+}
+
 void ocsp_presign_stop(OcspPresign *p) {
         if (!p->threads)
                 return;
+        ocsp_presign_close(p);
         pthread_mutex_lock(&p->lock);
         p->stop = true;
         pthread_cond_broadcast(&p->wake);
@@ -178,6 +293,7 @@ void ocsp_presign_stop(OcspPresign *p) {
         for (size_t i = 0; i < p->n_threads; i++)
                 pthread_join(p->threads[i], NULL);
         free(p->threads);
+        pthread_cond_destroy(&p->idle);
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->lock);
         *p = (OcspPresign) {};

@@ -17,6 +17,14 @@
 #include "program-args.h"
 #include "util.h"
 
+/* Requests waiting for a signature at once, at most: 256 nonces at ~2,000
+ * signatures a second per core wait well under the JOB_MAX_WAIT_USEC of
+ * ocsp-presign.c on two cores. */
+#define MAX_QUEUED 256
+/* GET paths remembered (about 200 bytes each): the URLs relying parties
+ * repeat, for as many certificates as are asked for at the same time. */
+#define URL_CACHE_SLOTS 16384
+
 /* For --help. */
 #define SUMMARY "The OCSP responder of certrevoke: answers for the certificates of the\n" \
                 "CA of [CA] Certificate= from certrevoked's store.\n"
@@ -26,6 +34,7 @@ static void ocspd_done(Ocspd *d) {
         ocsp_http_stop(d);
         ocsp_presign_stop(&d->presign);
         ocsp_store_close(&d->store);
+        ocsp_url_cache_done(&d->urls);
         ocsp_table_done(&d->table);
         ocsp_signer_done(&d->signer);
         config_done(&d->config);
@@ -97,14 +106,28 @@ static void stop(Ocspd *d) {
                 (void) ocsp_cache_save(d->cache_directory, &d->table, &d->signer);
 }
 
-/* One HTTP thread and one signing worker a CPU; half the HTTP threads at
- * most sign on the request path (nonces, unsigned responses), so that the
- * others keep answering from the signed responses. */
-static void size_threads(Ocspd *d) {
+/* One HTTP thread and one signing worker a CPU.  The HTTP threads never
+ * sign: a request that needs a signature (a nonce, an unsigned response)
+ * waits, suspended, for a worker; up to MAX_QUEUED of them, beyond which
+ * the answer is tryLater.  CERTREVOKE_OCSPD_MAX_QUEUED= sets another
+ * bound, for tests (0: tryLater at once, as if the queue were full). */
+static int size_threads(Ocspd *d) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
+        const char *e = getenv("CERTREVOKE_OCSPD_MAX_QUEUED");
+        char *end = NULL;
+        unsigned long q;
 
         d->n_threads = n < 1 ? 1 : n > 64 ? 64 : (unsigned) n;
-        d->max_signing = d->n_threads / 2 > 0 ? (int) (d->n_threads / 2) : 1;
+        d->max_queued = MAX_QUEUED;
+        if (!e)
+                return 0;
+        errno = 0;
+        q = strtoul(e, &end, 10);
+        /* 0: every request that needs a signature gets tryLater */
+        if (errno != 0 || end == e || *end != 0 || q > 1000000)
+                return log_error_errno(-EINVAL, "Failed to use CERTREVOKE_OCSPD_MAX_QUEUED=%s: give 0 to 1000000", e);
+        d->max_queued = q;
+        return 0;
 }
 
 /* A socket from systemd (certrevoke-ocspd.socket), or -1. */
@@ -128,8 +151,13 @@ static int listen_socket(void) {
 static int start(Ocspd *d) {
         int fd, r;
 
-        size_threads(d);
-        r = ocsp_presign_start(&d->presign, &d->table, &d->signer, d->n_threads);
+        r = size_threads(d);
+        if (r < 0)
+                return r;
+        r = ocsp_url_cache_init(&d->urls, URL_CACHE_SLOTS);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the cache of GET paths: %m");
+        r = ocsp_presign_start(&d->presign, &d->table, &d->signer, d->n_threads, d->max_queued);
         if (r < 0)
                 return r;
         fd = listen_socket();
@@ -138,8 +166,8 @@ static int start(Ocspd *d) {
         r = ocsp_http_start(d, fd);
         if (r < 0)
                 return r;
-        log_info("answering OCSP requests on %s with %u threads", fd >= 0 ? "the socket systemd passed" :
-                 d->config.ocsp_listen, d->n_threads);
+        log_info("answering OCSP requests on %s with %u threads, up to %zu waiting for a signature",
+                 fd >= 0 ? "the socket systemd passed" : d->config.ocsp_listen, d->n_threads, d->max_queued);
         (void) sd_notify(0, "READY=1");
         return 0;
 }

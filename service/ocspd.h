@@ -10,6 +10,7 @@
 #include "ocsp-sign.h"
 #include "ocsp-store.h"
 #include "ocsp-table.h"
+#include "ocsp-urlcache.h"
 
 struct MHD_Daemon;
 
@@ -19,10 +20,10 @@ typedef struct Ocspd {
         OcspTable table;
         OcspStore store;
         OcspPresign presign;
+        OcspUrlCache urls;              /* what recent GET paths asked */
         struct MHD_Daemon *http;
         unsigned n_threads;             /* HTTP threads and signing workers: one a CPU */
-        atomic_int signing;             /* signatures under way on the request path */
-        int max_signing;                /* beyond: tryLater */
+        size_t max_queued;              /* requests waiting for a signature; beyond: tryLater */
         uint64_t max_age_usec;          /* Cache-Control max-age at most */
         const char *cache_directory;    /* signed responses across restarts, or NULL */
         bool loaded;                    /* the table is whole: worth keeping at stop */

@@ -19,6 +19,15 @@
 # - another CA's certificate gets unauthorized, garbage malformedRequest
 #   (not cacheable), a body over 4 KiB 413, another Content-Type 415; a
 #   client that stops sending is dropped after 5 s;
+# - the store replaced under the responder (new files renamed over the
+#   old ones while certrevoked is stopped): a revocation after it is still
+#   answered at once;
+# - requests that need a signature wait for the signing workers: 32 nonce
+#   POSTs at once are all answered with a signed response; with the bound
+#   of waiting requests at 0 (CERTREVOKE_OCSPD_MAX_QUEUED=0, for tests) a
+#   nonce and a SHA-256 response not signed yet get tryLater, while a
+#   pre-signed response is still served; the unprivileged responder
+#   follows commits through its watch on store.db-wal (debug log);
 # - SIGTERM ends the responder with status 0, keeping its signed responses
 #   in CacheDirectory=: after a restart it answers with the very same
 #   responses, except for a certificate revoked meanwhile, which it signs
@@ -48,6 +57,7 @@ N_CYCLE=20
 cr_card alice "Alice Example"
 cr_card bob "Bob Example"
 cr_card carl "Carl Example"
+cr_card dave "Dave Example"
 cr_shared_cards "user%02d" $N_CYCLE 10
 cr_pam_password boss boss-confirm
 # of the CA, but never seen by the daemon
@@ -70,6 +80,7 @@ cr_ctl add-user boss "Boss Admin" admin $ADMIN
 cr_ctl add-user alice "Alice Example" general 1002
 cr_ctl add-user bob "Bob Example" general 1003
 cr_ctl add-user carl "Carl Example" general 1004
+cr_ctl add-user dave "Dave Example" general 1005
 for ((i = 1; i <= N_CYCLE; i++)); do
         cr_ctl add-user "$(printf 'user%02d' "$i")" "User $i" general $((2000 + i)) >/dev/null
 done
@@ -95,7 +106,7 @@ cr_stop_daemon
 assert_eq 0 "$(stat -c %s "$CR_TMP/state/store.db-wal")" "the log kept, emptied, after the daemon's exit"
 [[ -e $CR_TMP/state/store.db-shm ]] || cr_fail_at "store.db-shm gone with the daemon"
 ocsp_start --as "$OCSP_UID:$OCSP_GID"
-assert_contains "$(cat "$CR_TMP/ocspd.log")" "all $((3 + N_CYCLE)) responses signed" "every certificate signed ahead"
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "all $((4 + N_CYCLE)) responses signed" "every certificate signed ahead"
 expect_early() {
         ocsp_ask "$1" -no_nonce
         assert_contains "$CR_LAST_OUTPUT" "Response verify OK" "$(basename "$1") while certrevoked is away"
@@ -236,6 +247,39 @@ took=$(($(date +%s) - start))
 # still answering
 expect "$CR_CERTS/bob.pem" good
 
+cr_log "nonces wait for a signing worker, none refused"
+N_FLOOD=32
+openssl ocsp -issuer "$CR_CA/ca.pem" -cert "$CR_CERTS/bob.pem" -reqout "$CR_TMP/nonce.der" >/dev/null 2>&1 ||
+        cr_die "openssl ocsp cannot make a request"
+flood=()
+for ((i = 0; i < N_FLOOD; i++)); do
+        curl -sS -o "$CR_TMP/flood.$i.der" -H 'Content-Type: application/ocsp-request' \
+                --data-binary @"$CR_TMP/nonce.der" "$OCSP_URL/" &
+        flood+=($!)
+done
+for pid in "${flood[@]}"; do
+        wait "$pid" || cr_fail_at "a nonce POST of $N_FLOOD at once failed"
+done
+for ((i = 0; i < N_FLOOD; i++)); do
+        ocsp_read_response "$CR_TMP/flood.$i.der" "$CR_CERTS/bob.pem"
+        assert_eq good "$(ocsp_status_of "$CR_CERTS/bob.pem")" "nonce $i of $N_FLOOD at once: $CR_LAST_OUTPUT"
+done
+
+cr_log "a store replaced under the responder is read afresh"
+cr_stop_daemon
+for f in store.db store.db-wal store.db-shm; do
+        cp -p "$CR_TMP/state/$f" "$CR_TMP/state/$f.new"
+done
+for f in store.db store.db-wal store.db-shm; do
+        mv "$CR_TMP/state/$f.new" "$CR_TMP/state/$f"
+done
+cr_start_daemon
+expect "$CR_CERTS/dave.pem" good -no_nonce
+assert_exit 0 cr_revoke_as $ADMIN dave "" cessationOfOperation boss-confirm
+expect "$CR_CERTS/dave.pem" revoked -no_nonce
+expect_get "$CR_CERTS/dave.pem" revoked
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "was replaced: reading the store afresh" "the replacement seen"
+
 cr_log "signed responses kept across a restart"
 carl_req=$(ocsp_b64_request "$CR_CERTS/carl.pem")
 ocsp_get "$carl_req" "$CR_TMP/carl-before.der" >/dev/null
@@ -254,6 +298,19 @@ cmp -s "$CR_TMP/carl-before.der" "$CR_TMP/carl-after.der" ||
 expect "$CR_CERTS/bob.pem" revoked -no_nonce
 assert_contains "$CR_LAST_OUTPUT" "Reason: affiliationChanged" "bob, revoked while the responder was down"
 expect_get "$CR_CERTS/bob.pem" revoked
+ocsp_stop
+
+cr_log "tryLater beyond the bound of waiting requests"
+CERTREVOKE_OCSPD_MAX_QUEUED=0 ocsp_start --as "$OCSP_UID:$OCSP_GID" --debug
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "up to 0 waiting for a signature" "the bound from the environment"
+ocsp_ask "$CR_CERTS/carl.pem"
+assert_contains "$CR_LAST_OUTPUT" "trylater (3)" "a nonce with no place to wait"
+ocsp_ask "$CR_CERTS/carl.pem" -no_nonce -sha256
+assert_contains "$CR_LAST_OUTPUT" "trylater (3)" "a SHA-256 response not signed yet, with no place to wait"
+expect_get "$CR_CERTS/carl.pem" good
+# the unprivileged responder watches the log and sees the writer's lock
+assert_contains "$(cat "$CR_TMP/ocspd.log")" "store.db-wal watched: answers without a look at the store" \
+        "commits followed through the watch"
 ocsp_stop
 
 cr_log "socket activation"
