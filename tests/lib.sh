@@ -1029,6 +1029,18 @@ cr_wait_first_crl() {
         cr_fail_at "${what}no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
 }
 
+# cr_trust_list DIR FILTER: `trust list --filter=FILTER` with p11-kit reading
+# only the module files in $CR_TMP/p11-modules (bind-mounted over the
+# system's in a private mount namespace; needs root) and certrevoke's
+# module reading DIR.
+cr_trust_list() {
+        # shellcheck disable=SC2016 # expanded by the inner sh
+        unshare -m --propagation private sh -c '
+                mount --bind "$1" /usr/share/p11-kit/modules || exit 97
+                if [ -d /etc/pkcs11/modules ]; then mount --bind "$1" /etc/pkcs11/modules || exit 97; fi
+                CERTREVOKE_PUBLISH_DIR=$2 exec trust list --filter="$3"' sh "$CR_TMP/p11-modules" "$1" "$2"
+}
+
 # ---------------------------------------------------------------- a store of many revocations
 
 # cr_store_fill_revoked N [CADIR]: adds N revocations of certificates whose

@@ -37,13 +37,9 @@ fi
 sed "s|^module:.*|module: $p11kit_so|" "$CR_SRCDIR/units/certrevoke.module" >"$CR_TMP/p11-modules/certrevoke.module"
 
 # trust_list FILTER: `trust list` with p11-kit reading only the test
-# configuration, in a private mount namespace.
+# configuration, the module reading the daemon's directory.
 trust_list() {
-        # shellcheck disable=SC2016 # expanded by the inner sh
-        unshare -m --propagation private sh -c '
-                mount --bind "$1" /usr/share/p11-kit/modules || exit 97
-                if [ -d /etc/pkcs11/modules ]; then mount --bind "$1" /etc/pkcs11/modules || exit 97; fi
-                CERTREVOKE_PUBLISH_DIR=$2 exec trust list --filter="$3"' sh "$CR_TMP/p11-modules" "$CR_PUB" "$1"
+        cr_trust_list "$CR_PUB" "$1"
 }
 
 # trust_list_as UID FILTER: the same as another user, through that user's
