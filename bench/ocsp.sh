@@ -93,7 +93,7 @@ world() {
         cr_start_bus
         cr_add_passwd cr-bench-admin $ADMIN_UID
         cr_write_config "$CR_TMP/certrevoke.conf"
-        PORT=$(free_port)
+        PORT=$(cr_free_port)
         cat >>"$CR_TMP/certrevoke.conf" <<EOF
 
 [OCSP]
@@ -120,10 +120,6 @@ EOF
         cr_store_fill_revoked $((n / 10)) "$CR_TMP/ca"
         cr_store_fill_known $((n - n / 10)) "$CR_TMP/ca" $((n / 10 + 1))
         cr_start_daemon
-}
-
-free_port() {
-        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # The serial of the i-th prefilled certificate (tests/lib.sh): the 16

@@ -86,15 +86,6 @@ cr_login_ids() {
         fi
 }
 
-# cr_free_port: prints a TCP port on the loopback that nothing listens on.
-cr_free_port() {
-        "$CR_PYTHON" -c '
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # cr_start_session_bus UID: a session dbus-daemon for the bridge, run as
 # UID (the bridge starts one of its own otherwise, outside the world's
 # reach), its socket in UID's runtime directory $CR_TMP/home-UID/run;

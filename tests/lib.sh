@@ -1029,6 +1029,15 @@ cr_wait_first_crl() {
         cr_fail_at "${what}no CRL published at start" "$(tail -n 20 "$CR_TMP/daemon.log")"
 }
 
+# cr_free_port: prints a TCP port on the loopback that nothing listens on.
+cr_free_port() {
+        "$CR_PYTHON" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
 # cr_trust_list DIR FILTER: `trust list --filter=FILTER` with p11-kit reading
 # only the module files in $CR_TMP/p11-modules (bind-mounted over the
 # system's in a private mount namespace; needs root) and certrevoke's

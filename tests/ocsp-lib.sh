@@ -13,11 +13,6 @@
 [[ -n ${OCSPD_BIN:-} ]] || OCSPD_BIN=$CR_BUILD/certrevoke-ocspd
 OCSP_PID=
 
-# ocsp_free_port: a TCP port nobody listens on at the moment.
-ocsp_free_port() {
-        "$CR_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # ocsp_responder_cert CADIR OUT.pem: a responder certificate issued by the
 # CA for OCSP signing (id-kp-OCSPSigning, id-pkix-ocsp-nocheck), key OUT.key.
 ocsp_responder_cert() {
@@ -44,7 +39,7 @@ EOC
 ocsp_write_config() {
         local conf=$1 kv
         shift
-        OCSP_PORT=$(ocsp_free_port)
+        OCSP_PORT=$(cr_free_port)
         OCSP_URL=http://127.0.0.1:$OCSP_PORT
         {
                 printf '\n[OCSP]\nListen=127.0.0.1:%s\n' "$OCSP_PORT"

@@ -16,11 +16,6 @@ CR_NGINX_LOG=
 CR_HOSTB=
 CR_HOSTB_CONF=
 
-# cr_free_port: a TCP port on 127.0.0.1 nothing listens on just now.
-cr_free_port() {
-        "$CR_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # cr_serve DIR: what nginx serves from now on.
 cr_serve() {
         ln -sfn -- "$1" "$CR_TMP/served"

@@ -48,7 +48,7 @@ cr_wait_first_crl
 ocsp_start
 
 # ---- nginx in front
-NGINX_PORT=$(ocsp_free_port)
+NGINX_PORT=$(cr_free_port)
 mkdir -p "$CR_TMP/nginx/cache" "$CR_TMP/nginx/logs"
 cat >"$CR_TMP/nginx/nginx.conf" <<EOF
 daemon off;

@@ -315,7 +315,7 @@ ocsp_stop
 
 cr_log "socket activation"
 listen_port=$OCSP_PORT
-OCSP_PORT=$(ocsp_free_port)
+OCSP_PORT=$(cr_free_port)
 OCSP_URL=http://127.0.0.1:$OCSP_PORT
 : >"$CR_TMP/ocspd.log"
 (cd "$CR_TMP" && exec systemd-socket-activate -l "127.0.0.1:$OCSP_PORT" \
